@@ -1,0 +1,1 @@
+"""Baseline search methods that run on the same harness contract as CE-NAS."""

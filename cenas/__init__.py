@@ -1,0 +1,1 @@
+"""CE-NAS: carbon-efficient NAS (LaMOO partitioning, one-shot sampling queue, carbon-aware GPU allocation)."""

@@ -1,0 +1,199 @@
+"""NAS-Bench-201 benchmarks: CIFAR-10 200-epoch accuracy vs a hardware cost, as plain data.
+
+- True objectives: (NATS-Bench tss 200-epoch CIFAR-10 test accuracy %, -cost).
+- Training cost: NATS-Bench 200-epoch total training time (s), as CE-NAS's `training_time`.
+- One-shot estimate: (few-shot supernet accuracy %, -cost); the hardware cost is a lookup, not an estimate (CE-NAS).
+- One-shot cost: evaluating the 10,000 CIFAR-10 test images in batches of 256 (40 batches) at HELP's measured
+  batch-256 latency on an RTX 2080 Ti, i.e. 40 x latency_ms / 1000 seconds.
+- Reference point: accuracy 0 %, cost = -(1.1 x the table's largest cost rounded up to two significant digits), unless
+  the spec fixes it (CE-NAS's (0, -50) for HW-NAS-Bench edge-GPU energy).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from harness.benchmarks.base import (
+    Benchmark,
+    BenchmarkArrays,
+    IndexArray,
+    Objective,
+    SearchSpace,
+    nice_ceil,
+    register,
+)
+from harness.data.build_nb201 import HWNB, load_nb201
+from harness.data.manifest import load_manifest
+from harness.errors import HarnessError, MissingDataError
+from harness.spaces import nb201 as space
+
+TEST_IMAGES = 10_000
+EVAL_BATCH = 256
+
+
+class NB201Space(SearchSpace):
+    """The 5^6 NB201 cells; CE-NAS continuous encoding (6 coordinates binned at 0.2)."""
+
+    dim = space.N_EDGES
+    n_archs = space.N_ARCHS
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        ops = table[[f"op{e}" for e in range(space.N_EDGES)]].to_numpy()
+        self._ops = ops
+        self._arch = table["arch_str"].to_numpy()
+        self._code_to_index = np.empty(space.N_ARCHS, dtype=np.int64)
+        self._code_to_index[space.ops_code(ops)] = np.arange(space.N_ARCHS)
+        self._index_of = {s: i for i, s in enumerate(self._arch)}
+
+    def ops(self, index: npt.ArrayLike) -> np.ndarray:
+        """Op indices (NB201 canonical order), shape (n, 6)."""
+        return self._ops[np.asarray(index, dtype=np.int64)]
+
+    def decode(self, x: npt.ArrayLike) -> IndexArray:
+        return self._code_to_index[space.ops_code(space.decode_continuous(np.atleast_2d(x)))]
+
+    def encode(self, index: npt.ArrayLike) -> np.ndarray:
+        return space.encode_continuous(self.ops(index))
+
+    def arch_id(self, index: int) -> str:
+        return str(self._arch[index])
+
+    def index_of(self, arch_id: str) -> int:
+        try:
+            return self._index_of[arch_id]
+        except KeyError:
+            raise HarnessError(f"not an NB201 architecture string: {arch_id!r}") from None
+
+
+@dataclass(frozen=True)
+class NB201Spec:
+    """A benchmark as data: which accuracy, which hardware cost, which supernet, which reference cost."""
+
+    id: str
+    description: str
+    cost_column: str
+    cost_label: str
+    cost_unit: str
+    dataset: str = "cifar10"
+    oneshot: str = "fewshot"
+    oneshot_latency_column: str = "lat_2080ti_256_ms"
+    ref_cost: float | None = None
+    requires: tuple[str, ...] = ()
+
+
+class NB201Benchmark(Benchmark):
+    def __init__(self, spec: NB201Spec) -> None:
+        self.spec = spec
+        self.id = spec.id
+        self.description = spec.description
+        self.table = _table_with(spec)
+        self.space = NB201Space(self.table)
+        self.objectives_meta = (
+            Objective(f"{spec.dataset} test accuracy (200 epochs)", "%", True),
+            Objective(spec.cost_label, spec.cost_unit, False),
+        )
+
+    def _arrays(self) -> BenchmarkArrays:
+        t, s = self.table, self.spec
+        cost = t[s.cost_column].to_numpy(np.float64)
+        batches = math.ceil(TEST_IMAGES / EVAL_BATCH)
+        return BenchmarkArrays(
+            objectives=np.column_stack([t[f"{s.dataset}_acc"].to_numpy(np.float64), -cost]),
+            oneshot_objectives=np.column_stack([t[f"{s.dataset}_{s.oneshot}_acc"].to_numpy(np.float64), -cost]),
+            train_seconds=t[f"{s.dataset}_train_s"].to_numpy(np.float64),
+            oneshot_seconds=batches * t[s.oneshot_latency_column].to_numpy(np.float64) / 1000.0,
+        )
+
+    def _reference_point(self) -> np.ndarray:
+        cost = self.spec.ref_cost
+        if cost is None:
+            cost = nice_ceil(1.1 * float(self.table[self.spec.cost_column].max()))
+        return np.array([0.0, -cost])
+
+
+def _table_with(spec: NB201Spec) -> pd.DataFrame:
+    table = _nb201_table()
+    if spec.cost_column not in table.columns:
+        entry = load_manifest()[HWNB]
+        raise MissingDataError(
+            f"benchmark {spec.id} needs the HW-NAS-Bench pickle: run `harness data fetch {entry.name}` "
+            f"(downloads {entry.url})"
+        )
+    return table
+
+
+@functools.cache
+def _nb201_table() -> pd.DataFrame:
+    return load_nb201()
+
+
+SPECS: tuple[NB201Spec, ...] = (
+    NB201Spec(
+        "nb201/cifar10/pi5-energy",
+        "NB201 CIFAR-10 accuracy vs measured Raspberry Pi 5 inference energy (LiteRT, HW-NAS-Bench-360)",
+        "pi5_litert_cifar100_energy_mj",
+        "Raspberry Pi 5 energy per inference (LiteRT)",
+        "mJ",
+    ),
+    NB201Spec(
+        "nb201/cifar10/pi5-latency",
+        "NB201 CIFAR-10 accuracy vs measured Raspberry Pi 5 latency (LiteRT, HW-NAS-Bench-360)",
+        "pi5_litert_cifar100_lat_ms",
+        "Raspberry Pi 5 latency (LiteRT)",
+        "ms",
+    ),
+    NB201Spec(
+        "nb201/cifar10/pixel3-latency",
+        "NB201 CIFAR-10 accuracy vs Pixel 3 latency (HW-NAS-Bench, via HELP)",
+        "lat_pixel3_ms",
+        "Pixel 3 latency",
+        "ms",
+    ),
+    NB201Spec(
+        "nb201/cifar10/raspi4-latency",
+        "NB201 CIFAR-10 accuracy vs Raspberry Pi 4 latency (HW-NAS-Bench, via HELP)",
+        "lat_raspi4_ms",
+        "Raspberry Pi 4 latency",
+        "ms",
+    ),
+    NB201Spec(
+        "nb201/cifar10/eyeriss-latency",
+        "NB201 CIFAR-10 accuracy vs Eyeriss ASIC latency (HW-NAS-Bench, via HELP)",
+        "lat_eyeriss_ms",
+        "Eyeriss latency",
+        "ms",
+    ),
+    NB201Spec(
+        "nb201/cifar10/fpga-latency",
+        "NB201 CIFAR-10 accuracy vs FPGA latency (HW-NAS-Bench, via HELP)",
+        "lat_fpga_ms",
+        "FPGA latency",
+        "ms",
+    ),
+    NB201Spec(
+        "nb201/cifar10/params",
+        "NB201 CIFAR-10 accuracy vs parameter count (closed-form TinyNetwork count)",
+        "cifar10_params_m",
+        "parameters",
+        "M",
+    ),
+    NB201Spec(
+        "hwnasbench/cifar10/edgegpu-energy",
+        "CE-NAS's task: NB201 CIFAR-10 accuracy vs Jetson TX2 edge-GPU energy (needs the HW-NAS-Bench pickle)",
+        "hwnb_edgegpu_energy",
+        "Jetson TX2 edge-GPU energy per inference",
+        "mJ",
+        ref_cost=50.0,
+        requires=(HWNB,),
+    ),
+)
+DEFAULT_BENCHMARK = SPECS[0].id
+
+for _spec in SPECS:
+    register(_spec.id, _spec.description, functools.partial(NB201Benchmark, _spec))

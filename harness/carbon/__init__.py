@@ -1,0 +1,1 @@
+"""Carbon-intensity traces (hourly, UTC, gCO2eq/kWh) and forecasters."""

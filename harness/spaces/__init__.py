@@ -1,0 +1,1 @@
+"""Search-space definitions shared by the data builders and the benchmarks."""

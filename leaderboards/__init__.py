@@ -1,0 +1,1 @@
+"""Static leaderboard site builder (reads run records under results/)."""
