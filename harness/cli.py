@@ -21,7 +21,9 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Fetch, verify and list the pinned upstream data files.", no_args_is_help=True)
 bench_app = typer.Typer(help="List and inspect the registered benchmarks.", no_args_is_help=True)
-traces_app = typer.Typer(help="List and inspect hourly carbon-intensity traces (gCO2eq/kWh, UTC).", no_args_is_help=True)
+traces_app = typer.Typer(
+    help="List and inspect hourly carbon-intensity traces (gCO2eq/kWh, UTC).", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="benchmarks")
 app.add_typer(traces_app, name="traces")
@@ -63,7 +65,9 @@ def data_list(
 @data_app.command("fetch")
 def data_fetch(
     names: Annotated[list[str] | None, typer.Argument(help="File or group names (see `harness data list`).")] = None,
-    all_files: Annotated[bool, typer.Option("--all", help="Every mirrored file (user-supplied ones by name only).")] = False,
+    all_files: Annotated[
+        bool, typer.Option("--all", help="Every mirrored file (user-supplied ones by name only).")
+    ] = False,
 ) -> None:
     """Download files into the cache, verifying sha256 before anything is kept.
 
@@ -95,7 +99,9 @@ def data_fetch(
             results.append(result)
     downloaded = sum(r.action == "downloaded" for r in results)
     where = source_url(entries[0]).rsplit(entries[0].rel, 1)[0] if entries else ""
-    out.print(f"{len(results)} files verified ({downloaded} downloaded from {where}, {len(results) - downloaded} cached)")
+    out.print(
+        f"{len(results)} files verified ({downloaded} downloaded from {where}, {len(results) - downloaded} cached)"
+    )
 
 
 @data_app.command("verify")
@@ -147,7 +153,9 @@ def benchmarks_list() -> None:
 
 
 @bench_app.command("show")
-def benchmarks_show(benchmark_id: Annotated[str, typer.Argument(help="A benchmark id (see `benchmarks list`).")]) -> None:
+def benchmarks_show(
+    benchmark_id: Annotated[str, typer.Argument(help="A benchmark id (see `benchmarks list`).")],
+) -> None:
     """Size, objective ranges, reference point and the HV_max computed from the benchmark's own table."""
     import numpy as np
 

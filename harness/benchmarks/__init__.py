@@ -1,6 +1,6 @@
 """Benchmarks as data, behind one protocol and a string registry (`get_benchmark("nb201/cifar10/pi5-energy")`)."""
 
-from harness.benchmarks import nb201 as _nb201  # noqa: F401  (registers the NB201 variants)
+from harness.benchmarks import nb201 as _nb201
 from harness.benchmarks.base import Benchmark, benchmark_ids, get_benchmark, register
 
 DEFAULT_BENCHMARK = _nb201.DEFAULT_BENCHMARK

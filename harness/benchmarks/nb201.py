@@ -122,7 +122,8 @@ def _table_with(spec: NB201Spec) -> pd.DataFrame:
     if spec.cost_column not in table.columns:
         entry = load_manifest()[HWNB]
         raise MissingDataError(
-            f"benchmark {spec.id} needs the HW-NAS-Bench pickle: run `harness data fetch {entry.name}` "
+            f"benchmark {spec.id} needs {spec.cost_column} from the HW-NAS-Bench pickle: run "
+            f"`harness data fetch {entry.name}` "
             f"(downloads {entry.url})"
         )
     return table

@@ -73,7 +73,7 @@ def build_nb201(fetch: Callable[[str], Path], hw_nas_bench: Path | None = None) 
         toks = key.split("/")
         _check(str2idx[f"|{toks[0]}|+|{toks[1]}|{toks[2]}|+|{toks[3]}|{toks[4]}|{toks[5]}|"] == index, f"NebulOS {key}")
 
-    mini = pd.read_pickle(fetch("nb201-acc12"))
+    mini = pd.read_pickle(fetch("nb201-acc12"))  # noqa: S301 - sha256-pinned upstream file
     _check(len(mini) == N_ARCHS and (mini["arch"].to_numpy() == np.arange(N_ARCHS)).all(), "mini-nb201 arch column")
     _check((mini["cellstr"].to_numpy() == np.array(arch, dtype=object)).all(), "mini-nb201 cellstr vs HELP index")
 
@@ -118,7 +118,8 @@ def build_nb201(fetch: Callable[[str], Path], hw_nas_bench: Path | None = None) 
         hw = read_hw_nas_bench(hw_nas_bench, "cifar10")
         _check(list(hw["arch_str"]) == arch, "HW-NAS-Bench pickle arch_str vs HELP index")
         for metric in HWNB_METRICS:
-            frame[f"hwnb_{metric}"] = hw[metric].to_numpy()
+            if metric in hw.columns:
+                frame[f"hwnb_{metric}"] = hw[metric].to_numpy()
     return frame
 
 
@@ -137,4 +138,3 @@ def load_nb201(manifest: Manifest | None = None, cache: Path | None = None) -> p
     }
     fetch = lambda name: require(name, manifest, cache)  # noqa: E731
     return cached_table("nb201", stamp, lambda: build_nb201(fetch, hwnb_path if hwnb_present else None), cache)
-

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from harness.errors import DataIntegrityError
-from harness.spaces.nb201 import N_ARCHS
 
 HWNB_METRICS: tuple[str, ...] = (
     "edgegpu_latency",
@@ -33,18 +32,25 @@ DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
 
 def read_hw_nas_bench(path: Path, dataset: str = "cifar10") -> pd.DataFrame:
-    """One row per NB201 index: `arch_str` and the ten HW-NAS-Bench metrics (float64) for `dataset`."""
+    """One row per NB201 index (in `config` order): `arch_str` and each documented metric present (float64).
+
+    The official file has all ten metrics for 15625 architectures; the caller checks the size it needs.
+    """
     if dataset not in DATASETS:
         raise DataIntegrityError(f"HW-NAS-Bench has no dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     try:
         with path.open("rb") as handle:
-            root = pickle.load(handle)  # noqa: S301 - pinned by git blob id before use
+            root = pickle.load(handle)  # noqa: S301 - a pinned upstream file (git blob id in the manifest)
         per_dataset = root["nasbench201"][dataset]
-        frame = pd.DataFrame({"index": np.arange(N_ARCHS, dtype=np.int32)})
-        frame["arch_str"] = [per_dataset["config"][i]["arch_str"] for i in range(N_ARCHS)]
-        for metric in HWNB_METRICS:
-            values = np.array([float(per_dataset[metric][i]) for i in range(N_ARCHS)], dtype=np.float64)
-            frame[metric] = values
-    except (pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError, ValueError) as exc:
+        configs = per_dataset["config"]
+        n = len(configs)
+        frame = pd.DataFrame({"index": np.arange(n, dtype=np.int32)})
+        frame["arch_str"] = [configs[i]["arch_str"] for i in range(n)]
+        metrics = [m for m in HWNB_METRICS if m in per_dataset]
+        if not metrics:
+            raise KeyError("no HW-NAS-Bench metric")
+        for metric in metrics:
+            frame[metric] = np.array([float(per_dataset[metric][i]) for i in range(n)], dtype=np.float64)
+    except (pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise DataIntegrityError(f"{path}: not a HW-NAS-Bench pickle in the documented structure ({exc!r})") from None
     return frame

@@ -1,0 +1,66 @@
+"""Contract-test mixins every benchmark (and, later, every method) must pass. Needs pytest (the `dev` extra).
+
+Usage: `class TestMine(BenchmarkContract): benchmark_id = "nb201/cifar10/pi5-energy"`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.benchmarks import Benchmark, get_benchmark
+from harness.metrics import hypervolume
+
+
+class BenchmarkContract:
+    benchmark_id: str
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def bench(cls) -> Benchmark:
+        return get_benchmark(cls.benchmark_id)
+
+    def test_shapes_and_orientation(self, bench: Benchmark) -> None:
+        n = bench.n_archs
+        idx = np.arange(n)
+        assert bench.objectives(idx).shape == (n, 2)
+        assert bench.oneshot_objectives(idx).shape == (n, 2)
+        assert np.isfinite(bench.objectives(idx)).all()
+        assert bench.objectives_meta[0].maximize and not bench.objectives_meta[1].maximize
+        assert (bench.objectives(idx)[:, 1] <= 0).all(), "cost objective is stored negated (maximisation form)"
+
+    def test_costs_positive(self, bench: Benchmark) -> None:
+        idx = np.arange(bench.n_archs)
+        assert (bench.train_seconds(idx) > 0).all()
+        assert (bench.oneshot_seconds(idx) > 0).all()
+        assert bench.oneshot_seconds(idx).max() < bench.train_seconds(idx).min(), "one-shot must be cheaper"
+
+    def test_reference_point_dominated_by_every_arch(self, bench: Benchmark) -> None:
+        assert (bench.objectives(np.arange(bench.n_archs)) > bench.ref_point).all()
+
+    def test_hv_max_is_hv_of_whole_table(self, bench: Benchmark) -> None:
+        everything = bench.objectives(np.arange(bench.n_archs))
+        assert bench.hv_max == pytest.approx(hypervolume(everything, bench.ref_point), rel=1e-12)
+        from pymoo.indicators.hv import HV
+
+        assert bench.hv_max == pytest.approx(HV(ref_point=-bench.ref_point)(-everything), rel=1e-9)
+
+    def test_encoding_round_trip(self, bench: Benchmark) -> None:
+        idx = np.arange(bench.n_archs)
+        x = bench.space.encode(idx)
+        assert x.shape == (bench.n_archs, bench.space.dim)
+        assert ((x >= 0) & (x < 1)).all()
+        np.testing.assert_array_equal(bench.space.decode(x), idx)
+        rng = np.random.default_rng(0)
+        decoded = bench.space.decode(rng.random((1000, bench.space.dim)))
+        assert ((decoded >= 0) & (decoded < bench.n_archs)).all()
+
+    def test_arch_id_round_trip(self, bench: Benchmark) -> None:
+        for i in (0, 1, bench.n_archs // 2, bench.n_archs - 1):
+            assert bench.space.index_of(bench.space.arch_id(i)) == i
+
+    def test_out_of_range_index_is_rejected(self, bench: Benchmark) -> None:
+        from harness.errors import HarnessError
+
+        with pytest.raises(HarnessError):
+            bench.objectives([bench.n_archs])
