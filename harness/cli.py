@@ -24,6 +24,8 @@ bench_app = typer.Typer(help="List and inspect the registered benchmarks.", no_a
 traces_app = typer.Typer(
     help="List and inspect hourly carbon-intensity traces (gCO2eq/kWh, UTC).", no_args_is_help=True
 )
+methods_app = typer.Typer(help="List the registered search methods.", no_args_is_help=True)
+app.add_typer(methods_app, name="methods")
 app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="benchmarks")
 app.add_typer(traces_app, name="traces")
@@ -246,6 +248,152 @@ def traces_show(
         from harness.carbon.plots import plot_trace
 
         out.print(f"plot written to {plot_trace(trace, plot)}")
+
+
+# ------------------------------------------------------------------------------------------------------- run
+DEFAULT_TRACE = "US-CAL-CISO@2021-07-02T00:00"
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-." else "-" for c in text).strip("-")
+
+
+@app.command("run")
+def run(
+    method: Annotated[str, typer.Option(help="Search method (see `harness methods list`).")] = "cenas",
+    budget: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Stop condition(s), first reached wins: carbon 500lbs/225kg/2.5t/9000g, simulated time 80h/3d, "
+            "busy GPU-hours 640gpuh. Repeat or comma-separate to combine. Default: 80h."
+        ),
+    ] = None,
+    benchmark: Annotated[str | None, typer.Option(help="Benchmark id (see `harness benchmarks list`).")] = None,
+    trace: Annotated[
+        str, typer.Option(help="Carbon trace: ZONE, ZONE@START (UTC) or a window (hotcarbon-1, hotcarbon-2, neurips).")
+    ] = DEFAULT_TRACE,
+    gpus: Annotated[int, typer.Option(help="Number of GPUs in the simulated cluster.")] = 8,
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives a byte-identical record.")] = 0,
+    interval: Annotated[float, typer.Option(help="Allocation interval in hours.")] = 1.0,
+    accounting: Annotated[
+        str, typer.Option(help="Power profile: default (RTX 3090 watts, PUE 1.58) or reference (CE-NAS code).")
+    ] = "default",
+    option: Annotated[
+        list[str] | None, typer.Option("--set", help="Method option KEY=VALUE (JSON value), repeatable.")
+    ] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the run record (JSON). Default: runs/NAME.json.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Also write HV-vs-carbon and allocation PNGs into this folder.")
+    ] = None,
+) -> None:
+    """Simulate one carbon-aware NAS run and write its record.
+
+    Example: `harness run --method random-search --budget 500lbs --seed 1`.
+    """
+    from harness.benchmarks import DEFAULT_BENCHMARK
+    from harness.config import RunSpec, parse_budget
+    from harness.runner import execute
+
+    spec = RunSpec(
+        method=method,
+        benchmark=benchmark or DEFAULT_BENCHMARK,
+        trace=trace,
+        budget=parse_budget(budget or ["80h"]),
+        seed=seed,
+        gpus=gpus,
+        interval_s=interval * 3600.0,
+        accounting=accounting,
+        method_options=_parse_options(option or []),
+    )
+    target = out_path or Path("runs") / f"{_slug(method)}__{_slug(spec.benchmark)}__{_slug(trace)}__seed{seed}.json"
+    with err.status(f"simulating {method} on {spec.benchmark}") as status:
+        record = execute(spec, on_boundary=lambda now: status.update(f"simulating {method}: hour {now / 3600:.0f}"))
+    record.write(target)
+    _print_summary(record)
+    out.print(f"record written to {target}")
+    if plot:
+        from harness.record_plots import write_plots
+
+        for path in write_plots(record, plot, target.stem):
+            out.print(f"plot written to {path}")
+
+
+def _parse_options(items: list[str]) -> dict[str, Any]:
+    import json
+
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise HarnessError(f"bad --set '{item}': use KEY=VALUE")
+        try:
+            options[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.replace("-", "_")] = value
+    return options
+
+
+def _print_summary(record: Any) -> None:
+    s = record.summary
+    table = Table(
+        title=f"{record.spec['method']} on {record.spec['benchmark']} ({record.provenance['trace']['region']})"
+    )
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    log_diff = s["log_hv_diff"]
+    rows = [
+        ("final hypervolume", f"{s['hv']:.4f} ({100 * s['hv_fraction']:.2f}% of HV_max {s['hv_max']:.4f})"),
+        ("log10(HV_max - HV)", "-inf" if log_diff is None else f"{log_diff:.4f}"),
+        ("carbon", f"{s['carbon_lbs']:.2f} lbs = {s['carbon_kg']:.3f} kg CO2eq"),
+        ("energy", f"{s['energy_kwh']:.3f} kWh"),
+        (
+            "GPU-hours (busy)",
+            f"{s['gpu_hours']:.2f} (train {s['train_gpu_hours']:.2f}, one-shot {s['oneshot_gpu_hours']:.2f})",
+        ),
+        ("simulated time", f"{s['simulated_hours']:.2f} h (stopped by {s['stop_reason']})"),
+        ("architectures trained", f"{s['n_trained']} ({s['n_unique_trained']} distinct), {s['n_oneshot']} one-shot"),
+        ("best accuracy", "-" if s["best_accuracy"] is None else f"{s['best_accuracy']:.2f} %"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    out.print(table)
+
+
+@app.command("show")
+def show(
+    record_path: Annotated[Path, typer.Argument(help="A run record written by `harness run`.")],
+    plot: Annotated[Path | None, typer.Option(help="Write HV-vs-carbon and allocation PNGs into this folder.")] = None,
+) -> None:
+    """Print a run record's summary and provenance; optionally plot it."""
+    from harness.results import load_record
+
+    record = load_record(record_path)
+    _print_summary(record)
+    p = record.provenance
+    out.print(f"spec: {record.spec}")
+    out.print(
+        f"package {p['package']['version']} at commit {p['package']['git_commit']}; {len(p['data_files'])} data files"
+    )
+    if plot:
+        from harness.record_plots import write_plots
+
+        for path in write_plots(record, plot, record_path.stem):
+            out.print(f"plot written to {path}")
+
+
+@methods_app.command("list")
+def methods_list() -> None:
+    """List the registered search methods."""
+    from harness.methods import registry
+
+    table = Table(title="Methods")
+    table.add_column("name", no_wrap=True)
+    table.add_column("description")
+    for entry in registry().values():
+        table.add_row(entry.name, entry.description)
+    out.print(table)
 
 
 def main() -> None:

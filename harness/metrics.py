@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 
-def hypervolume(points: npt.ArrayLike, ref_point: Sequence[float]) -> float:
+def hypervolume(points: npt.ArrayLike, ref_point: Sequence[float] | npt.NDArray[np.float64]) -> float:
     """HV of maximisation points (shape (n, m)) w.r.t. `ref_point` (shape (m,)); 0.0 for no points."""
     pts = np.asarray(points, dtype=np.float64)
     if pts.size == 0:

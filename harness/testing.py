@@ -64,3 +64,66 @@ class BenchmarkContract:
 
         with pytest.raises(HarnessError):
             bench.objectives([bench.n_archs])
+
+
+class MethodContract:
+    """Contract for search methods: a short real run must be valid, deterministic and seed-sensitive.
+
+    Subclasses set `method` (registry name) and may set `options`, `budget` and `accounting`.
+    """
+
+    method: str
+    options: dict = {}  # noqa: RUF012 - class-level default, never mutated
+    budget: str = "6h"
+    accounting: str = "default"
+    benchmark_id: str = "nb201/cifar10/pi5-energy"
+    trace: str = "hotcarbon-1"
+
+    def _run(self, seed: int):
+        from harness.config import RunSpec, parse_budget
+        from harness.runner import execute
+
+        spec = RunSpec(
+            method=self.method,
+            benchmark=self.benchmark_id,
+            trace=self.trace,
+            budget=parse_budget(self.budget),
+            seed=seed,
+            gpus=4,
+            accounting=self.accounting,
+            method_options=dict(self.options),
+        )
+        return execute(spec)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def records(cls):
+        instance = cls()
+        return instance._run(0), instance._run(0), instance._run(1)
+
+    def test_same_seed_gives_identical_record(self, records) -> None:
+        first, again, _ = records
+        assert first.to_json() == again.to_json()
+
+    def test_other_seed_gives_other_evaluations(self, records) -> None:
+        first, _, other = records
+        assert first.evaluations != other.evaluations
+
+    def test_allocations_and_jobs_are_valid(self, records) -> None:
+        record = records[0]
+        bench = get_benchmark(self.benchmark_id)
+        for row in record.intervals:
+            assert 0 <= row["train_gpus"] + row["oneshot_gpus"] <= 4
+        for evaluation in record.evaluations:
+            assert 0 <= evaluation["arch"] < bench.n_archs
+            assert evaluation["kind"] in ("train", "oneshot")
+            if evaluation["status"] == "done" and evaluation["kind"] == "train":
+                f = bench.objectives([evaluation["arch"]])[0]
+                assert (evaluation["f_acc"], -evaluation["f_cost"]) == (f[0], f[1])
+
+    def test_progress_is_monotone(self, records) -> None:
+        rows = records[0].intervals
+        carbon = [r["cum_carbon_g"] for r in rows]
+        hv = [r["hv"] for r in rows]
+        assert carbon == sorted(carbon) and hv == sorted(hv)
+        assert records[0].summary["hv"] <= get_benchmark(self.benchmark_id).hv_max

@@ -81,6 +81,11 @@ class Benchmark(ABC):
     def _reference_point(self) -> np.ndarray:
         """Reference point in maximisation orientation, shape (2,)."""
 
+    @property
+    @abstractmethod
+    def data_files(self) -> tuple[str, ...]:
+        """Manifest names of every upstream file this benchmark's numbers come from (for run provenance)."""
+
     @functools.cached_property
     def arrays(self) -> BenchmarkArrays:
         arrays = self._arrays()

@@ -28,7 +28,7 @@ from harness.benchmarks.base import (
     nice_ceil,
     register,
 )
-from harness.data.build_nb201 import HWNB, load_nb201
+from harness.data.build_nb201 import HWNB, input_names, load_nb201
 from harness.data.manifest import load_manifest
 from harness.errors import HarnessError, MissingDataError
 from harness.spaces import nb201 as space
@@ -109,6 +109,10 @@ class NB201Benchmark(Benchmark):
             train_seconds=t[f"{s.dataset}_train_s"].to_numpy(np.float64),
             oneshot_seconds=batches * t[s.oneshot_latency_column].to_numpy(np.float64) / 1000.0,
         )
+
+    @property
+    def data_files(self) -> tuple[str, ...]:
+        return (*input_names(load_manifest()), *self.spec.requires)
 
     def _reference_point(self) -> np.ndarray:
         cost = self.spec.ref_cost

@@ -111,8 +111,19 @@ def load_trace_table(manifest: Manifest | None = None, cache: Path | None = None
 
 
 @functools.cache
-def _trace_table_cached(cache_key: str) -> pd.DataFrame:
-    return load_trace_table(cache=Path(cache_key))
+def _series_index(cache_key: str) -> dict[tuple[str, str], tuple[pd.Timestamp, np.ndarray]]:
+    """(source, zone) -> (first hour, hourly values), built once per process and cache folder."""
+    table = load_trace_table(cache=Path(cache_key))
+    keys = table["source"].astype(str) + ":" + table["zone"].astype(str)
+    codes, uniques = pd.factorize(keys.to_numpy(), sort=False)
+    values = table["ci"].to_numpy(np.float64)
+    times = table["time"]
+    index = {}
+    for code, key in enumerate(uniques):
+        rows = np.flatnonzero(codes == code)
+        source, zone = str(key).split(":", 1)
+        index[(source, zone)] = (times.iat[rows[0]], values[rows])
+    return index
 
 
 @dataclass(frozen=True)
@@ -209,6 +220,20 @@ WINDOWS: dict[str, NamedWindow] = {
 }
 
 
+def trace_data_files(trace: Trace, manifest: Manifest | None = None) -> list[DataFile]:
+    """The manifest files a trace's values come from (its source and zone; for provenance)."""
+    source, zone = trace.region.split(":")
+    out = []
+    for entry in trace_files(manifest or load_manifest()):
+        if _source_of(entry) != source:
+            continue
+        name_zone = re.sub(r"^ci-[a-z]+-", "", entry.name)
+        name_zone = re.sub(r"-\d{4}$", "", name_zone)
+        if ZONE_ALIASES.get(name_zone, LWA_ZONES.get(name_zone, name_zone)) == zone:
+            out.append(entry)
+    return out
+
+
 def yearly_summary(cache: Path | None = None) -> pd.DataFrame:
     """One row per (source, zone, calendar year): id, span, hours, gap hours, mean/min/max and CV."""
     table = load_trace_table(cache=cache)
@@ -235,11 +260,10 @@ def yearly_summary(cache: Path | None = None) -> pd.DataFrame:
     return frame.sort_values(["zone", "rank", "year"]).drop(columns="rank").reset_index(drop=True)
 
 
-def resolve_region(region: str, table: pd.DataFrame) -> tuple[str, str]:
+def resolve_region(region: str, available: set[tuple[str, str]]) -> tuple[str, str]:
     """(source, zone) of `region`: `SOURCE:ZONE`, or a zone (or sustain-cluster folder alias) in source order."""
     source, _, zone = region.rpartition(":")
     zone = ZONE_ALIASES.get(zone, zone)
-    available = set(zip(table["source"], table["zone"], strict=True))
     candidates = [source] if source else list(SOURCES)
     for candidate in candidates:
         if (candidate, zone) in available:
@@ -254,8 +278,8 @@ def load_trace(spec: str, cache: Path | None = None) -> Trace:
         window = WINDOWS[spec]
         return load_trace(window.region, cache).window(window.start, window.hours)
     region, _, start = spec.partition("@")
-    table = _trace_table_cached(str(cache or cache_dir()))
-    source, zone = resolve_region(region, table)
-    rows = table[(table["source"] == source) & (table["zone"] == zone)]
-    trace = Trace(f"{source}:{zone}", rows["time"].iat[0], rows["ci"].to_numpy())
+    series = _series_index(str(cache or cache_dir()))
+    source, zone = resolve_region(region, set(series))
+    start_time, values = series[(source, zone)]
+    trace = Trace(f"{source}:{zone}", start_time, values)
     return trace.window(start) if start else trace

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,7 @@ def input_names(manifest: Manifest) -> list[str]:
     return names
 
 
-def _torch_list(path: Path) -> list:
+def _torch_list(path: Path) -> Any:
     import torch
 
     return torch.load(path, weights_only=True, map_location="cpu")

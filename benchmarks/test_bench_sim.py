@@ -1,0 +1,16 @@
+"""Speed target for the simulator (run: `pytest benchmarks --benchmark-enable`)."""
+
+from __future__ import annotations
+
+from harness.config import RunSpec, parse_budget
+from harness.runner import execute
+
+
+def test_random_search_80h_8gpu(benchmark) -> None:
+    """Target: well under 1 s for an 80-hour, 8-GPU random-search run on the default benchmark."""
+    spec = RunSpec("random-search", "nb201/cifar10/pi5-energy", "US-CAL-CISO@2021-07-02T00:00", parse_budget("80h"))
+    execute(spec)  # warm the benchmark and trace caches
+    record = benchmark(execute, spec)
+    assert record.summary["simulated_hours"] == 80.0
+    if benchmark.stats is not None:
+        assert benchmark.stats["mean"] < 1.0

@@ -1,0 +1,53 @@
+"""String registry of search methods: name -> "module:Class" plus a one-line description, and plugins.
+
+Built-in methods live in `cenas/` and `baselines/`; the harness imports them by string only when asked, so it
+never depends on them. Third-party packages register more under the entry-point group `cenas_bench.methods`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.sim.method import Method
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    name: str
+    target: str  # "module:Class"
+    description: str
+    defaults: tuple[tuple[str, Any], ...] = ()
+
+
+BUILTIN: tuple[MethodEntry, ...] = (
+    MethodEntry("random-search", "baselines.random_search:RandomSearch", "Every GPU trains uniformly random archs."),
+)
+
+
+def registry() -> dict[str, MethodEntry]:
+    """Built-in methods plus those registered by installed plugins."""
+    entries = {m.name: m for m in BUILTIN}
+    for point in entry_points(group="cenas_bench.methods"):
+        entries.setdefault(point.name, MethodEntry(point.name, point.value, f"plugin ({point.value})"))
+    return entries
+
+
+def create_method(name: str, options: dict[str, Any] | None = None) -> Method:
+    """Instantiate method `name` with its defaults overridden by `options`."""
+    entries = registry()
+    if name not in entries:
+        raise HarnessError(f"unknown method '{name}'; known: {', '.join(sorted(entries))} (see `harness methods list`)")
+    entry = entries[name]
+    module_name, _, attr = entry.target.partition(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    merged = dict(entry.defaults) | dict(options or {})
+    try:
+        method = cls(**merged)
+    except TypeError as exc:
+        raise HarnessError(f"bad options for method {name}: {exc}") from None
+    method.name = name
+    return method

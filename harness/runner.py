@@ -1,0 +1,137 @@
+"""Resolve a RunSpec into benchmark, trace, method and accounting; simulate; build the run record."""
+
+from __future__ import annotations
+
+import functools
+import platform
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness import __version__
+from harness.benchmarks import get_benchmark
+from harness.carbon.traces import load_trace, trace_data_files
+from harness.config import RunSpec
+from harness.data.manifest import load_manifest
+from harness.methods import create_method
+from harness.metrics import carbon_to_target, log_hv_difference
+from harness.results import RunRecord
+from harness.sim.accounting import get_profile
+from harness.sim.simulator import SimResult, Simulator
+from harness.units import from_grams
+
+LIBRARIES = ("numpy", "pandas", "pyarrow", "moocore", "scikit-learn", "torch", "botorch")
+TARGET_FRACTIONS = (0.9, 0.95, 0.99)
+
+
+@functools.cache
+def git_commit() -> str | None:
+    """HEAD of the checkout the package runs from (with `+dirty` for uncommitted changes), or None."""
+    root = Path(__file__).resolve().parents[1]
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        head = subprocess.run(  # noqa: S603
+            [git, "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(  # noqa: S603
+            [git, "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
+def _library_versions() -> dict[str, str]:
+    found = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -> RunRecord:
+    """Run `spec` and return its record. Every input is validated before simulation starts."""
+    benchmark = get_benchmark(spec.benchmark)
+    trace = load_trace(spec.trace)
+    profile = get_profile(spec.accounting)
+    method = create_method(spec.method, spec.method_options)
+    simulator = Simulator(
+        benchmark, trace, method, spec.gpus, spec.budget, profile, spec.seed, spec.interval_s, on_boundary
+    )
+    result = simulator.run()
+    manifest = load_manifest()
+    files = [manifest[name] for name in benchmark.data_files] + trace_data_files(trace, manifest)
+    provenance: dict[str, Any] = {
+        "package": {"name": "cenas-bench", "version": __version__, "git_commit": git_commit()},
+        "python": platform.python_version(),
+        "libraries": _library_versions(),
+        "data_files": {f.name: f.sha256 or f.git_blob for f in files},
+        "accounting": asdict(profile),
+        "trace": {"region": trace.region, "start": trace.start.isoformat(), "hours": trace.hours},
+        "benchmark": {
+            "id": benchmark.id,
+            "hv_max": benchmark.hv_max,
+            "ref_point": [float(v) for v in benchmark.ref_point],
+            "objectives": [o.label + f" ({o.unit})" for o in benchmark.objectives_meta],
+        },
+        "method": {"name": method.name, "options": method.options},
+    }
+    return RunRecord(
+        spec=_spec_dict(spec),
+        provenance=provenance,
+        summary=summarize(result, benchmark.hv_max, benchmark.objectives(result.observed)),
+        intervals=result.intervals,
+        evaluations=result.evaluations,
+    )
+
+
+def _spec_dict(spec: RunSpec) -> dict[str, Any]:
+    data = spec.to_dict()
+    data["budget"] = {k: v for k, v in data["budget"].items() if v is not None}
+    return data
+
+
+def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray) -> dict[str, Any]:
+    """Headline numbers of a finished simulation."""
+    totals = result.totals
+    carbon = [row["cum_carbon_g"] for row in result.intervals]
+    hv = [row["hv"] for row in result.intervals]
+    unfinished = sum(e["status"] == "unfinished" for e in result.evaluations)
+    summary: dict[str, Any] = {
+        "stop_reason": result.stop_reason,
+        "simulated_hours": result.end_s / 3600.0,
+        "hv": result.hv,
+        "hv_max": hv_max,
+        "hv_fraction": result.hv / hv_max,
+        "log_hv_diff": log_hv_difference(result.hv, hv_max),
+        "carbon_g": totals.carbon_g,
+        "carbon_kg": totals.carbon_g / 1000.0,
+        "carbon_lbs": from_grams(totals.carbon_g, "lbs"),
+        "energy_kwh": totals.energy_kwh,
+        "gpu_hours": totals.busy_gpu_hours,
+        "train_gpu_hours": totals.busy_s["train"] / 3600.0,
+        "oneshot_gpu_hours": totals.busy_s["oneshot"] / 3600.0,
+        "idle_gpu_hours": totals.idle_s / 3600.0,
+        "n_trained": len(result.observed),
+        "n_unique_trained": len(np.unique(result.observed)),
+        "n_oneshot": sum(e["kind"] == "oneshot" and e["status"] == "done" for e in result.evaluations),
+        "n_unfinished": unfinished,
+        "best_accuracy": float(observed_f[:, 0].max()) if len(observed_f) else None,
+    }
+    for fraction in TARGET_FRACTIONS:
+        summary[f"carbon_to_{round(fraction * 100)}pct_g"] = carbon_to_target(carbon, hv, fraction * hv_max)
+    return summary

@@ -1,0 +1,1 @@
+"""The event-driven GPU-cluster simulator: clock, GPUs, jobs, energy and carbon accounting, budgets."""

@@ -1,0 +1,122 @@
+"""The uniform method contract. The simulator owns the clock, GPUs, trace and accounting; a method only decides.
+
+Life cycle: `setup(ctx)` once; at every allocation boundary `on_interval(info)` returns GPUs per job kind; whenever a
+GPU of some kind is free, `next_job(gpu, kind, now_s)` returns a Job or None (idle until the next event); each
+finished job comes back through `tell(job, outcome)`. A job cut by a boundary is resumed by the simulator before new
+work, in the order `choose_resume` picks (FIFO by default).
+"""
+
+from __future__ import annotations
+
+import zlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from harness.benchmarks.base import Benchmark
+from harness.carbon.traces import Trace
+from harness.config import Budget
+from harness.sim.jobs import Allocation, Job, Outcome
+
+
+def rng_for(seed: int, purpose: str) -> np.random.Generator:
+    """An independent generator for one purpose of one run (sub-stream keyed by a stable hash of `purpose`)."""
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(purpose.encode())]))
+
+
+@dataclass(frozen=True)
+class CarbonView:
+    """What a method may see of the trace: the past, the current hour, and (for oracle policies) the future."""
+
+    trace: Trace
+
+    def hour_index(self, now_s: float) -> int:
+        return int(now_s // 3600)
+
+    def current(self, now_s: float) -> float:
+        """Intensity (g/kWh) of the hour containing `now_s`."""
+        return float(self.trace.values[min(self.hour_index(now_s), self.trace.hours - 1)])
+
+    def history(self, now_s: float, hours: int) -> np.ndarray:
+        """The last `hours` hourly values up to and including the current hour (shorter at the trace start)."""
+        h = self.hour_index(now_s)
+        return self.trace.values[max(0, h + 1 - hours) : h + 1]
+
+    def oracle(self, now_s: float, hours: int) -> np.ndarray:
+        """The true next `hours` values starting with the current hour (truncated at the trace end)."""
+        h = self.hour_index(now_s)
+        return self.trace.values[h : h + hours]
+
+
+@dataclass
+class MethodContext:
+    """Handed to `Method.setup`: the benchmark, GPUs, trace view, budget and seeded generators."""
+
+    benchmark: Benchmark
+    n_gpus: int
+    carbon: CarbonView
+    budget: Budget
+    seed: int
+    interval_s: float
+    submit_initial: Callable[[Sequence[int]], None] = field(repr=False)
+
+    def rng(self, purpose: str) -> np.random.Generator:
+        return rng_for(self.seed, f"method/{purpose}")
+
+
+@dataclass(frozen=True)
+class IntervalInfo:
+    """State at an allocation boundary."""
+
+    index: int
+    now_s: float
+    ci_now: float
+    carbon_used_g: float
+    energy_used_kwh: float
+    n_observed: int
+    hv: float
+
+
+class Method(ABC):
+    """Base class for search methods. Subclasses implement `_setup`, `propose` and optionally the hooks."""
+
+    name: str = "method"
+    options: dict[str, Any]
+
+    def __init__(self, **options: Any) -> None:
+        self.options = dict(options)
+        self.ctx: MethodContext | None = None
+
+    def setup(self, ctx: MethodContext) -> None:
+        self.ctx = ctx
+        self._setup(ctx)
+
+    def _setup(self, ctx: MethodContext) -> None:  # noqa: B027 - optional hook
+        """Hook: prepare state, submit initial samples."""
+
+    @abstractmethod
+    def on_interval(self, info: IntervalInfo) -> Allocation:
+        """GPUs per job kind for the interval starting now."""
+
+    @abstractmethod
+    def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
+        """A new job for a free GPU of `kind`, or None to leave it idle until the next event."""
+
+    def tell(self, job: Job, outcome: Outcome) -> None:  # noqa: B027 - optional hook
+        """A job finished (initial evaluations included)."""
+
+    def choose_resume(self, kind: str, jobs: Sequence[Job]) -> int:
+        """Index of the cut job to resume next among `jobs` (all of `kind`); FIFO by default."""
+        return 0
+
+    def queue_sizes(self) -> dict[str, int]:
+        """Method-side queue lengths to record per interval (e.g. CE-NAS's ready-to-train queue)."""
+        return {}
+
+    @property
+    def done(self) -> bool:
+        """True when the method has nothing more to do (e.g. an evolutionary run that finished its generations)."""
+        return False
