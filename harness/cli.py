@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -26,6 +27,10 @@ traces_app = typer.Typer(
 )
 methods_app = typer.Typer(help="List the registered search methods.", no_args_is_help=True)
 app.add_typer(methods_app, name="methods")
+forecast_app = typer.Typer(help="Train and evaluate carbon-intensity forecasters.", no_args_is_help=True)
+rl_app = typer.Typer(help="Pretrain CE-NAS's clean-mode RL allocation agent.", no_args_is_help=True)
+app.add_typer(forecast_app, name="forecast")
+app.add_typer(rl_app, name="rl")
 app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="benchmarks")
 app.add_typer(traces_app, name="traces")
@@ -394,6 +399,141 @@ def methods_list() -> None:
     for entry in registry().values():
         table.add_row(entry.name, entry.description)
     out.print(table)
+
+
+# --------------------------------------------------------------------------------------------- forecasting
+@forecast_app.command("train")
+def forecast_train(
+    regions: Annotated[list[str], typer.Argument(help="Trace regions, e.g. US-CAL-CISO DE US-MIDA-PJM.")],
+    epochs: Annotated[int, typer.Option(help="Maximum epochs (the best held-out epoch is kept).")] = 20,
+    split: Annotated[str, typer.Option(help="Train on origins before this UTC time.")] = "2021-07-01T00:00",
+    seed: Annotated[int, typer.Option(help="Seed of initialisation and shuffling.")] = 0,
+    out_dir: Annotated[Path | None, typer.Option(help="Folder for checkpoints (default: CACHE/models).")] = None,
+) -> None:
+    """Train the transformer forecaster per region on data before --split; writes forecast_<region>.pt + .json."""
+    from harness.carbon import transformer as tf
+    from harness.carbon.traces import load_trace
+    from harness.data.fetch import cache_dir
+
+    folder = out_dir or cache_dir() / "models"
+    for region in regions:
+        region_id = load_trace(region).region
+        spec = tf.TrainSpec(region_id, split=split, epochs=epochs, seed=seed)
+        with err.status(f"training forecaster for {region_id}") as status:
+
+            def report(epoch: int, total: int, loss: float, name: str = region_id) -> None:
+                status.update(f"{name}: epoch {epoch}/{total}, held-out MSE {loss:.4f}")
+
+            model, meta = tf.train(spec, progress=report)
+        path = folder / tf.checkpoint_name(region_id)
+        tf.save(model, meta, path)
+        out.print(f"{region_id}: best epoch {meta['best_epoch']}, held-out MSE {meta['holdout_mse']:.4f} -> {path}")
+
+
+@forecast_app.command("eval")
+def forecast_eval(
+    regions: Annotated[list[str], typer.Argument(help="Regions with a trained forecaster.")],
+    markdown: Annotated[Path | None, typer.Option(help="Also write the table as Markdown here.")] = None,
+) -> None:
+    """MAPE (%) of the transformer vs persistence over 24/48/72-h windows, on every origin after the split."""
+    from harness.carbon import transformer as tf
+    from harness.carbon.traces import load_trace
+    from harness.io import atomic_write_text
+
+    table = Table(title="Forecast MAPE (%) on held-out origins (after the training split)")
+    for column in ("region", "origins", "24 h", "48 h", "72 h"):
+        table.add_column(column, justify="left" if column == "region" else "right")
+    lines = [
+        "| region | test origins | 24 h transformer | 24 h persistence | 48 h transformer | 48 h persistence "
+        "| 72 h transformer | 72 h persistence |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for region in regions:
+        with err.status(f"evaluating {region}"):
+            result = tf.evaluate(_forecaster_path(load_trace(region).region))
+        cells = [f"{result[f'transformer_{h}h']:.2f} vs {result[f'persistence_{h}h']:.2f}" for h in (24, 48, 72)]
+        table.add_row(result["region"], str(result["test_origins"]), *cells)
+        numbers = " | ".join(f"{result[f'{m}_{h}h']:.2f}" for h in (24, 48, 72) for m in ("transformer", "persistence"))
+        lines.append(f"| {result['region']} | {result['test_origins']} | {numbers} |")
+    out.print(table)
+    out.print("cells: transformer vs persistence (same hour of the previous day)")
+    if markdown:
+        atomic_write_text(markdown, "\n".join(lines) + "\n")
+        out.print(f"markdown table written to {markdown}")
+
+
+def _forecaster_path(region_id: str) -> Path:
+    from harness.carbon import transformer as tf
+    from harness.data.fetch import cache_dir
+
+    for folder in (tf.SHIPPED, cache_dir() / "models"):
+        if (folder / tf.checkpoint_name(region_id)).exists():
+            return folder / tf.checkpoint_name(region_id)
+    raise HarnessError(f"no forecaster for {region_id}; run `harness forecast train {region_id}`")
+
+
+# -------------------------------------------------------------------------------------------------- CE-NAS
+@rl_app.command("pretrain")
+def rl_pretrain(
+    episodes: Annotated[int, typer.Option(help="Episodes (80-h windows, cycled).")] = 24,
+    region: Annotated[str, typer.Option(help="Trace region of the pretraining windows.")] = "US-CAL-CISO",
+    first: Annotated[str, typer.Option(help="First hour of the pretraining period (UTC).")] = "2021-01-05T00:00",
+    last: Annotated[str, typer.Option(help="Last hour of the pretraining period (UTC).")] = "2021-06-30T23:00",
+    forecaster: Annotated[str, typer.Option(help="Forecaster the agent sees: transformer, persistence, oracle.")] = (
+        "transformer"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Checkpoint path (default: CACHE/models/rl.pt).")
+    ] = None,
+) -> None:
+    """Pretrain the clean-mode actor-critic over non-overlapping historical windows; writes .pt + .json spec."""
+    from cenas.allocation.pretrain import PretrainSpec, pretrain
+    from harness.data.fetch import cache_dir
+
+    spec = PretrainSpec(region=region, first=first, last=last, episodes=episodes, forecaster=forecaster, seed=seed)
+    target = out_path or cache_dir() / "models" / "rl_clean.pt"
+    with err.status("pretraining") as status:
+        log = pretrain(spec, target, lambda e, n, r: status.update(f"episode {e}/{n}: return {r:.3f}"))
+    returns = log["episode_returns"]
+    out.print(f"{len(returns)} episodes; mean return first quarter {np.mean(returns[: len(returns) // 4 or 1]):.3f}, "
+              f"last quarter {np.mean(returns[-(len(returns) // 4 or 1) :]):.3f}")  # fmt: skip
+    out.print(f"checkpoint written to {target} (spec in {target.with_suffix('.json')})")
+
+
+@app.command("lamoo-check")
+def lamoo_check_command(
+    benchmark: Annotated[str | None, typer.Option(help="Benchmark id.")] = None,
+    runs: Annotated[int, typer.Option(help="Independent LaMOO runs.")] = 10,
+    samples: Annotated[int, typer.Option(help="Trained uniform samples the tree is built from.")] = 100,
+    compare: Annotated[int, typer.Option(help="Architectures drawn from the region and from the whole space.")] = 50,
+    cp: Annotated[float, typer.Option(help="UCB exploration constant Cp.")] = 30.0,
+    seed: Annotated[int, typer.Option(help="Seed of the first run.")] = 0,
+) -> None:
+    """HotCarbon §4.2: mean accuracy and cost of architectures from the LaMOO-selected region vs the whole space."""
+    from cenas.lamoo_check import CheckSpec, lamoo_check
+    from harness.benchmarks import DEFAULT_BENCHMARK
+
+    spec = CheckSpec(benchmark or DEFAULT_BENCHMARK, runs, samples, compare, cp, seed)
+    with err.status("running LaMOO"):
+        result = lamoo_check(spec)
+    unit = result["cost_unit"]
+    table = Table(title=f"LaMOO region vs whole space on {spec.benchmark} ({runs} runs, {compare} archs each)")
+    for column in ("run", "leaf samples", "acc region", "acc space", f"cost region ({unit})", f"cost space ({unit})"):
+        table.add_column(column, justify="right")
+    for row in [*result["runs"], {"run": "mean", **result["mean"]}]:
+        table.add_row(
+            str(row["run"]), f"{row['leaf_samples']:.1f}", f"{row['region_acc']:.2f}", f"{row['space_acc']:.2f}",
+            f"{row['region_cost']:.3f}", f"{row['space_cost']:.3f}",
+        )  # fmt: skip
+    out.print(table)
+    mean = result["mean"]
+    better_acc, better_cost = mean["region_acc"] > mean["space_acc"], mean["region_cost"] < mean["space_cost"]
+    verdict = "better on both" if better_acc and better_cost else (
+        "better cost, not better accuracy" if better_cost else "better accuracy, not better cost" if better_acc
+        else "better on neither"
+    )  # fmt: skip
+    out.print(f"region is {verdict}; HotCarbon reported 72.12 vs 68.28 % and 16.59 vs 22.84 mJ on its own table")
 
 
 def main() -> None:

@@ -23,7 +23,26 @@ class MethodEntry:
     defaults: tuple[tuple[str, Any], ...] = ()
 
 
+CENAS = "cenas.method:CENAS"
 BUILTIN: tuple[MethodEntry, ...] = (
+    MethodEntry(
+        "cenas",
+        CENAS,
+        "CE-NAS, NeurIPS'24 design: RL allocation (clean mode, pretrained) fed by a transformer carbon forecast.",
+        (("policy", "rl"), ("rl_mode", "clean"), ("forecaster", "transformer")),
+    ),
+    MethodEntry(
+        "cenas-heuristic",
+        CENAS,
+        "CE-NAS, HotCarbon'23 design: sampling share from the intensity's place in the next 24 h (oracle window).",
+        (("policy", "heuristic"), ("forecaster", "oracle")),
+    ),
+    MethodEntry(
+        "cenas-rl-reference",
+        CENAS,
+        "CE-NAS with the reference code's actor-critic: its state, action map, reward and online updates.",
+        (("policy", "rl"), ("rl_mode", "reference"), ("greedy", False)),
+    ),
     MethodEntry("random-search", "baselines.random_search:RandomSearch", "Every GPU trains uniformly random archs."),
 )
 

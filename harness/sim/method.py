@@ -61,7 +61,7 @@ class MethodContext:
     budget: Budget
     seed: int
     interval_s: float
-    submit_initial: Callable[[Sequence[int]], None] = field(repr=False)
+    submit_initial: Callable[[Sequence[Job]], None] = field(repr=False)
 
     def rng(self, purpose: str) -> np.random.Generator:
         return rng_for(self.seed, f"method/{purpose}")

@@ -285,10 +285,10 @@ class Simulator:
     def _busy(self) -> bool:
         return any(job is not None for job in self.gpu_job)
 
-    def _submit_initial(self, archs: Sequence[int]) -> None:
+    def _submit_initial(self, jobs: Sequence[Job]) -> None:
         """Initial samples: evaluated now for free (reference accounting) or trained first, charged like any job."""
-        for arch in archs:
-            job = self._new_job(Job(TRAIN, int(arch)))
+        for submitted in jobs:
+            job = self._new_job(submitted)
             if self.profile.charge_init:
                 self.initial.append(job)
                 continue

@@ -1,0 +1,152 @@
+"""The LaMOO tree, rebuilt from scratch from the trained samples at every allocation boundary (CE-NAS §2.2).
+
+A leaf with more than `leaf_size` samples is split when the SVM fitted on its good/bad labels predicts both
+classes on its own samples and the children stay within `max_height`. Children take the samples by *label*;
+the parent keeps the SVM, whose boundary defines the regions used for sampling.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.svm import SVC
+
+from cenas.lamoo.dominance import label_good_bad
+from harness.metrics import hypervolume
+
+
+@dataclass(frozen=True)
+class TreeConfig:
+    leaf_size: int = 10
+    max_height: int = 3
+    kernel: str = "poly"
+    degree: int = 4
+    gamma: str | float = "scale"
+    good_ratio: float = 0.5
+
+
+@dataclass(eq=False)
+class Node:
+    rows: npt.NDArray[np.int64]  # indices into the sample arrays
+    height: int
+    value: float  # HV of the node's samples
+    parent: Node | None = None
+    svm: SVC | None = None  # set once the node is split
+    kids: list[Node] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.kids
+
+
+Path = list[tuple[Node, int]]
+"""Root-to-leaf path as (parent, direction) pairs: direction 0 = good kid, 1 = bad kid."""
+
+
+def fit_split(x: np.ndarray, labels: np.ndarray, config: TreeConfig) -> SVC | None:
+    """The SVM of a split, or None when the node is not SVM-splittable (one class, or the SVM predicts one)."""
+    if len(np.unique(labels)) < 2:
+        return None
+    svm = SVC(kernel=config.kernel, degree=config.degree, gamma=config.gamma)
+    svm.fit(x, labels)
+    return svm if len(np.unique(svm.predict(x))) == 2 else None
+
+
+def build_tree(x: npt.ArrayLike, f: npt.ArrayLike, ref_point: npt.ArrayLike, config: TreeConfig) -> Node:
+    """Build the tree over samples x (n, d) with true objectives f (n, m), maximisation."""
+    xs, fs = np.asarray(x, dtype=np.float64), np.asarray(f, dtype=np.float64)
+    root = Node(np.arange(len(xs)), 0, hypervolume(fs, ref_point))
+    frontier = [root]
+    while frontier:
+        node = frontier.pop(0)
+        if node.n <= config.leaf_size or node.height + 1 > config.max_height:
+            continue
+        labels = label_good_bad(fs[node.rows], config.good_ratio)
+        svm = fit_split(xs[node.rows], labels, config)
+        if svm is None:
+            continue
+        node.svm = svm
+        for direction in (0, 1):
+            rows = node.rows[labels == direction]
+            kid = Node(rows, node.height + 1, hypervolume(fs[rows], ref_point), parent=node)
+            node.kids.append(kid)
+            frontier.append(kid)
+    return root
+
+
+def leaves(root: Node) -> list[Node]:
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop(0)
+        if node.is_leaf:
+            out.append(node)
+        else:
+            stack.extend(node.kids)
+    return out
+
+
+def uct(node: Node, cp: float) -> float:
+    """x̄ + 2·Cp·sqrt(2 ln(n_parent) / n); +inf for the root or an empty node."""
+    if node.parent is None or node.n == 0:
+        return math.inf
+    return node.value + 2.0 * cp * math.sqrt(2.0 * math.log(node.parent.n) / node.n)
+
+
+def path_to(node: Node) -> Path:
+    path: Path = []
+    while node.parent is not None:
+        path.append((node.parent, node.parent.kids.index(node)))
+        node = node.parent
+    return path[::-1]
+
+
+def _argmax_random_tie(values: list[float], rng: np.random.Generator) -> int:
+    best = max(values)
+    ties = [i for i, v in enumerate(values) if v == best]
+    return ties[0] if len(ties) == 1 else int(rng.choice(ties))
+
+
+def leaf_select(root: Node, cp: float, rng: np.random.Generator) -> tuple[Node, Path]:
+    """CE-NAS's default: the leaf with the highest UCT (each with its own parent's count), ties at random."""
+    candidates = leaves(root)
+    chosen = candidates[_argmax_random_tie([uct(leaf, cp) for leaf in candidates], rng)]
+    return chosen, path_to(chosen)
+
+
+def mcts_select(root: Node, cp: float, rng: np.random.Generator) -> tuple[Node, Path]:
+    """Descend from the root, taking the kid with the highest UCT at each level (ties at random)."""
+    node = root
+    while not node.is_leaf:
+        node = node.kids[_argmax_random_tie([uct(kid, cp) for kid in node.kids], rng)]
+    return node, path_to(node)
+
+
+def in_region(x: npt.ArrayLike, path: Path) -> npt.NDArray[np.bool_]:
+    """Which points (n, d) the SVMs along `path` send the same way as the path."""
+    pts = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    inside = np.ones(len(pts), dtype=bool)
+    for parent, direction in path:
+        if not inside.any():
+            break
+        assert parent.svm is not None
+        idx = np.flatnonzero(inside)
+        inside[idx] = parent.svm.predict(pts[idx]) == direction
+    return inside
+
+
+def describe(root: Node) -> dict[str, Any]:
+    """Small summary for records: number of leaves, depth, leaf sizes."""
+    all_leaves = leaves(root)
+    return {
+        "leaves": len(all_leaves),
+        "depth": max(leaf.height for leaf in all_leaves),
+        "sizes": [leaf.n for leaf in all_leaves],
+    }

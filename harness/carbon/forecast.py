@@ -1,0 +1,76 @@
+"""Carbon-intensity forecasters: given the hourly history up to the current hour, predict the next H hours.
+
+- `oracle`: the true future (for policies declared oracle, and as an upper bound);
+- `persistence`: the same hour of the previous day (the last 24 values, repeated);
+- `transformer`: a small encoder-only PyTorch transformer over the past 168 h plus hour-of-day and day-of-week
+  encodings, predicting the next H hours directly (see `harness.carbon.transformer`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.sim.method import CarbonView
+
+
+class Forecaster(ABC):
+    name: str
+
+    @abstractmethod
+    def forecast(self, view: CarbonView, now_s: float, horizon: int) -> np.ndarray:
+        """Predicted intensity (g/kWh) of the `horizon` hours after the current one, shape (horizon,)."""
+
+    def past(self, view: CarbonView, now_s: float, hours: int) -> tuple[np.ndarray, pd.Timestamp]:
+        """The last `hours` values of the region's full series up to and including the current hour (history
+        before the run's window counts: it was observable), and the current hour's timestamp."""
+        from harness.carbon.traces import load_trace
+
+        full = load_trace(view.trace.region)
+        now = view.trace.start + pd.Timedelta(hours=view.hour_index(now_s))
+        end = int((now - full.start) / pd.Timedelta(hours=1)) + 1
+        return full.values[max(0, end - hours) : end], now
+
+
+class OracleForecaster(Forecaster):
+    name = "oracle"
+
+    def forecast(self, view: CarbonView, now_s: float, horizon: int) -> np.ndarray:
+        future = view.oracle(now_s, horizon + 1)[1:]
+        if len(future) < horizon:  # trace end: hold the last known value
+            last = future[-1] if len(future) else view.current(now_s)
+            future = np.concatenate([future, np.full(horizon - len(future), last)])
+        return future
+
+
+def persistence(history: np.ndarray, horizon: int) -> np.ndarray:
+    """Next `horizon` values as the same hour one day earlier; history shorter than a day repeats what exists."""
+    day = history[-24:]
+    reps = -(-horizon // len(day))
+    return np.tile(day, reps)[:horizon]
+
+
+class PersistenceForecaster(Forecaster):
+    name = "persistence"
+
+    def forecast(self, view: CarbonView, now_s: float, horizon: int) -> np.ndarray:
+        return persistence(self.past(view, now_s, 24)[0], horizon)
+
+
+def make_forecaster(name: str, region: str | None = None) -> Forecaster:
+    """`oracle`, `persistence` or `transformer` (the trained model for `region`, see `harness forecast train`)."""
+    if name == "oracle":
+        return OracleForecaster()
+    if name == "persistence":
+        return PersistenceForecaster()
+    if name == "transformer":
+        from harness.carbon.transformer import TransformerForecaster
+
+        return TransformerForecaster.for_region(region)
+    raise HarnessError(f"unknown forecaster '{name}'; use oracle, persistence or transformer")

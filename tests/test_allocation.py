@@ -1,0 +1,100 @@
+"""Allocation policies: the reference action map, the heuristic's rounding and clamping, RL plumbing."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from cenas.allocation.base import PolicyState, action_to_train_gpus
+from cenas.allocation.pretrain import PretrainSpec, episode_windows
+from cenas.allocation.rl import ActorCritic, RLPolicy, checkpoint_path
+from cenas.allocation.simple import HeuristicPolicy, heuristic_train_gpus
+from harness.carbon.forecast import OracleForecaster, PersistenceForecaster
+from harness.carbon.traces import load_trace
+from harness.errors import HarnessError
+from harness.sim.method import CarbonView
+
+
+def test_reference_action_map_for_8_gpus() -> None:
+    assert [action_to_train_gpus(a, 8) for a in range(10)] == [1, 1, 1, 2, 3, 4, 4, 5, 6, 7]
+    assert action_to_train_gpus(12, 8) == 7  # min(a, 9)
+
+
+def test_heuristic_rounding_and_clamping_on_a_real_window() -> None:
+    window = load_trace("hotcarbon-1").values[:24]
+    lo, hi = window.min(), window.max()
+    assert heuristic_train_gpus(lo, window, 8) == 7  # λ_s = 0 -> 8 train GPUs, clamped to G-1
+    assert heuristic_train_gpus(hi, window, 8) == 1  # λ_s = 1 -> 0 train GPUs, clamped to 1
+    assert heuristic_train_gpus(lo, window, 8, clamp=False) == 8
+    assert heuristic_train_gpus(hi, window, 8, clamp=False) == 0
+    for ci in window:
+        share = (ci - lo) / (hi - lo)
+        assert heuristic_train_gpus(ci, window, 8) == min(max(8 - math.floor(8 * share + 0.5), 1), 7)
+    flat = np.full(24, window[0])
+    assert heuristic_train_gpus(window[0], flat, 8) == 4  # λ_s = 0.5 when C_max = C_min
+    half = lo + (hi - lo) * 2.5 / 8  # G·λ_s = 2.5 rounds half up: 3 sampling GPUs
+    assert heuristic_train_gpus(half, np.array([lo, half, hi]), 8) == 5
+
+
+def state(**overrides) -> PolicyState:
+    base = dict(
+        now_s=7200.0, hour=2, ci_now=300.0, n_gpus=8, hv=1900.0, hv_max=1991.5, n_observed=30, queue_len=5,
+        queue_capacity=10, carbon_used_g=1000.0, carbon_budget_g=None, hours_budget=80.0, step_carbon_g=500.0,
+        new_samples=4, hv_gain=10.0,
+    )  # fmt: skip
+    return PolicyState(**(base | overrides))
+
+
+def test_heuristic_policy_uses_the_oracle_window() -> None:
+    trace = load_trace("neurips")
+    policy = HeuristicPolicy(window_hours=24)
+    policy.setup(CarbonView(trace), OracleForecaster(), np.random.default_rng(0))
+    window = trace.values[:24]
+    assert policy.train_gpus(state(now_s=0.0, ci_now=window[0])) == heuristic_train_gpus(window[0], window, 8)
+
+
+def test_persistence_is_yesterday_and_sees_history_before_the_window() -> None:
+    trace = load_trace("neurips")
+    full = load_trace("US-CAL-CISO")
+    offset = int((trace.start - full.start).total_seconds() // 3600)
+    predicted = PersistenceForecaster().forecast(CarbonView(trace), 0.0, 48)
+    np.testing.assert_array_equal(predicted, np.tile(full.values[offset - 23 : offset + 1], 2))
+
+
+def test_reference_rl_state_and_reward() -> None:
+    trace = load_trace("neurips")
+    policy = RLPolicy(mode="reference", greedy=False)
+    policy.setup(CarbonView(trace), OracleForecaster(), np.random.default_rng(0))
+    first = policy.features(state(hv=1800.0, n_observed=10))
+    later = policy.features(state(hv=1950.0, n_observed=42, hour=5))
+    assert first[2] == later[2] == pytest.approx(1800.0 / 1991.5)  # stale HV, as in the reference
+    assert later[0] == pytest.approx((80 - 5) / 40) and later[3] == 42.0  # 40/80 mismatch, raw count
+    s = state()
+    step_ratio = 0.8 * ((40 - (80 - 2)) / 40) + 0.8
+    expected = 20 * step_ratio * 10.0 / 1991.5 - (2 / policy.ci_max) * 500.0 / 8 + 0.05 * 4
+    assert policy.reward(s) == pytest.approx(expected)
+
+
+def test_online_update_changes_the_actor() -> None:
+    agent = ActorCritic(4, seed=0)
+    s = np.array([[1.0, 0.1, 0.9, 10.0]])
+    before = agent.probabilities(s[0])
+    agent.update(s, np.array([3]), np.array([1.0]))
+    assert not np.allclose(before, agent.probabilities(s[0]))
+    assert np.allclose(ActorCritic(4, seed=0).probabilities(s[0]), before)  # seeded, no global RNG
+
+
+def test_clean_checkpoint_is_shipped_with_its_spec() -> None:
+    path = checkpoint_path(None)
+    assert path.exists() and path.with_suffix(".json").exists()
+    with pytest.raises(HarnessError, match="harness rl pretrain"):
+        checkpoint_path("no-such-checkpoint.pt")
+
+
+def test_pretraining_windows_never_overlap_evaluation_windows() -> None:
+    starts = episode_windows(PretrainSpec())
+    assert len(starts) == 53 and starts[0].isoformat() == "2021-01-05T00:00:00+00:00"
+    with pytest.raises(HarnessError, match="overlaps evaluation window hotcarbon-2"):
+        episode_windows(PretrainSpec(first="2021-01-03T00:00"))

@@ -1,0 +1,144 @@
+"""CE-NAS end to end on the real default benchmark and traces: queue rule, halfwork order, variants, commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cenas.method import CENAS
+from cenas.queue import Candidate, ReadyQueue
+from harness.benchmarks import DEFAULT_BENCHMARK, get_benchmark
+from harness.carbon import transformer as tf
+from harness.cli import app
+from harness.config import RunSpec, parse_budget
+from harness.errors import HarnessError
+from harness.methods import create_method
+from harness.runner import execute
+from harness.sim.jobs import TRAIN, Job
+from harness.testing import MethodContract
+
+
+class TestCenasHeuristicContract(MethodContract):
+    method = "cenas-heuristic"
+
+
+class TestCenasRLReferenceContract(MethodContract):
+    method = "cenas-rl-reference"
+    accounting = "reference"
+
+
+class TestCenasContract(MethodContract):
+    method = "cenas"
+
+
+def test_queue_capacity_rule() -> None:
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    queue = ReadyQueue(capacity=2)
+    for seq, arch in enumerate([5, 17, 901]):
+        assert queue.accepting()
+        queue.push(Candidate(bench.space.encode([arch])[0], arch, bench.oneshot_objectives([arch])[0], seq))
+    assert not queue.accepting() and len(queue) == 3
+    f = bench.oneshot_objectives([5, 17, 901])
+    best = queue.pop_best()
+    assert best.arch == [5, 17, 901][int(np.argmin([sum(all(g >= p) for g in f) - 1 for p in f]))]
+
+
+def test_ready_queue_never_exceeds_capacity_plus_oneshot_gpus() -> None:
+    spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("12h"), gpus=8,
+                   method_options={"queue_capacity": 5})  # fmt: skip
+    record = execute(spec)
+    for row in record.intervals:
+        assert row["queue_ready"] <= 5 + row["oneshot_gpus"]
+    assert record.summary["n_oneshot"] > 0 and record.summary["n_trained"] > 10
+
+
+def test_training_takes_least_dominated_and_initial_samples_are_uniform() -> None:
+    spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("4h"), accounting="reference")
+    record = execute(spec)
+    initial = [e for e in record.evaluations if e["status"] == "init-free"]
+    assert len(initial) == 10 and all(e["carbon_g"] == 0.0 and e["end_h"] == 0.0 for e in initial)
+    assert record.intervals[0]["n_observed"] >= 10
+
+
+def test_halfwork_resumes_least_dominated_first() -> None:
+    method = CENAS()
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    archs = [100, 2000, 7000]
+    jobs = [Job(TRAIN, a, payload=(None, bench.oneshot_objectives([a])[0])) for a in archs]
+    f = bench.oneshot_objectives(archs)
+    counts = [sum(all(g >= p) for g in f) - 1 for p in f]
+    assert method.choose_resume(TRAIN, jobs) == int(np.argmin(counts))
+
+
+def test_options_are_validated() -> None:
+    with pytest.raises(HarnessError, match="unknown CE-NAS option"):
+        create_method("cenas", {"leaf_sise": 5})
+    with pytest.raises(HarnessError, match="node_select"):
+        create_method("cenas", {"node_select": "best"})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"node_select": "mcts", "dominance_scope": "queue+observed", "cp_mode": "hv_max"},
+        {"kernel": "rbf", "dedup": True, "cp_mode": "current_hv", "policy": "random"},
+        {"policy": "fixed", "fixed_train": 3, "forecaster": "persistence"},
+    ],
+)
+def test_variants_run(options) -> None:
+    spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("6h"), gpus=4,
+                   method_options=options)  # fmt: skip
+    record = execute(spec)
+    assert record.summary["n_trained"] > 0 and record.summary["hv"] > 0
+    if options.get("policy") == "fixed":
+        assert {row["train_gpus"] for row in record.intervals} == {3}
+    if options.get("dedup"):
+        trained = [e["arch"] for e in record.evaluations if e["kind"] == "train"]
+        assert len(trained) == len(set(trained))
+
+
+def test_qnehvi_sampler_completes() -> None:
+    options = {"sampler": "qnehvi", "qnehvi_raw_samples": 32, "qnehvi_restarts": 2, "qnehvi_maxiter": 5, "qnehvi_q": 2}
+    spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("1h"), gpus=2, accounting="reference",
+                   method_options=options | {"queue_capacity": 2})  # fmt: skip
+    record = execute(spec)
+    assert record.summary["n_oneshot"] > 0
+
+
+def test_shipped_transformer_forecaster_and_reproducible_training() -> None:
+    forecaster = tf.TransformerForecaster.for_region("sc:US-CAL-CISO")
+    from harness.carbon.traces import load_trace
+    from harness.sim.method import CarbonView
+
+    prediction = forecaster.forecast(CarbonView(load_trace("neurips")), 0.0, 72)
+    assert prediction.shape == (72,) and np.isfinite(prediction).all() and (prediction > 0).all()
+    spec = tf.TrainSpec("sc:US-CAL-CISO", epochs=1)
+    first, _ = tf.train(spec)
+    second, _ = tf.train(spec)
+    for (name, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items(), strict=True):
+        assert (a == b).all(), name
+    with pytest.raises(HarnessError, match="harness forecast train"):
+        tf.TransformerForecaster.for_region("sc:ZA")
+
+
+def test_forecast_eval_beats_persistence_on_ciso(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["forecast", "eval", "US-CAL-CISO", "--markdown", str(tmp_path / "t.md")])
+    assert result.exit_code == 0, result.output
+    row = (tmp_path / "t.md").read_text().splitlines()[2].split("|")
+    numbers = [float(c) for c in row[3:9]]
+    assert numbers[0] < numbers[1] and numbers[2] < numbers[3] and numbers[4] < numbers[5]
+
+
+def test_lamoo_check_command() -> None:
+    result = CliRunner().invoke(app, ["lamoo-check", "--runs", "2", "--samples", "60", "--compare", "20"])
+    assert result.exit_code == 0, result.output
+    assert "region is" in result.output and "mean" in result.output
+
+
+def test_default_cenas_run_from_the_cli(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--budget", "20lbs", "--out", str(tmp_path / "c.json")])
+    assert result.exit_code == 0, result.output
+    assert "cenas on nb201/cifar10/pi5-energy" in result.output and "20.00 lbs" in result.output

@@ -1,0 +1,106 @@
+"""LaMOO pieces on real objective vectors (CE-NAS artifact points, NB201 rows): dominance, labels, splits, UCB."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from cenas.lamoo.dominance import dominance_counts, label_good_bad, pick_least_dominated
+from cenas.lamoo.samplers import RegionSampler
+from cenas.lamoo.tree import TreeConfig, build_tree, fit_split, in_region, leaf_select, leaves, mcts_select, uct
+from harness.benchmarks import DEFAULT_BENCHMARK, get_benchmark
+from harness.spaces.nb201 import X_UPPER
+
+
+@pytest.fixture(scope="module")
+def artifact(upstream):
+    data = torch.load(upstream("cenas-rl-0-T40"), weights_only=True)
+    return data[1]["samples"].numpy(), data[1]["obj"].numpy().astype(np.float64)
+
+
+def brute_force_counts(f: np.ndarray) -> list[int]:
+    return [sum(1 for i in range(len(f)) if i != j and all(f[i] >= f[j])) for j in range(len(f))]
+
+
+def test_dominance_counts_weak_with_duplicates(artifact) -> None:
+    _, f = artifact
+    with_duplicate = np.vstack([f, f[[4]]])  # row 4 twice: each counts the other
+    counts = dominance_counts(with_duplicate)
+    assert counts.tolist() == brute_force_counts(with_duplicate)
+    assert counts[4] == counts[15] == dominance_counts(f)[4] + 1
+
+
+def test_least_dominated_ties_go_to_the_earliest(artifact) -> None:
+    _, f = artifact
+    counts = dominance_counts(f)
+    tied = np.flatnonzero(counts == counts.min())
+    assert pick_least_dominated(f) == tied[0]
+    assert pick_least_dominated(np.vstack([f[[3]], f[[3]]])) == 0  # identical points: FIFO
+
+
+def test_against_counts_observed_points_too(artifact) -> None:
+    _, f = artifact
+    extra = dominance_counts(f[:5], against=f[5:]) - dominance_counts(f[:5])
+    assert extra.tolist() == [sum(all(g >= p) for g in f[5:]) for p in f[:5]]
+
+
+@pytest.mark.parametrize("n", [10, 11, 15])
+def test_label_split_sizes_and_stable_ties(artifact, n) -> None:
+    _, f = artifact
+    points = np.vstack([f, f])[:n]
+    labels = label_good_bad(points)
+    assert (labels == 0).sum() == int(0.5 * n)
+    order = np.argsort(dominance_counts(points), kind="stable")
+    assert set(np.flatnonzero(labels == 0)) == set(order[: int(0.5 * n)])
+
+
+def test_svm_splittable_rule(artifact) -> None:
+    x, f = artifact
+    labels = label_good_bad(f)
+    assert fit_split(x, labels, TreeConfig()) is not None  # both classes, SVM separates the training points
+    assert fit_split(x, np.zeros(len(x), dtype=np.int8), TreeConfig()) is None  # one class
+    same_x = np.repeat(x[:1], len(x), axis=0)  # one point repeated: the SVM can only predict one class
+    assert fit_split(same_x, labels, TreeConfig()) is None
+
+
+def test_tree_rules_on_real_samples() -> None:
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, X_UPPER, size=(120, 6))
+    f = bench.objectives(bench.space.decode(x))
+    assert build_tree(x[:10], f[:10], bench.ref_point, TreeConfig()).is_leaf  # 10 samples: no split (strict >)
+    root = build_tree(x, f, bench.ref_point, TreeConfig())
+    all_leaves = leaves(root)
+    assert 2 <= len(all_leaves) <= 8 and max(leaf.height for leaf in all_leaves) <= 3
+    assert sorted(np.concatenate([leaf.rows for leaf in all_leaves]).tolist()) == list(range(120))
+    good, bad = root.kids
+    assert good.n == int(0.5 * 120) and set(good.rows) == set(np.flatnonzero(label_good_bad(f) == 0))
+    assert bad.n == 120 - good.n
+    assert uct(root, 30.0) == math.inf
+    expected = good.value + 2 * 30.0 * math.sqrt(2 * math.log(120) / good.n)
+    assert uct(good, 30.0) == pytest.approx(expected)
+    leaf, path = leaf_select(root, 30.0, rng)
+    assert leaf.is_leaf and len(path) == leaf.height
+    assert mcts_select(root, 30.0, rng)[0].is_leaf
+    members = in_region(x[leaf.rows], path)
+    assert members.mean() > 0.5  # the SVM boundaries hold most of the leaf's own samples
+
+
+def test_region_sampler_stays_inside_and_falls_back() -> None:
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, X_UPPER, size=(60, 6))
+    root = build_tree(x, bench.objectives(bench.space.decode(x)), bench.ref_point, TreeConfig())
+    _, path = leaf_select(root, 30.0, rng)
+    sampler = RegionSampler(np.random.default_rng(2), 6)
+    sampler.reset(path)
+    points = np.array([sampler.sample() for _ in range(200)])
+    assert in_region(points, path).all() and ((points >= 0) & (points <= X_UPPER)).all()
+    contradiction = [(root, 0), (root, 1)]  # the same boundary both ways: an empty region
+    sampler = RegionSampler(np.random.default_rng(3), 6, batch=256, max_empty=3)
+    sampler.reset(contradiction)
+    point = sampler.sample()
+    assert sampler.shrinks == 1 and in_region(point, contradiction[:1]).all()
