@@ -150,12 +150,16 @@ def benchmarks_list() -> None:
     """List the registered benchmark ids."""
     from harness.benchmarks import DEFAULT_BENCHMARK, benchmark_ids
 
-    table = Table(title="Benchmarks")
-    table.add_column("id", no_wrap=True)
+    rows = [(i + (" (default)" if i == DEFAULT_BENCHMARK else ""), d) for i, d in benchmark_ids().items()]
+    _print_named_list("Benchmarks", "id", rows)
+
+
+def _print_named_list(title: str, key: str, rows: list[tuple[str, str]]) -> None:
+    table = Table(title=title)
+    table.add_column(key, no_wrap=True)
     table.add_column("description")
-    for benchmark_id, description in benchmark_ids().items():
-        marker = " (default)" if benchmark_id == DEFAULT_BENCHMARK else ""
-        table.add_row(benchmark_id + marker, description)
+    for name, description in rows:
+        table.add_row(name, description)
     out.print(table)
 
 
@@ -393,12 +397,7 @@ def methods_list() -> None:
     """List the registered search methods."""
     from harness.methods import registry
 
-    table = Table(title="Methods")
-    table.add_column("name", no_wrap=True)
-    table.add_column("description")
-    for entry in registry().values():
-        table.add_row(entry.name, entry.description)
-    out.print(table)
+    _print_named_list("Methods", "name", [(e.name, e.description) for e in registry().values()])
 
 
 # --------------------------------------------------------------------------------------------- forecasting
@@ -534,6 +533,31 @@ def lamoo_check_command(
         else "better on neither"
     )  # fmt: skip
     out.print(f"region is {verdict}; HotCarbon reported 72.12 vs 68.28 % and 16.59 vs 22.84 mJ on its own table")
+
+
+@app.command("compare")
+def compare(
+    preset: Annotated[str, typer.Option(help="Comparison preset (hotcarbon).")] = "hotcarbon",
+    seeds: Annotated[int | None, typer.Option(help="Override the preset's number of seeds.")] = None,
+    budget: Annotated[str | None, typer.Option(help="Override the preset's budget.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Parallel processes (default: one per core).")] = None,
+    out_dir: Annotated[Path | None, typer.Option(help="Output folder (default: results/PRESET).")] = None,
+) -> None:
+    """Run a preset grid of methods x traces x seeds and write mean ± SE tables (markdown, JSON)."""
+    from harness import compare as cmp
+
+    chosen = cmp.shrink(cmp.get_preset(preset), seeds=seeds, budget=budget)
+    if budget:
+        from harness.config import parse_budget
+
+        parse_budget(budget)
+    folder = out_dir or Path("results") / chosen.name
+    with err.status(f"running {chosen.name}") as status:
+        rows = cmp.run_preset(chosen, workers, lambda done, total: status.update(f"{chosen.name}: run {done}/{total}"))
+    paths = cmp.write_outputs(chosen, rows, folder)
+    out.print(cmp.markdown(chosen, cmp.aggregate(chosen, rows)))
+    for path in paths:
+        out.print(f"written {path}")
 
 
 def main() -> None:

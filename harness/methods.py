@@ -43,6 +43,22 @@ BUILTIN: tuple[MethodEntry, ...] = (
         "CE-NAS with the reference code's actor-critic: its state, action map, reward and online updates.",
         (("policy", "rl"), ("rl_mode", "reference"), ("greedy", False)),
     ),
+    MethodEntry(
+        "random-allocation",
+        CENAS,
+        "CE-NAS with a uniformly random action each interval (HotCarbon baseline).",
+        (("policy", "random"), ("forecaster", "oracle")),
+    ),
+    MethodEntry(
+        "vanilla-lamoo",
+        "baselines.lamoo_family:VanillaLaMOO",
+        "LaMOO with every GPU training fresh region samples (no supernet), whatever the carbon intensity.",
+    ),
+    MethodEntry(
+        "oneshot-lamoo",
+        "baselines.lamoo_family:OneShotLaMOO",
+        "LaMOO on supernet estimates only; HV reported on the true objectives of what it sampled.",
+    ),
     MethodEntry("random-search", "baselines.random_search:RandomSearch", "Every GPU trains uniformly random archs."),
 )
 

@@ -111,6 +111,7 @@ def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray) -> dict[
     carbon = [row["cum_carbon_g"] for row in result.intervals]
     hv = [row["hv"] for row in result.intervals]
     unfinished = sum(e["status"] == "unfinished" for e in result.evaluations)
+    trained = [e["arch"] for e in result.evaluations if e["kind"] == "train" and e["status"] in ("done", "init-free")]
     summary: dict[str, Any] = {
         "stop_reason": result.stop_reason,
         "simulated_hours": result.end_s / 3600.0,
@@ -126,11 +127,12 @@ def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray) -> dict[
         "train_gpu_hours": totals.busy_s["train"] / 3600.0,
         "oneshot_gpu_hours": totals.busy_s["oneshot"] / 3600.0,
         "idle_gpu_hours": totals.idle_s / 3600.0,
-        "n_trained": len(result.observed),
-        "n_unique_trained": len(np.unique(result.observed)),
+        "n_trained": len(trained),
+        "n_unique_trained": len(set(trained)),
+        "n_observed": len(result.observed),
         "n_oneshot": sum(e["kind"] == "oneshot" and e["status"] == "done" for e in result.evaluations),
         "n_unfinished": unfinished,
-        "best_accuracy": float(observed_f[:, 0].max()) if len(observed_f) else None,
+        "best_accuracy": float(observed_f[:, 0].max()) if len(observed_f) else None,  # over the HV set
     }
     for fraction in TARGET_FRACTIONS:
         summary[f"carbon_to_{round(fraction * 100)}pct_g"] = carbon_to_target(carbon, hv, fraction * hv_max)

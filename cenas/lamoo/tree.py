@@ -13,10 +13,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sklearn import config_context
 from sklearn.svm import SVC
 
 from cenas.lamoo.dominance import label_good_bad
 from harness.metrics import hypervolume
+
+
+def _fast() -> Any:
+    """sklearn with input and parameter checks skipped (the inputs are ours and finite; results identical)."""
+    return config_context(assume_finite=True, skip_parameter_validation=True)
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,10 @@ def fit_split(x: np.ndarray, labels: np.ndarray, config: TreeConfig) -> SVC | No
     if len(np.unique(labels)) < 2:
         return None
     svm = SVC(kernel=config.kernel, degree=config.degree, gamma=config.gamma)
-    svm.fit(x, labels)
-    return svm if len(np.unique(svm.predict(x))) == 2 else None
+    with _fast():
+        svm.fit(x, labels)
+        both = len(np.unique(svm.predict(x))) == 2
+    return svm if both else None
 
 
 def build_tree(x: npt.ArrayLike, f: npt.ArrayLike, ref_point: npt.ArrayLike, config: TreeConfig) -> Node:
@@ -138,7 +146,8 @@ def in_region(x: npt.ArrayLike, path: Path) -> npt.NDArray[np.bool_]:
             break
         assert parent.svm is not None
         idx = np.flatnonzero(inside)
-        inside[idx] = parent.svm.predict(pts[idx]) == direction
+        with _fast():
+            inside[idx] = parent.svm.predict(pts[idx]) == direction
     return inside
 
 

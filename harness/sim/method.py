@@ -85,6 +85,8 @@ class Method(ABC):
 
     name: str = "method"
     options: dict[str, Any]
+    hv_kinds: tuple[str, ...] = ("train",)
+    """Finished jobs of these kinds enter the reported HV, always with their TRUE objectives."""
 
     def __init__(self, **options: Any) -> None:
         self.options = dict(options)

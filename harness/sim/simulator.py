@@ -349,10 +349,11 @@ class Simulator:
         if job.kind == TRAIN:
             f = self.bench.objectives([job.arch])[0]
             seconds = float(self.bench.train_seconds([job.arch])[0])
-            self._observe(job, f)
         else:
             f = self.bench.oneshot_objectives([job.arch])[0]
             seconds = float(self.bench.oneshot_seconds([job.arch])[0])
+        if job.kind in self.method.hv_kinds:
+            self._observe(job, self.bench.objectives([job.arch])[0])
         outcome = Outcome(f, seconds, running.energy_kwh, running.carbon_g, running.first_start_s, self.now)
         self.interval_counts[f"finished_{job.kind}"] += 1
         self._record(job, outcome, gpu, status="done", preemptions=running.preemptions)

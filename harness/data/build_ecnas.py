@@ -1,0 +1,174 @@
+"""Build the EC-NAS tables (energy-aware NAS-Bench-101 subsets) from the original TFRecord files.
+
+Format (SOURCES.md T1): records framed as uint64 LE length, masked CRC32C of the length, payload, masked CRC32C of the
+payload; the payload is a JSON array [module hash, epoch budget, adjacency (n*n '0'/'1'), ops (comma-separated),
+base64 protobuf ModelMetricsEnergy]. Both CRCs of every record are checked. One output row per record:
+cell, budget, repeat, parameters, and the final checkpoint's training time (s), energy (kWh), CO2 (g) and
+train/validation/test accuracy (fractions), plus the mean measured GPU power (W).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.data.fetch import require
+from harness.data.manifest import Manifest, load_manifest
+from harness.data.tables import cached_table
+from harness.errors import DataIntegrityError
+
+BUILDER_VERSION = 1
+VARIANTS: dict[str, str] = {  # table variant -> manifest name
+    "4v": "ecnas-4v9e",
+    "4v-linscale": "ecnas-4v9e-estimate",
+    "5v": "ecnas-5v9e",
+    "4v-quadrortx6000": "ecnas-4v9e-quadrortx6000",
+    "4v-rtx3060": "ecnas-4v9e-rtx3060",
+    "4v-rtx3090": "ecnas-4v9e-rtx3090",
+    "4v-titanxp": "ecnas-4v9e-titanxp",
+}
+
+
+def _crc32c_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_TABLE = _crc32c_table()
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli), as TFRecord uses."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def masked_crc(data: bytes) -> int:
+    crc = crc32c(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def read_tfrecord(path: Path) -> Iterator[bytes]:
+    """Payloads of a TFRecord file, every length and payload CRC verified."""
+    data = path.read_bytes()
+    offset = 0
+    while offset < len(data):
+        if offset + 12 > len(data):
+            raise DataIntegrityError(f"{path}: truncated record header at byte {offset}")
+        header = data[offset : offset + 8]
+        (length,) = struct.unpack("<Q", header)
+        (length_crc,) = struct.unpack("<I", data[offset + 8 : offset + 12])
+        if masked_crc(header) != length_crc:
+            raise DataIntegrityError(f"{path}: bad length CRC at byte {offset}")
+        payload = data[offset + 12 : offset + 12 + length]
+        end = offset + 12 + length + 4
+        if end > len(data):
+            raise DataIntegrityError(f"{path}: truncated record at byte {offset}")
+        (payload_crc,) = struct.unpack("<I", data[end - 4 : end])
+        if masked_crc(payload) != payload_crc:
+            raise DataIntegrityError(f"{path}: bad payload CRC at byte {offset}")
+        yield payload
+        offset = end
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = buf[pos]
+        value |= (byte & 0x7F) << shift
+        pos += 1
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+def parse_message(buf: bytes) -> dict[int, list[object]]:
+    """Protobuf wire format -> {field number: [values]}; doubles decoded, sub-messages left as bytes."""
+    fields: dict[int, list[object]] = {}
+    pos = 0
+    while pos < len(buf):
+        key, pos = _varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        value: object
+        if wire == 0:
+            value, pos = _varint(buf, pos)
+        elif wire == 1:
+            (value,) = struct.unpack("<d", buf[pos : pos + 8])
+            pos += 8
+        elif wire == 2:
+            size, pos = _varint(buf, pos)
+            value, pos = buf[pos : pos + size], pos + size
+        elif wire == 5:
+            (value,) = struct.unpack("<f", buf[pos : pos + 4])
+            pos += 4
+        else:
+            raise DataIntegrityError(f"unsupported protobuf wire type {wire}")
+        fields.setdefault(number, []).append(value)
+    return fields
+
+
+def parse_record(payload: bytes) -> dict[str, object]:
+    module_hash, budget, adjacency, ops, metrics = json.loads(payload)
+    top = parse_message(base64.b64decode(metrics))
+    evaluations = [parse_message(e) for e in top[1]]  # type: ignore[arg-type]
+    final = max(evaluations, key=lambda e: e[1][0])  # type: ignore[index]
+    power = parse_message(top[9][0]) if 9 in top else {}  # type: ignore[arg-type]
+    gpu = parse_message(power[1][0]) if 1 in power else {}  # type: ignore[arg-type]
+    gpu_watts = [parse_message(m)[1][0] for m in gpu.get(1, [])]  # type: ignore[arg-type]
+    return {
+        "hash": module_hash,
+        "budget": int(budget),
+        "adjacency": adjacency,
+        "ops": ops,
+        "vertices": round(len(adjacency) ** 0.5),
+        "params": int(top[2][0]),  # type: ignore[arg-type]
+        "total_time_s": float(top[3][0]),  # type: ignore[arg-type]
+        "total_energy_kwh": float(top[4][0]),  # type: ignore[arg-type]
+        "epoch": float(final[1][0]),  # type: ignore[arg-type]
+        "train_time_s": float(final[2][0]),  # type: ignore[arg-type]
+        "train_acc": float(final[3][0]),  # type: ignore[arg-type]
+        "val_acc": float(final[4][0]),  # type: ignore[arg-type]
+        "test_acc": float(final[5][0]),  # type: ignore[arg-type]
+        "energy_kwh": float(final[6][0]),  # type: ignore[arg-type]
+        "co2_g": float(final[7][0]),  # type: ignore[arg-type]
+        "gpu_power_w": float(np.mean(gpu_watts)) if gpu_watts else float("nan"),
+    }
+
+
+def build_ecnas(paths: dict[str, Path]) -> pd.DataFrame:
+    rows = []
+    for variant, path in paths.items():
+        seen: dict[tuple[str, int], int] = {}
+        for payload in read_tfrecord(path):
+            row = parse_record(payload)
+            key = (str(row["hash"]), int(row["budget"]))  # type: ignore[call-overload]
+            row["repeat"] = seen.get(key, 0)
+            seen[key] = row["repeat"] + 1  # type: ignore[operator]
+            rows.append({"variant": variant, **row})
+    return pd.DataFrame(rows)
+
+
+def load_ecnas(manifest: Manifest | None = None, cache: Path | None = None) -> pd.DataFrame:
+    """All EC-NAS tables (one row per record) from the cache, built on first use."""
+    manifest = manifest or load_manifest()
+    stamp = {
+        "builder": "ecnas",
+        "version": BUILDER_VERSION,
+        "inputs": {n: manifest[n].sha256 for n in VARIANTS.values()},
+    }
+    return cached_table(
+        "ecnas", stamp, lambda: build_ecnas({v: require(n, manifest, cache) for v, n in VARIANTS.items()}), cache
+    )

@@ -1,0 +1,73 @@
+"""Baselines on the same harness contract; the reproducible comparison command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness import compare
+from harness.cli import app
+from harness.config import RunSpec, parse_budget
+from harness.methods import registry
+from harness.runner import execute
+from harness.testing import MethodContract
+
+
+class TestVanillaLaMOOContract(MethodContract):
+    method = "vanilla-lamoo"
+
+
+class TestOneShotLaMOOContract(MethodContract):
+    method = "oneshot-lamoo"
+
+
+class TestRandomAllocationContract(MethodContract):
+    method = "random-allocation"
+
+
+def test_every_registered_method_has_a_contract_test() -> None:
+    from tests import test_cenas_method, test_simulator  # noqa: F401  (their contract classes register here)
+
+    tested = {cls.method for cls in MethodContract.__subclasses__()}
+    assert set(registry()) == tested
+
+
+def test_vanilla_trains_on_every_gpu_and_oneshot_never_trains() -> None:
+    vanilla = execute(RunSpec("vanilla-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("6h")))
+    assert {row["train_gpus"] for row in vanilla.intervals} == {8}
+    assert vanilla.summary["oneshot_gpu_hours"] == 0.0
+    oneshot = execute(RunSpec("oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("6h")))
+    assert {row["oneshot_gpus"] for row in oneshot.intervals} == {8}
+    trained_after_init = [e for e in oneshot.evaluations if e["kind"] == "train" and e["start_h"] > 0]
+    assert len(trained_after_init) <= 10  # only the initial samples are trained
+    assert oneshot.summary["n_observed"] > oneshot.summary["n_trained"]  # HV counts what it sampled (true values)
+    for row in oneshot.intervals:
+        assert row["finished_oneshot"] <= 10  # the per-interval quota
+
+
+@pytest.fixture(scope="module")
+def small_preset() -> compare.Preset:
+    return compare.shrink(compare.get_preset("hotcarbon"), seeds=2, budget="4h", traces=1)
+
+
+def test_comparison_tables_and_byte_identical_regeneration(small_preset, tmp_path: Path) -> None:
+    rows = compare.run_preset(small_preset, workers=2)
+    assert len(rows) == 5 * 2
+    first = compare.write_outputs(small_preset, rows, tmp_path / "a")
+    again = compare.write_outputs(small_preset, compare.run_preset(small_preset, workers=1), tmp_path / "b")
+    for a, b in zip(first, again, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    table = compare.aggregate(small_preset, rows)
+    reference = next(e for e in table if e["method"] == "cenas-heuristic")
+    assert reference["carbon_vs_reference"] == 1.0
+    vanilla = next(e for e in table if e["method"] == "vanilla-lamoo")
+    assert vanilla["carbon_g"] > reference["carbon_g"]  # every GPU trains, whatever the intensity
+    text = first[0].read_text()
+    assert "| hotcarbon-1 | vanilla-lamoo |" in text and "harness compare --preset hotcarbon" in text
+
+
+def test_compare_cli_rejects_unknown_preset() -> None:
+    result = CliRunner().invoke(app, ["compare", "--preset", "nope"])
+    assert result.exit_code != 0 and "unknown preset 'nope'" in str(result.exception)
