@@ -106,6 +106,9 @@ def test_qnehvi_sampler_completes() -> None:
                    method_options=options | {"queue_capacity": 2})  # fmt: skip
     record = execute(spec)
     assert record.summary["n_oneshot"] > 0
+    charged = execute(RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("1h"), gpus=4,
+                              method_options=options | {"queue_capacity": 2}))  # fmt: skip
+    assert charged.summary["n_oneshot"] > 0  # initial samples still training at t=0: region sampling until then
 
 
 def test_shipped_transformer_forecaster_and_reproducible_training() -> None:

@@ -92,6 +92,8 @@ class QNEHVISampler(RegionSampler):
         return np.asarray(out)
 
     def sample(self) -> np.ndarray:
+        if len(self.x_obs) < 2:  # no GP before two samples are trained: sample the region uniformly
+            return RegionSampler.sample(self)
         if not self.pool:
             self.pool.extend(self._optimise())
         return self.pool.popleft()
