@@ -154,10 +154,11 @@ def benchmarks_list() -> None:
     _print_named_list("Benchmarks", "id", rows)
 
 
-def _print_named_list(title: str, key: str, rows: list[tuple[str, str]]) -> None:
+def _print_named_list(title: str, key: str, rows: list[tuple[str, str]], second: str = "description") -> None:
+    """A two-column table: a key column that never wraps and a text column."""
     table = Table(title=title)
     table.add_column(key, no_wrap=True)
-    table.add_column("description")
+    table.add_column(second)
     for name, description in rows:
         table.add_row(name, description)
     out.print(table)
@@ -365,9 +366,8 @@ def _print_summary(record: Any) -> None:
         ("architectures trained", f"{s['n_trained']} ({s['n_unique_trained']} distinct), {s['n_oneshot']} one-shot"),
         ("best accuracy", "-" if s["best_accuracy"] is None else f"{s['best_accuracy']:.2f} %"),
     ]
-    for label, value in rows:
-        table.add_row(label, value)
-    out.print(table)
+    title = f"{record.spec['method']} on {record.spec['benchmark']} ({record.provenance['trace']['region']})"
+    _print_named_list(title, "quantity", rows, second="value")
 
 
 @app.command("show")
