@@ -59,6 +59,11 @@ BUILTIN: tuple[MethodEntry, ...] = (
         "baselines.lamoo_family:OneShotLaMOO",
         "LaMOO on supernet estimates only; HV reported on the true objectives of what it sampled.",
     ),
+    MethodEntry(
+        "nsga2",
+        "baselines.nsga2:NSGA2Search",
+        "NSGA-II (pymoo ask/tell), population 20, one synchronous generation trained in parallel at a time.",
+    ),
     MethodEntry("random-search", "baselines.random_search:RandomSearch", "Every GPU trains uniformly random archs."),
 )
 

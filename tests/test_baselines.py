@@ -27,6 +27,18 @@ class TestRandomAllocationContract(MethodContract):
     method = "random-allocation"
 
 
+class TestNSGA2Contract(MethodContract):
+    method = "nsga2"
+
+
+def test_nsga2_runs_synchronous_generations() -> None:
+    record = execute(RunSpec("nsga2", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("30h")))
+    generations = [row["queue_generation"] for row in record.intervals]
+    assert generations == sorted(generations) and generations[-1] >= 3
+    trained = [e for e in record.evaluations if e["status"] == "done"]
+    assert len(trained) >= 20 * generations[-1]  # every member of each finished generation was trained
+
+
 def test_every_registered_method_has_a_contract_test() -> None:
     from tests import test_cenas_method, test_simulator  # noqa: F401  (their contract classes register here)
 
