@@ -8,7 +8,6 @@ candidate of R (cut jobs first, also least-dominated first). Initial samples are
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ import numpy as np
 from cenas.allocation.base import AllocationPolicy, PolicyState
 from cenas.lamoo.dominance import pick_least_dominated
 from cenas.lamoo.samplers import QNEHVISampler, RegionSampler
-from cenas.lamoo.tree import TreeConfig, build_tree, describe, leaf_select, mcts_select
+from cenas.lamoo.tree import TreeConfig, build_tree, leaf_select, mcts_select
 from cenas.queue import Candidate, ReadyQueue
 from harness.carbon.forecast import make_forecaster
 from harness.errors import HarnessError
@@ -93,7 +92,6 @@ class CENAS(Method):
         self.seen: set[int] = set()
         self.seq = 0
         self.last = {"carbon": 0.0, "n": 0, "hv": 0.0}
-        self.tree_log: list[dict[str, Any]] = []
         self.tree: Any = None
         self.tree_size = -1
         self.policy = self._make_policy(ctx)
@@ -143,7 +141,6 @@ class CENAS(Method):
                 self.tree_size = len(self.x_obs)
             select = leaf_select if self.options["node_select"] == "leaf" else mcts_select
             _, path = select(self.tree, self._cp(), self.tree_rng)
-            self.tree_log.append(describe(self.tree) | {"path_len": len(path)})
         self.sampler.reset(path, np.asarray(self.x_obs), np.asarray(self.f_obs))
         budget = self.ctx.budget
         state = PolicyState(
@@ -206,6 +203,3 @@ class CENAS(Method):
 
     def queue_sizes(self) -> dict[str, int]:
         return {"ready": len(self.queue)}
-
-    def config(self) -> dict[str, Any]:
-        return asdict(self.tree_config) | dict(self.options)

@@ -449,7 +449,7 @@ def forecast_eval(
     ]
     for region in regions:
         with err.status(f"evaluating {region}"):
-            result = tf.evaluate(_forecaster_path(load_trace(region).region))
+            result = tf.evaluate(tf.find_checkpoint(load_trace(region).region))
         cells = [f"{result[f'transformer_{h}h']:.2f} vs {result[f'persistence_{h}h']:.2f}" for h in (24, 48, 72)]
         table.add_row(result["region"], str(result["test_origins"]), *cells)
         numbers = " | ".join(f"{result[f'{m}_{h}h']:.2f}" for h in (24, 48, 72) for m in ("transformer", "persistence"))
@@ -459,16 +459,6 @@ def forecast_eval(
     if markdown:
         atomic_write_text(markdown, "\n".join(lines) + "\n")
         out.print(f"markdown table written to {markdown}")
-
-
-def _forecaster_path(region_id: str) -> Path:
-    from harness.carbon import transformer as tf
-    from harness.data.fetch import cache_dir
-
-    for folder in (tf.SHIPPED, cache_dir() / "models"):
-        if (folder / tf.checkpoint_name(region_id)).exists():
-            return folder / tf.checkpoint_name(region_id)
-    raise HarnessError(f"no forecaster for {region_id}; run `harness forecast train {region_id}`")
 
 
 # -------------------------------------------------------------------------------------------------- CE-NAS
@@ -547,10 +537,6 @@ def compare(
     from harness import compare as cmp
 
     chosen = cmp.shrink(cmp.get_preset(preset), seeds=seeds, budget=budget)
-    if budget:
-        from harness.config import parse_budget
-
-        parse_budget(budget)
     folder = out_dir or Path("results") / chosen.name
     with err.status(f"running {chosen.name}") as status:
         rows = cmp.run_preset(chosen, workers, lambda done, total: status.update(f"{chosen.name}: run {done}/{total}"))

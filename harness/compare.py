@@ -66,9 +66,6 @@ def get_preset(name: str) -> Preset:
 
 
 def specs(preset: Preset) -> list[RunSpec]:
-    options = {m: dict(preset.method_options) for m in preset.methods}
-    if "random-search" in options:
-        options["random-search"] = {}
     return [
         RunSpec(
             method,
@@ -78,7 +75,7 @@ def specs(preset: Preset) -> list[RunSpec]:
             seed,
             preset.gpus,
             accounting=preset.accounting,
-            method_options=options[method],
+            method_options=dict(preset.method_options),
         )
         for trace in preset.traces
         for method in preset.methods

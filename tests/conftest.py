@@ -1,4 +1,4 @@
-"""Test configuration: all data comes from the real upstream files via the mirror (no network, nothing synthetic)."""
+"""Test configuration: every test reads the real upstream files through the mirror; no test uses the network."""
 
 from __future__ import annotations
 

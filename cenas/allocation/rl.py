@@ -143,7 +143,6 @@ class RLPolicy(AllocationPolicy):
         self.checkpoint = checkpoint
         self.previous: Transition | None = None
         self.hv0: float | None = None
-        self.n_steps = 0
         self.rewards: list[float] = []
 
     def setup(self, carbon, forecaster, rng) -> None:  # type: ignore[no-untyped-def]
@@ -220,7 +219,6 @@ class RLPolicy(AllocationPolicy):
         stochastic = int(self.rng.choice(N_ACTIONS, p=probs / probs.sum())) if not self.greedy else -1
         action = int(np.argmax(probs)) if self.greedy else stochastic
         self.previous = Transition(features, action)
-        self.n_steps += 1
         return action_to_train_gpus(action, state.n_gpus)
 
 

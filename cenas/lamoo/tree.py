@@ -149,13 +149,3 @@ def in_region(x: npt.ArrayLike, path: Path) -> npt.NDArray[np.bool_]:
         with _fast():
             inside[idx] = parent.svm.predict(pts[idx]) == direction
     return inside
-
-
-def describe(root: Node) -> dict[str, Any]:
-    """Small summary for records: number of leaves, depth, leaf sizes."""
-    all_leaves = leaves(root)
-    return {
-        "leaves": len(all_leaves),
-        "depth": max(leaf.height for leaf in all_leaves),
-        "sizes": [leaf.n for leaf in all_leaves],
-    }

@@ -204,6 +204,20 @@ def predict(model: Any, x: np.ndarray, stats: np.ndarray) -> np.ndarray:
     return z * stats[:, 1:2] + stats[:, 0:1]
 
 
+def find_checkpoint(region: str) -> Path:
+    """The shipped model for `region` (e.g. `sc:US-CAL-CISO`), else one trained earlier into the cache."""
+    from harness.data.fetch import cache_dir
+
+    name = checkpoint_name(region)
+    for folder in (SHIPPED, cache_dir() / "models"):
+        if (folder / name).exists():
+            return folder / name
+    raise HarnessError(
+        f"no transformer forecaster for {region}; train one with `harness forecast train {region}` "
+        "(or use --set forecaster=persistence)"
+    )
+
+
 class TransformerForecaster(Forecaster):
     name = "transformer"
 
@@ -212,17 +226,7 @@ class TransformerForecaster(Forecaster):
 
     @classmethod
     def for_region(cls, region: str | None) -> TransformerForecaster:
-        """The shipped model for `region` (e.g. `sc:US-CAL-CISO`), else one trained earlier into the cache."""
-        from harness.data.fetch import cache_dir
-
-        name = checkpoint_name(region or "")
-        for folder in (SHIPPED, cache_dir() / "models"):
-            if (folder / name).exists():
-                return cls(folder / name)
-        raise HarnessError(
-            f"no transformer forecaster for {region}; train one with `harness forecast train {region}` "
-            "(or use --set forecaster=persistence)"
-        )
+        return cls(find_checkpoint(region or ""))
 
     def forecast(self, view: Any, now_s: float, horizon: int) -> np.ndarray:
         if horizon > MAX_HORIZON:

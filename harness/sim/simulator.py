@@ -91,13 +91,14 @@ class Simulator:
         self.interval_counts: dict[str, int] = {"preempted": 0}
         self.interval_totals = Totals()
         self.hv = 0.0
+        self.view = CarbonView(trace)
 
     # ------------------------------------------------------------------------------------------------ public
     def run(self) -> SimResult:
         ctx = MethodContext(
             benchmark=self.bench,
             n_gpus=self.n_gpus,
-            carbon=CarbonView(self.trace),
+            carbon=self.view,
             budget=self.budget,
             seed=self.seed,
             interval_s=self.interval_s,
@@ -216,7 +217,7 @@ class Simulator:
         info = IntervalInfo(
             index=index,
             now_s=self.now,
-            ci_now=CarbonView(self.trace).current(self.now),
+            ci_now=self.view.current(self.now),
             carbon_used_g=self.totals.carbon_g,
             energy_used_kwh=self.totals.energy_kwh,
             n_observed=len(self.observed),
@@ -253,7 +254,7 @@ class Simulator:
             "index": self.interval["index"],
             "start_h": self.interval["start_s"] / 3600.0,
             "end_h": self.now / 3600.0,
-            "ci": self.interval["ci_gpu_seconds"] / duration if duration > _EPS else self._ci_at(self.now),
+            "ci": self.interval["ci_gpu_seconds"] / duration if duration > _EPS else self.view.current(self.now),
             "train_gpus": self.interval["allocation"][TRAIN],
             "oneshot_gpus": self.interval["allocation"][ONESHOT],
             **self.interval_counts,
@@ -274,9 +275,6 @@ class Simulator:
         row.update({f"queue_{k}": v for k, v in sorted(self.method.queue_sizes().items())})
         self.intervals.append(row)
 
-    def _ci_at(self, t: float) -> float:
-        return float(self.trace.values[min(int(t // 3600.0), self.trace.hours - 1)])
-
     # ------------------------------------------------------------------------------------------------ jobs
     def _push(self, time: float, kind: int, gpu: int, token: int) -> None:
         self.seq += 1
@@ -293,8 +291,7 @@ class Simulator:
                 self.initial.append(job)
                 continue
             f = self.bench.objectives([job.arch])[0]
-            seconds = float(self.bench.train_seconds([job.arch])[0])
-            outcome = Outcome(f, seconds, 0.0, 0.0, self.now, self.now, free=True)
+            outcome = Outcome(f, self._seconds(job), 0.0, 0.0, self.now, self.now, free=True)
             self._observe(job, f)
             self._record(job, outcome, gpu=-1, status="init-free", preemptions=0)
             self.method.tell(job, outcome)
@@ -330,8 +327,13 @@ class Simulator:
         self.gpu_job[gpu] = running
         self._push(self.now + running.remaining_s, _DONE, gpu, running.token)
 
+    def _seconds(self, job: Job) -> float:
+        """GPU-seconds the job takes on this benchmark (full training or one-shot evaluation)."""
+        cost = self.bench.train_seconds if job.kind == TRAIN else self.bench.oneshot_seconds
+        return float(cost([job.arch])[0])
+
     def _fresh(self, job: Job) -> RunningJob:
-        seconds = float((self.bench.train_seconds if job.kind == TRAIN else self.bench.oneshot_seconds)([job.arch])[0])
+        seconds = self._seconds(job)
         power = self.profile.busy_w(job.kind)
         if job.kind == TRAIN:
             measured = self.bench.train_energy_kwh([job.arch])
@@ -346,12 +348,9 @@ class Simulator:
             return  # a stale completion of a job that was cut at a boundary
         self.gpu_job[gpu] = None
         job = running.job
-        if job.kind == TRAIN:
-            f = self.bench.objectives([job.arch])[0]
-            seconds = float(self.bench.train_seconds([job.arch])[0])
-        else:
-            f = self.bench.oneshot_objectives([job.arch])[0]
-            seconds = float(self.bench.oneshot_seconds([job.arch])[0])
+        objectives = self.bench.objectives if job.kind == TRAIN else self.bench.oneshot_objectives
+        f = objectives([job.arch])[0]
+        seconds = self._seconds(job)
         if job.kind in self.method.hv_kinds:
             self._observe(job, self.bench.objectives([job.arch])[0])
         outcome = Outcome(f, seconds, running.energy_kwh, running.carbon_g, running.first_start_s, self.now)
@@ -387,11 +386,7 @@ class Simulator:
         """Jobs running or cut when the run stopped: charged energy is recorded, no objectives."""
         left = [r for r in self.gpu_job if r is not None] + [r for k in JOB_KINDS for r in self.halfwork[k]]
         for running in left:
-            seconds = float(
-                (self.bench.train_seconds if running.job.kind == TRAIN else self.bench.oneshot_seconds)(
-                    [running.job.arch]
-                )[0]
-            )
+            seconds = self._seconds(running.job)
             outcome = Outcome(
                 np.empty(0), seconds, running.energy_kwh, running.carbon_g, running.first_start_s, self.now
             )
