@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "kernel": "poly",
     "degree": 4,
     "gamma": "scale",
+    "svm_max_samples": None,  # None: each split's SVM sees all the node's samples (faithful)
     "leaf_size": 10,
     "max_height": 3,
     "node_select": "leaf",  # leaf | mcts
@@ -40,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "qnehvi_raw_samples": 256,
     "qnehvi_restarts": 4,
     "qnehvi_maxiter": 50,
+    "qnehvi_max_train": None,  # None: the GP sees every trained sample (faithful)
     "constrain_to_region": False,
     "dominance_scope": "queue",  # queue | queue+observed
     "dedup": False,
@@ -70,7 +72,9 @@ class CENAS(Method):
             "current_hv",
         ):
             raise HarnessError("dominance_scope must be queue or queue+observed; cp_mode fixed, hv_max or current_hv")
-        self.tree_config = TreeConfig(o["leaf_size"], o["max_height"], o["kernel"], o["degree"], o["gamma"])
+        self.tree_config = TreeConfig(
+            o["leaf_size"], o["max_height"], o["kernel"], o["degree"], o["gamma"], svm_max_samples=o["svm_max_samples"]
+        )
 
     # ---------------------------------------------------------------------------------------------- setup
     def _setup(self, ctx: MethodContext) -> None:
@@ -83,6 +87,7 @@ class CENAS(Method):
             self.sampler: RegionSampler = QNEHVISampler(
                 ctx.rng("sampling"), dim, self.ref_point, o["qnehvi_q"], o["qnehvi_raw_samples"],
                 o["qnehvi_restarts"], o["qnehvi_maxiter"], constrain_to_region=o["constrain_to_region"],
+                max_train=o["qnehvi_max_train"],
             )  # fmt: skip
         else:
             self.sampler = RegionSampler(ctx.rng("sampling"), dim)

@@ -134,14 +134,19 @@ def data_verify() -> None:
 
 @data_app.command("build")
 def data_build() -> None:
-    """Build (or confirm up to date) the cached parquet tables: the NB201 table and the hourly traces."""
+    """Build (or confirm up to date) the cached parquet tables: NB201, the EC-NAS records and the hourly traces."""
     from harness.carbon.traces import load_trace_table
+    from harness.data.build_ecnas import load_ecnas
     from harness.data.build_nb201 import load_nb201
 
     with err.status("building tables"):
         nb201 = load_nb201()
+        ecnas = load_ecnas()
         traces = load_trace_table()
-    out.print(f"nb201: {len(nb201)} architectures x {nb201.shape[1]} columns; traces: {len(traces)} hourly rows")
+    out.print(
+        f"nb201: {len(nb201)} architectures x {nb201.shape[1]} columns; ecnas: {len(ecnas)} records; "
+        f"traces: {len(traces)} hourly rows"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- benchmarks
@@ -278,7 +283,10 @@ def run(
             "busy GPU-hours 640gpuh. Repeat or comma-separate to combine. Default: 80h."
         ),
     ] = None,
-    benchmark: Annotated[str | None, typer.Option(help="Benchmark id (see `harness benchmarks list`).")] = None,
+    benchmark: Annotated[
+        str | None,
+        typer.Option(help="Benchmark id (see `harness benchmarks list`). Default: the method's own, else NB201."),
+    ] = None,
     trace: Annotated[
         str, typer.Option(help="Carbon trace: ZONE, ZONE@START (UTC) or a window (hotcarbon-1, hotcarbon-2, neurips).")
     ] = DEFAULT_TRACE,
@@ -302,13 +310,13 @@ def run(
 
     Example: `harness run --method random-search --budget 500lbs --seed 1`.
     """
-    from harness.benchmarks import DEFAULT_BENCHMARK
     from harness.config import RunSpec, parse_budget
+    from harness.methods import default_benchmark
     from harness.runner import execute
 
     spec = RunSpec(
         method=method,
-        benchmark=benchmark or DEFAULT_BENCHMARK,
+        benchmark=benchmark or default_benchmark(method),
         trace=trace,
         budget=parse_budget(budget or ["80h"]),
         seed=seed,
@@ -397,7 +405,11 @@ def methods_list() -> None:
     """List the registered search methods."""
     from harness.methods import registry
 
-    _print_named_list("Methods", "name", [(e.name, e.description) for e in registry().values()])
+    rows = [
+        (e.name, e.description + (f" Runs on {e.benchmark} by default." if e.benchmark else ""))
+        for e in registry().values()
+    ]
+    _print_named_list("Methods", "name", rows)
 
 
 # --------------------------------------------------------------------------------------------- forecasting
@@ -542,6 +554,35 @@ def compare(
         rows = cmp.run_preset(chosen, workers, lambda done, total: status.update(f"{chosen.name}: run {done}/{total}"))
     paths = cmp.write_outputs(chosen, rows, folder)
     out.print(cmp.markdown(chosen, cmp.aggregate(chosen, rows)))
+    for path in paths:
+        out.print(f"written {path}")
+
+
+@app.command("ecnas-points")
+def ecnas_points(
+    method: Annotated[str, typer.Option(help="Search method (see `harness methods list`).")] = "semoa",
+    benchmark: Annotated[str, typer.Option(help="An EC-NAS benchmark (ecnas/4v, ecnas/5v).")] = "ecnas/4v",
+    seeds: Annotated[int, typer.Option(help="Runs with seeds 0..N-1.")] = 10,
+    budget: Annotated[str, typer.Option(help="Stop condition if the method has not finished first.")] = "500lbs",
+    workers: Annotated[int, typer.Option(help="Parallel processes.")] = 2,
+    out_dir: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/ecnas"),
+) -> None:
+    """Extreme (lowest energy, highest accuracy) and knee points of the final fronts, beside EC-NAS Table 1."""
+    from harness import ecnas_points as ep
+    from harness.benchmarks import get_benchmark
+    from harness.benchmarks.ecnas import ECNASBenchmark
+    from harness.config import parse_budget
+
+    if not isinstance(get_benchmark(benchmark), ECNASBenchmark):
+        raise HarnessError(f"ecnas-points needs an EC-NAS benchmark (ecnas/4v, ecnas/5v), not {benchmark}")
+    if seeds < 1:
+        raise HarnessError("--seeds must be at least 1")
+    parse_budget(budget)  # one clear error before any run starts
+    spec = ep.PointsSpec(method, benchmark, seeds, budget)
+    with err.status(f"running {method} on {benchmark}, {seeds} seeds"):
+        per_seed = ep.collect(spec, workers)
+    paths = ep.write_outputs(spec, per_seed, out_dir)
+    out.print(ep.markdown(spec, ep.summarise(per_seed)))
     for path in paths:
         out.print(f"written {path}")
 

@@ -42,7 +42,8 @@ PRESETS: dict[str, Preset] = {
         name="hotcarbon",
         description=(
             "HotCarbon'23 §4: US-CAL-CISO traces 1 and 2, 40 h, 8 GPUs, ready-queue capacity 300, 10 initial "
-            "samples, 10 seeds, default (physical) accounting"
+            "samples, 10 seeds, default (physical) accounting; every method uses the reference code's LaMOO tree "
+            "(poly-4 SVMs on all samples)"
         ),
         benchmark="nb201/cifar10/pi5-energy",
         traces=("hotcarbon-1", "hotcarbon-2"),
@@ -52,7 +53,7 @@ PRESETS: dict[str, Preset] = {
         budget="40h",
         accounting="default",
         reference_method="cenas-heuristic",
-        method_options={"queue_capacity": 300, "n_init": 10},
+        method_options={"queue_capacity": 300, "n_init": 10, "kernel": "poly", "svm_max_samples": None},
     )
 }
 

@@ -21,6 +21,7 @@ class MethodEntry:
     target: str  # "module:Class"
     description: str
     defaults: tuple[tuple[str, Any], ...] = ()
+    benchmark: str | None = None  # the benchmark `harness run` uses when none is given (None: the global default)
 
 
 CENAS = "cenas.method:CENAS"
@@ -28,8 +29,16 @@ BUILTIN: tuple[MethodEntry, ...] = (
     MethodEntry(
         "cenas",
         CENAS,
-        "CE-NAS, NeurIPS'24 design: RL allocation (clean mode, pretrained) fed by a transformer carbon forecast.",
-        (("policy", "rl"), ("rl_mode", "clean"), ("forecaster", "transformer")),
+        "CE-NAS, NeurIPS'24 design: RL allocation (clean mode, pretrained) fed by a transformer carbon forecast; "
+        "RBF split SVMs fitted on at most 300 samples per node (fast; set kernel=poly svm_max_samples=null for the "
+        "reference code's tree).",
+        (
+            ("policy", "rl"),
+            ("rl_mode", "clean"),
+            ("forecaster", "transformer"),
+            ("kernel", "rbf"),
+            ("svm_max_samples", 300),
+        ),
     ),
     MethodEntry(
         "cenas-heuristic",
@@ -64,6 +73,19 @@ BUILTIN: tuple[MethodEntry, ...] = (
         "baselines.nsga2:NSGA2Search",
         "NSGA-II (pymoo ask/tell), population 20, one synchronous generation trained in parallel at a time.",
     ),
+    MethodEntry(
+        "qnehvi",
+        "baselines.lamoo_family:VanillaLaMOO",
+        "BoTorch qLogNEHVI on a GP over the whole encoded space (no LaMOO partition), every GPU training; the GP "
+        "sees the non-dominated samples plus the most recent, 256 in all.",
+        (("sampler", "qnehvi"), ("max_height", 0), ("qnehvi_q", 8), ("qnehvi_max_train", 256)),
+    ),
+    MethodEntry(
+        "semoa",
+        "baselines.semoa:SEMOA",
+        "EC-NAS SEMOA: mutation-only evolution over NB101-style cells, epoch budgets cycling 4/12/36/108.",
+        benchmark="ecnas/4v",
+    ),
     MethodEntry("random-search", "baselines.random_search:RandomSearch", "Every GPU trains uniformly random archs."),
 )
 
@@ -74,6 +96,14 @@ def registry() -> dict[str, MethodEntry]:
     for point in entry_points(group="cenas_bench.methods"):
         entries.setdefault(point.name, MethodEntry(point.name, point.value, f"plugin ({point.value})"))
     return entries
+
+
+def default_benchmark(name: str) -> str:
+    """The benchmark a method runs on when the user names none: its own (SEMOA: EC-NAS) or the global default."""
+    from harness.benchmarks import DEFAULT_BENCHMARK
+
+    entry = registry().get(name)
+    return entry.benchmark if entry and entry.benchmark else DEFAULT_BENCHMARK
 
 
 def create_method(name: str, options: dict[str, Any] | None = None) -> Method:

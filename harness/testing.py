@@ -33,10 +33,10 @@ class BenchmarkContract:
         idx = np.arange(bench.n_archs)
         assert (bench.train_seconds(idx) > 0).all()
         assert (bench.oneshot_seconds(idx) > 0).all()
-        assert bench.oneshot_seconds(idx).max() < bench.train_seconds(idx).min(), "one-shot must be cheaper"
+        assert (bench.oneshot_seconds(idx) < bench.train_seconds(idx)).all(), "one-shot must be cheaper"
 
     def test_reference_point_dominated_by_every_arch(self, bench: Benchmark) -> None:
-        assert (bench.objectives(np.arange(bench.n_archs)) > bench.ref_point).all()
+        assert (bench.objectives(np.arange(bench.n_archs)) >= bench.ref_point).all()
 
     def test_hv_max_is_hv_of_whole_table(self, bench: Benchmark) -> None:
         everything = bench.objectives(np.arange(bench.n_archs))

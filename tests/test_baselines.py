@@ -31,6 +31,12 @@ class TestNSGA2Contract(MethodContract):
     method = "nsga2"
 
 
+class TestQNEHVIContract(MethodContract):
+    method = "qnehvi"
+    budget = "5h"
+    options = {"qnehvi_raw_samples": 32, "qnehvi_restarts": 2, "qnehvi_maxiter": 5}  # noqa: RUF012 - light optimiser
+
+
 def test_nsga2_runs_synchronous_generations() -> None:
     record = execute(RunSpec("nsga2", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("30h")))
     generations = [row["queue_generation"] for row in record.intervals]
@@ -40,7 +46,7 @@ def test_nsga2_runs_synchronous_generations() -> None:
 
 
 def test_every_registered_method_has_a_contract_test() -> None:
-    from tests import test_cenas_method, test_simulator  # noqa: F401  (their contract classes register here)
+    from tests import test_cenas_method, test_semoa, test_simulator  # noqa: F401  (their contract classes register)
 
     tested = {cls.method for cls in MethodContract.__subclasses__()}
     assert set(registry()) == tested

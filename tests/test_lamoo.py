@@ -9,9 +9,20 @@ import pytest
 import torch
 
 from cenas.lamoo.dominance import dominance_counts, label_good_bad, pick_least_dominated
-from cenas.lamoo.samplers import RegionSampler
-from cenas.lamoo.tree import TreeConfig, build_tree, fit_split, in_region, leaf_select, leaves, mcts_select, uct
+from cenas.lamoo.samplers import RegionSampler, _front_and_recent
+from cenas.lamoo.tree import (
+    TreeConfig,
+    _thin,
+    build_tree,
+    fit_split,
+    in_region,
+    leaf_select,
+    leaves,
+    mcts_select,
+    uct,
+)
 from harness.benchmarks import DEFAULT_BENCHMARK, get_benchmark
+from harness.metrics import pareto_mask
 from harness.spaces.nb201 import X_UPPER
 
 
@@ -104,3 +115,27 @@ def test_region_sampler_stays_inside_and_falls_back() -> None:
     sampler.reset(contradiction)
     point = sampler.sample()
     assert sampler.shrinks == 1 and in_region(point, contradiction[:1]).all()
+
+
+def test_svm_thinning_keeps_class_shares_and_still_splits() -> None:
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    x = np.random.default_rng(4).uniform(0, X_UPPER, size=(900, 6))
+    f = bench.objectives(bench.space.decode(x))
+    labels = label_good_bad(f)
+    thin_x, thin_labels = _thin(x, labels, 300)
+    assert len(thin_x) == 300 and thin_labels.sum() == 150  # half good, half bad, as in the node
+    assert {tuple(row) for row in thin_x} <= {tuple(row) for row in x}
+    capped = fit_split(x, labels, TreeConfig(kernel="rbf", svm_max_samples=300))
+    assert capped is not None and capped.support_vectors_.shape[0] <= 300
+    full = build_tree(x, f, bench.ref_point, TreeConfig(kernel="rbf"))
+    fast = build_tree(x, f, bench.ref_point, TreeConfig(kernel="rbf", svm_max_samples=300))
+    assert [leaf.n for leaf in leaves(full)] == [leaf.n for leaf in leaves(fast)]  # labels, not SVMs, split samples
+
+
+def test_qnehvi_training_set_keeps_the_front_and_the_most_recent() -> None:
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    f = bench.objectives(np.random.default_rng(5).integers(bench.n_archs, size=400))
+    keep = _front_and_recent(f, 50)
+    front = np.flatnonzero(pareto_mask(f))
+    assert len(keep) == 50 and set(front) <= set(keep)
+    assert set(keep) - set(front) == set(np.setdiff1d(np.arange(400), front)[-(50 - len(front)) :])

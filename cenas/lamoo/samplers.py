@@ -1,12 +1,15 @@
 """Sampling inside the selected LaMOO region (spec §2.3).
 
-`RegionSampler`: uniform rejection sampling in the box [0, 0.99999]^d, vectorised: batches of `batch` points are
+`RegionSampler`: uniform rejection sampling in the box [0, 0.99999]^d, vectorised: batches of `batch` points
+(doubling up to `max_batch` while a batch finds nothing, since the pool is dropped at every tree rebuild) are
 filtered by the SVMs along the path and accepted points are served in draw order (statistically identical to one
 point at a time). After `max_empty` batches without a hit the deepest path node is dropped (the reference
 evaluator's fallback), so a nearly empty region cannot stall the run.
 
 `QNEHVISampler`: BoTorch qNEHVI on a GP fitted to the trained samples; raw initial conditions are drawn inside the
-region (as the reference does); with `constrain_to_region` candidates that leave the region are re-drawn.
+region (as the reference does); with `constrain_to_region` candidates that leave the region are re-drawn. With
+`max_train` the GP sees at most that many samples: the non-dominated ones plus the most recent (exact GPs are cubic in
+the sample count; unset, every sample is used, as the reference does).
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from cenas.lamoo.tree import Path, in_region
+from harness.metrics import pareto_mask
 from harness.spaces.nb201 import X_UPPER
 
 
 class RegionSampler:
-    def __init__(self, rng: np.random.Generator, dim: int, batch: int = 4096, max_empty: int = 50) -> None:
-        self.rng, self.dim, self.batch, self.max_empty = rng, dim, batch, max_empty
+    def __init__(
+        self, rng: np.random.Generator, dim: int, batch: int = 256, max_batch: int = 4096, max_empty: int = 50
+    ) -> None:
+        self.rng, self.dim, self.batch, self.max_batch, self.max_empty = rng, dim, batch, max_batch, max_empty
         self.path: Path = []
         self.pool: deque[np.ndarray] = deque()
         self.shrinks = 0
@@ -37,14 +43,14 @@ class RegionSampler:
 
     def sample(self) -> np.ndarray:
         """One point of the current region, shape (dim,)."""
-        empty = 0
+        empty, size = 0, self.batch
         while not self.pool:
-            draws = self.rng.uniform(0.0, X_UPPER, size=(self.batch, self.dim))
+            draws = self.rng.uniform(0.0, X_UPPER, size=(size, self.dim))
             accepted = draws[in_region(draws, self.path)] if self.path else draws
             if len(accepted):
                 self.pool.extend(accepted)
                 break
-            empty += 1
+            empty, size = empty + 1, min(2 * size, self.max_batch)
             if empty >= self.max_empty and self.path:
                 self.path = self.path[:-1]
                 self.shrinks += 1
@@ -66,8 +72,10 @@ class QNEHVISampler(RegionSampler):
         maxiter: int = 50,
         mc_samples: int = 128,
         constrain_to_region: bool = False,
+        max_train: int | None = None,
     ) -> None:
         super().__init__(rng, dim)
+        self.max_train = max_train
         self.ref_point = np.asarray(ref_point, dtype=np.float64)
         self.q, self.raw_samples, self.num_restarts = q, raw_samples, num_restarts
         self.maxiter, self.mc_samples, self.constrain = maxiter, mc_samples, constrain_to_region
@@ -82,6 +90,9 @@ class QNEHVISampler(RegionSampler):
         super().reset(path)
         self.x_obs = np.asarray(x_observed, dtype=np.float64)
         self.f_obs = np.asarray(f_observed, dtype=np.float64)
+        if self.max_train is not None and len(self.x_obs) > self.max_train:
+            keep = _front_and_recent(self.f_obs, self.max_train)
+            self.x_obs, self.f_obs = self.x_obs[keep], self.f_obs[keep]
         self.model = None
         self.pending = []
 
@@ -141,3 +152,11 @@ class QNEHVISampler(RegionSampler):
             candidates.append(point)
             self.pending.append(point)
         return candidates
+
+
+def _front_and_recent(f: np.ndarray, cap: int) -> npt.NDArray[np.int64]:
+    """Rows for a GP of at most `cap` points: the non-dominated ones (the most recent if they alone exceed the cap),
+    then the most recent others, in sample order."""
+    front = np.flatnonzero(pareto_mask(f))[-cap:]
+    others = np.setdiff1d(np.arange(len(f)), front)
+    return np.sort(np.concatenate([front, others[len(others) - (cap - len(front)) :]])).astype(np.int64)

@@ -33,6 +33,7 @@ class TreeConfig:
     degree: int = 4
     gamma: str | float = "scale"
     good_ratio: float = 0.5
+    svm_max_samples: int | None = None  # None: fit on every sample of the node (faithful)
 
 
 @dataclass(eq=False)
@@ -61,11 +62,24 @@ def fit_split(x: np.ndarray, labels: np.ndarray, config: TreeConfig) -> SVC | No
     """The SVM of a split, or None when the node is not SVM-splittable (one class, or the SVM predicts one)."""
     if len(np.unique(labels)) < 2:
         return None
+    if config.svm_max_samples is not None and len(x) > config.svm_max_samples:
+        x, labels = _thin(x, labels, config.svm_max_samples)
     svm = SVC(kernel=config.kernel, degree=config.degree, gamma=config.gamma)
     with _fast():
         svm.fit(x, labels)
         both = len(np.unique(svm.predict(x))) == 2
     return svm if both else None
+
+
+def _thin(x: np.ndarray, labels: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most `cap` rows, each class keeping its share, evenly spaced in sample order (deterministic, no RNG)."""
+    keep = []
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        k = max(1, round(cap * len(rows) / len(labels)))
+        keep.append(rows[np.unique(np.linspace(0, len(rows) - 1, k).round().astype(np.int64))])
+    rows = np.sort(np.concatenate(keep))
+    return x[rows], labels[rows]
 
 
 def build_tree(x: npt.ArrayLike, f: npt.ArrayLike, ref_point: npt.ArrayLike, config: TreeConfig) -> Node:

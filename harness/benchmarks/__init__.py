@@ -1,5 +1,6 @@
 """Benchmarks as data, behind one protocol and a string registry (`get_benchmark("nb201/cifar10/pi5-energy")`)."""
 
+from harness.benchmarks import ecnas as _ecnas  # noqa: F401 - registers the EC-NAS benchmarks
 from harness.benchmarks import nb201 as _nb201
 from harness.benchmarks.base import Benchmark, benchmark_ids, get_benchmark, register
 

@@ -4,7 +4,8 @@ Format (SOURCES.md T1): records framed as uint64 LE length, masked CRC32C of the
 payload; the payload is a JSON array [module hash, epoch budget, adjacency (n*n '0'/'1'), ops (comma-separated),
 base64 protobuf ModelMetricsEnergy]. Both CRCs of every record are checked. One output row per record:
 cell, budget, repeat, parameters, and the final checkpoint's training time (s), energy (kWh), CO2 (g) and
-train/validation/test accuracy (fractions), plus the mean measured GPU power (W).
+train/validation/test accuracy (fractions), the middle checkpoint's epoch, training time (s) and validation accuracy
+(an early-stopping proxy), plus the mean measured GPU power (W).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,7 @@ from harness.data.manifest import Manifest, load_manifest
 from harness.data.tables import cached_table
 from harness.errors import DataIntegrityError
 
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 VARIANTS: dict[str, str] = {  # table variant -> manifest name
     "4v": "ecnas-4v9e",
     "4v-linscale": "ecnas-4v9e-estimate",
@@ -95,14 +97,14 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def parse_message(buf: bytes) -> dict[int, list[object]]:
+def parse_message(buf: bytes) -> dict[int, list[Any]]:
     """Protobuf wire format -> {field number: [values]}; doubles decoded, sub-messages left as bytes."""
-    fields: dict[int, list[object]] = {}
+    fields: dict[int, list[Any]] = {}
     pos = 0
     while pos < len(buf):
         key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7
-        value: object
+        value: Any
         if wire == 0:
             value, pos = _varint(buf, pos)
         elif wire == 1:
@@ -120,30 +122,35 @@ def parse_message(buf: bytes) -> dict[int, list[object]]:
     return fields
 
 
-def parse_record(payload: bytes) -> dict[str, object]:
+def parse_record(payload: bytes) -> dict[str, Any]:
     module_hash, budget, adjacency, ops, metrics = json.loads(payload)
     top = parse_message(base64.b64decode(metrics))
-    evaluations = [parse_message(e) for e in top[1]]  # type: ignore[arg-type]
-    final = max(evaluations, key=lambda e: e[1][0])  # type: ignore[index]
-    power = parse_message(top[9][0]) if 9 in top else {}  # type: ignore[arg-type]
-    gpu = parse_message(power[1][0]) if 1 in power else {}  # type: ignore[arg-type]
-    gpu_watts = [parse_message(m)[1][0] for m in gpu.get(1, [])]  # type: ignore[arg-type]
+    evaluations = [parse_message(e) for e in top[1]]
+    if len(evaluations) != 3:
+        raise DataIntegrityError(f"EC-NAS record {module_hash}: {len(evaluations)} evaluations, expected 3")
+    _, middle, final = sorted(evaluations, key=lambda e: e[1][0])  # epochs 0, mid, budget
+    power = parse_message(top[9][0]) if 9 in top else {}
+    gpu = parse_message(power[1][0]) if 1 in power else {}
+    gpu_watts = [parse_message(m)[1][0] for m in gpu.get(1, [])]
     return {
         "hash": module_hash,
         "budget": int(budget),
         "adjacency": adjacency,
         "ops": ops,
         "vertices": round(len(adjacency) ** 0.5),
-        "params": int(top[2][0]),  # type: ignore[arg-type]
-        "total_time_s": float(top[3][0]),  # type: ignore[arg-type]
-        "total_energy_kwh": float(top[4][0]),  # type: ignore[arg-type]
-        "epoch": float(final[1][0]),  # type: ignore[arg-type]
-        "train_time_s": float(final[2][0]),  # type: ignore[arg-type]
-        "train_acc": float(final[3][0]),  # type: ignore[arg-type]
-        "val_acc": float(final[4][0]),  # type: ignore[arg-type]
-        "test_acc": float(final[5][0]),  # type: ignore[arg-type]
-        "energy_kwh": float(final[6][0]),  # type: ignore[arg-type]
-        "co2_g": float(final[7][0]),  # type: ignore[arg-type]
+        "params": int(top[2][0]),
+        "total_time_s": float(top[3][0]),
+        "total_energy_kwh": float(top[4][0]),
+        "epoch": float(final[1][0]),
+        "train_time_s": float(final[2][0]),
+        "train_acc": float(final[3][0]),
+        "val_acc": float(final[4][0]),
+        "test_acc": float(final[5][0]),
+        "energy_kwh": float(final[6][0]),
+        "co2_g": float(final[7][0]),
+        "mid_epoch": float(middle[1][0]),
+        "mid_train_time_s": float(middle[2][0]),
+        "mid_val_acc": float(middle[4][0]),
         "gpu_power_w": float(np.mean(gpu_watts)) if gpu_watts else float("nan"),
     }
 
@@ -154,9 +161,9 @@ def build_ecnas(paths: dict[str, Path]) -> pd.DataFrame:
         seen: dict[tuple[str, int], int] = {}
         for payload in read_tfrecord(path):
             row = parse_record(payload)
-            key = (str(row["hash"]), int(row["budget"]))  # type: ignore[call-overload]
+            key = (str(row["hash"]), int(row["budget"]))
             row["repeat"] = seen.get(key, 0)
-            seen[key] = row["repeat"] + 1  # type: ignore[operator]
+            seen[key] = row["repeat"] + 1
             rows.append({"variant": variant, **row})
     return pd.DataFrame(rows)
 
