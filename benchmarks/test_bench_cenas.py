@@ -21,3 +21,17 @@ def test_cenas_qnehvi_12h_8gpu(benchmark) -> None:
                    method_options={"sampler": "qnehvi"})  # fmt: skip
     record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
     assert record.summary["n_oneshot"] > 0
+
+
+def test_cenas_default_500lbs(benchmark) -> None:
+    """`harness run --method cenas --budget 500lbs`: the `cenas` entry (RBF SVMs on <= 300 samples), ~606 sim hours."""
+    spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", TRACE, parse_budget("500lbs"))
+    record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
+    assert record.summary["stop_reason"] == "carbon budget"
+
+
+def test_semoa_ecnas_100_steps(benchmark) -> None:
+    """SEMOA on ecnas/4v: 100 steps, population 10, 8 GPUs (one EC-NAS Table 1 seed)."""
+    spec = RunSpec("semoa", "ecnas/4v", "hotcarbon-1", parse_budget("500lbs"))
+    record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
+    assert record.summary["stop_reason"] == "method finished"
