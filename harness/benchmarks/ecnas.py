@@ -56,7 +56,7 @@ class ECNASSpace(SearchSpace):
         self._tree = cKDTree(x)
 
     def decode(self, x: npt.ArrayLike) -> IndexArray:
-        """The nearest measured row (Euclidean in the encoding; ties to the lowest row)."""
+        """The nearest measured row (Euclidean in the encoding; deterministic)."""
         _, idx = self._tree.query(np.atleast_2d(np.asarray(x, dtype=np.float64)), k=1)
         return np.asarray(idx, dtype=np.int64)
 

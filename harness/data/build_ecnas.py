@@ -122,6 +122,18 @@ def parse_message(buf: bytes) -> dict[int, list[Any]]:
     return fields
 
 
+FINAL_FIELDS = {  # EvaluationDataEnergy field numbers of the final checkpoint kept per record (SOURCES T1)
+    "epoch": 1,
+    "train_time_s": 2,
+    "train_acc": 3,
+    "val_acc": 4,
+    "test_acc": 5,
+    "energy_kwh": 6,
+    "co2_g": 7,
+}
+MIDDLE_FIELDS = {"mid_epoch": 1, "mid_train_time_s": 2, "mid_val_acc": 4}  # the middle checkpoint's
+
+
 def parse_record(payload: bytes) -> dict[str, Any]:
     module_hash, budget, adjacency, ops, metrics = json.loads(payload)
     top = parse_message(base64.b64decode(metrics))
@@ -141,16 +153,8 @@ def parse_record(payload: bytes) -> dict[str, Any]:
         "params": int(top[2][0]),
         "total_time_s": float(top[3][0]),
         "total_energy_kwh": float(top[4][0]),
-        "epoch": float(final[1][0]),
-        "train_time_s": float(final[2][0]),
-        "train_acc": float(final[3][0]),
-        "val_acc": float(final[4][0]),
-        "test_acc": float(final[5][0]),
-        "energy_kwh": float(final[6][0]),
-        "co2_g": float(final[7][0]),
-        "mid_epoch": float(middle[1][0]),
-        "mid_train_time_s": float(middle[2][0]),
-        "mid_val_acc": float(middle[4][0]),
+        **{column: float(final[number][0]) for column, number in FINAL_FIELDS.items()},
+        **{column: float(middle[number][0]) for column, number in MIDDLE_FIELDS.items()},
         "gpu_power_w": float(np.mean(gpu_watts)) if gpu_watts else float("nan"),
     }
 
