@@ -2,10 +2,13 @@
 
 - `VanillaLaMOO`: every GPU trains; each job is a fresh sample of the current LaMOO region (no supernet, no queue).
 - `OneShotLaMOO`: every GPU samples and scores with the supernet; LaMOO partitions on the one-shot estimates; the
-  reported HV uses the TRUE objectives of everything it sampled (standard practice); nothing is trained after the
-  initial samples. Sampling is capped at `oneshot_quota` evaluations per interval (default 10, about what vanilla
-  LaMOO trains per hour on 8 GPUs, so both partition comparable sample counts): uncapped, 8 GPUs at ~1 s per
-  evaluation would feed ~29k samples an hour into the SVM tree.
+  reported HV uses the TRUE objectives of everything it sampled (standard practice). Only the initial samples are
+  trained (when the accounting charges them, on as many GPUs as there are initial samples still untrained).
+  Sampling is capped at `oneshot_quota` evaluations per interval (default 10, about what vanilla LaMOO trains per
+  hour on 8 GPUs, so both partition comparable sample counts): uncapped, 8 GPUs at ~1 s per evaluation would feed
+  ~29k samples an hour into the SVM tree. The search ends after `max_samples` samples, initial ones included
+  (default 1500, LaMOO's `--maxSamples`): one-shot evaluations cost seconds, so a carbon budget alone would keep it
+  sampling, and its tree growing, for thousands of simulated hours.
 Random allocation and the heuristic are CE-NAS with `policy=random` / `policy=heuristic` (see the registry).
 """
 
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from cenas.method import CENAS
+from harness.errors import HarnessError
 from harness.sim.jobs import ONESHOT, TRAIN, Allocation, Job, Outcome
 from harness.sim.method import IntervalInfo
 
@@ -38,26 +42,42 @@ class VanillaLaMOO(CENAS):
 class OneShotLaMOO(CENAS):
     hv_kinds = (ONESHOT,)
 
-    def __init__(self, oneshot_quota: int = 10, **options: Any) -> None:
+    def __init__(self, oneshot_quota: int = 10, max_samples: int = 1500, **options: Any) -> None:
         super().__init__(**({"policy": "fixed"} | options))
+        if oneshot_quota < 1 or max_samples < 1:
+            raise HarnessError("oneshot-lamoo: oneshot_quota and max_samples must be >= 1")
         self.options["oneshot_quota"] = self.quota = int(oneshot_quota)
+        self.options["max_samples"] = self.max_samples = int(max_samples)
         self.started = 0
+        self.issued = 0
+        self.initial_trained = 0
 
     def on_interval(self, info: IntervalInfo) -> Allocation:
         super().on_interval(info)
         self.started = 0
         assert self.ctx is not None
-        return {ONESHOT: self.ctx.n_gpus}
+        untrained_initial = int(self.options["n_init"]) - self.initial_trained  # trained first when init is charged
+        train = min(self.ctx.n_gpus, untrained_initial)
+        return {TRAIN: train, ONESHOT: self.ctx.n_gpus - train}
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
-        if self.started >= self.quota:
+        if kind == TRAIN:
+            return None  # training GPUs only serve the initial samples
+        if self.started >= self.quota or self.issued + int(self.options["n_init"]) >= self.max_samples:
             return None
         self.started += 1
+        self.issued += 1
         x, arch = self._sample()
         return Job(ONESHOT, arch, payload=x)
 
     def tell(self, job: Job, outcome: Outcome) -> None:
         """Initial samples are trained (true objectives); afterwards LaMOO sees one-shot estimates only."""
         x = job.payload[0] if job.kind == TRAIN else job.payload
+        self.initial_trained += job.kind == TRAIN
         self.x_obs.append(np.asarray(x, dtype=np.float64))
         self.f_obs.append(np.asarray(outcome.objectives, dtype=np.float64))
+
+    @property
+    def done(self) -> bool:
+        """`max_samples` samples (initial ones included) have been evaluated."""
+        return len(self.x_obs) >= self.max_samples

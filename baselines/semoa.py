@@ -19,6 +19,11 @@ In the simulator every evaluation of a measured row is a training job of that ro
 evaluations of one phase run in parallel over the GPUs and the next phase waits for all (synchronous EA). With `cache`
 (default) a row already trained in this run, or queued in the same phase, is not trained again. If no individual
 survives a step (every genome bad), a fresh random population is drawn; EC-NAS-Bench would crash there.
+
+Carbon gating (spec §9.2's option, `gate=heuristic`; default `none`): each interval only the HotCarbon heuristic's
+training share of the GPUs (at least one) runs evaluations, so work shifts towards the low-intensity hours of the
+next `gate_window_hours` (forecast by `gate_forecaster`, oracle by default); jobs on withdrawn GPUs are cut and
+resume first.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from cenas.allocation.simple import heuristic_train_gpus
 from harness.benchmarks.ecnas import ECNASBenchmark
+from harness.carbon.forecast import make_forecaster
 from harness.errors import HarnessError
 from harness.sim.jobs import TRAIN, Allocation, Job, Outcome
 from harness.sim.method import IntervalInfo, Method, MethodContext
@@ -88,12 +95,18 @@ class SEMOA(Method):
         truncate: bool = False,
         fix_op0: bool = False,
         cache: bool = True,
+        gate: str = "none",
+        gate_window_hours: int = 24,
+        gate_forecaster: str = "oracle",
     ) -> None:
         super().__init__(
             pop_size=pop_size, generations=generations, min_budget=min_budget, max_budget=max_budget,
             expected_edge_changes=expected_edge_changes, expected_op_changes=expected_op_changes, eta_p=eta_p,
-            eta_o=eta_o, n_nodes=n_nodes, truncate=truncate, fix_op0=fix_op0, cache=cache,
+            eta_o=eta_o, n_nodes=n_nodes, truncate=truncate, fix_op0=fix_op0, cache=cache, gate=gate,
+            gate_window_hours=gate_window_hours, gate_forecaster=gate_forecaster,
         )  # fmt: skip
+        if gate not in ("none", "heuristic") or gate_window_hours < 1:
+            raise HarnessError("semoa: gate must be none or heuristic, gate_window_hours >= 1")
         if min_budget not in (4, 12, 36, 108) or max_budget not in (4, 12, 36, 108) or min_budget > max_budget:
             raise HarnessError("semoa: min_budget <= max_budget, both in 4, 12, 36, 108")
         if pop_size < 1 or generations < 1 or min(expected_edge_changes, expected_op_changes, eta_p, eta_o) <= 0:
@@ -123,6 +136,8 @@ class SEMOA(Method):
         self.pending: list[tuple[int, list[Individual]]] = []  # (row, individuals waiting for it), not yet started
         self.running = 0
         self.restarts = 0
+        if self.options["gate"] == "heuristic":
+            self.forecaster = make_forecaster(self.options["gate_forecaster"], ctx.carbon.trace.region)
         self._start_phase()
 
     def _random_genome(self) -> Genome:
@@ -223,8 +238,14 @@ class SEMOA(Method):
 
     # ------------------------------------------------------------------------------------------ simulator
     def on_interval(self, info: IntervalInfo) -> Allocation:
+        """Every GPU, or with `gate=heuristic` the HotCarbon heuristic's training share of them (at least one)."""
         assert self.ctx is not None
-        return {TRAIN: self.ctx.n_gpus}
+        n_gpus = self.ctx.n_gpus
+        if self.options["gate"] == "none":
+            return {TRAIN: n_gpus}
+        hours = int(self.options["gate_window_hours"])
+        window = np.concatenate([[info.ci_now], self.forecaster.forecast(self.ctx.carbon, info.now_s, hours - 1)])
+        return {TRAIN: max(1, heuristic_train_gpus(info.ci_now, window, n_gpus, clamp=False))}
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
         if not self.pending:

@@ -42,6 +42,11 @@ DEFAULTS: dict[str, Any] = {
     "qnehvi_restarts": 4,
     "qnehvi_maxiter": 50,
     "qnehvi_max_train": None,  # None: the GP sees every trained sample (faithful)
+    "qnehvi_mc_samples": 128,
+    "qnehvi_refit_every": 1,  # re-estimate GP hyperparameters every k intervals (1: hourly, faithful)
+    "qnehvi_warm_start": False,  # a re-estimate starts from the previous hyperparameters
+    "qnehvi_fused_kernel": False,  # botorch's JIT-compiled C++ qLogNEHVI kernel (machine-specific)
+    "qnehvi_prune_samples": 2048,  # posterior draws that decide which samples stay in the baseline (botorch default)
     "constrain_to_region": False,
     "dominance_scope": "queue",  # queue | queue+observed
     "dedup": False,
@@ -86,8 +91,10 @@ class CENAS(Method):
         if o["sampler"] == "qnehvi":
             self.sampler: RegionSampler = QNEHVISampler(
                 ctx.rng("sampling"), dim, self.ref_point, o["qnehvi_q"], o["qnehvi_raw_samples"],
-                o["qnehvi_restarts"], o["qnehvi_maxiter"], constrain_to_region=o["constrain_to_region"],
-                max_train=o["qnehvi_max_train"],
+                o["qnehvi_restarts"], o["qnehvi_maxiter"], o["qnehvi_mc_samples"],
+                constrain_to_region=o["constrain_to_region"], max_train=o["qnehvi_max_train"],
+                refit_every=o["qnehvi_refit_every"], warm_start=o["qnehvi_warm_start"],
+                fused_kernel=o["qnehvi_fused_kernel"], prune_samples=o["qnehvi_prune_samples"],
             )  # fmt: skip
         else:
             self.sampler = RegionSampler(ctx.rng("sampling"), dim)

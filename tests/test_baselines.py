@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from harness import compare
 from harness.cli import app
 from harness.config import RunSpec, parse_budget
-from harness.methods import registry
+from harness.errors import HarnessError
+from harness.methods import create_method, registry
 from harness.runner import execute
 from harness.testing import MethodContract
 
@@ -57,7 +58,10 @@ def test_vanilla_trains_on_every_gpu_and_oneshot_never_trains() -> None:
     assert {row["train_gpus"] for row in vanilla.intervals} == {8}
     assert vanilla.summary["oneshot_gpu_hours"] == 0.0
     oneshot = execute(RunSpec("oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("6h")))
-    assert {row["oneshot_gpus"] for row in oneshot.intervals} == {8}
+    initial = [e for e in oneshot.evaluations if e["kind"] == "train"]
+    assert len(initial) == 10 and all(e["status"] == "done" for e in initial)  # only the initial samples train
+    assert oneshot.intervals[0]["train_gpus"] == 8 and oneshot.intervals[-1]["oneshot_gpus"] == 8
+    assert all(row["train_gpus"] + row["oneshot_gpus"] == 8 for row in oneshot.intervals)
     trained_after_init = [e for e in oneshot.evaluations if e["kind"] == "train" and e["start_h"] > 0]
     assert len(trained_after_init) <= 10  # only the initial samples are trained
     assert oneshot.summary["n_observed"] > oneshot.summary["n_trained"]  # HV counts what it sampled (true values)
@@ -89,3 +93,16 @@ def test_comparison_tables_and_byte_identical_regeneration(small_preset, tmp_pat
 def test_compare_cli_rejects_unknown_preset() -> None:
     result = CliRunner().invoke(app, ["compare", "--preset", "nope"])
     assert result.exit_code != 0 and "unknown preset 'nope'" in str(result.exception)
+
+
+def test_oneshot_lamoo_ends_after_max_samples() -> None:
+    spec = RunSpec("oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("500lbs"),
+                   method_options={"max_samples": 45})  # fmt: skip
+    record = execute(spec)
+    assert record.summary["stop_reason"] == "method finished"
+    assert (record.summary["n_trained"], record.summary["n_oneshot"]) == (10, 35)  # the 10 initial ones trained
+
+
+def test_oneshot_lamoo_rejects_a_non_positive_sample_cap() -> None:
+    with pytest.raises(HarnessError, match="max_samples"):
+        create_method("oneshot-lamoo", {"max_samples": 0})

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from cenas.lamoo.dominance import dominance_counts, label_good_bad, pick_least_dominated
-from cenas.lamoo.samplers import RegionSampler, _front_and_recent
+from cenas.lamoo.samplers import QNEHVISampler, RegionSampler, _front_and_recent
 from cenas.lamoo.tree import (
     TreeConfig,
     _thin,
@@ -22,6 +22,7 @@ from cenas.lamoo.tree import (
     uct,
 )
 from harness.benchmarks import DEFAULT_BENCHMARK, get_benchmark
+from harness.errors import HarnessError
 from harness.metrics import pareto_mask
 from harness.spaces.nb201 import X_UPPER
 
@@ -139,3 +140,46 @@ def test_qnehvi_training_set_keeps_the_front_and_the_most_recent() -> None:
     front = np.flatnonzero(pareto_mask(f))
     assert len(keep) == 50 and set(front) <= set(keep)
     assert set(keep) - set(front) == set(np.setdiff1d(np.arange(400), front)[-(50 - len(front)) :])
+
+
+def test_qnehvi_hyperparameters_are_refitted_on_schedule_and_carried_between() -> None:
+    """Real NB201 rows; refit_every=3: fits at resets 1 and 4, carried hyperparameters at resets 2-3; botorch state
+    (fused-kernel switch, torch threads) is restored after each optimisation."""
+    import botorch.acquisition.multi_objective.logei as logei
+
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    rng = np.random.default_rng(11)
+    archs = rng.choice(bench.n_archs, size=40, replace=False)
+    x, f = bench.space.encode(archs), bench.objectives(archs)
+    sampler = QNEHVISampler(np.random.default_rng(0), bench.space.dim, bench.ref_point, q=3, raw_samples=16,
+                            num_restarts=3, maxiter=5, mc_samples=8, refit_every=3)  # fmt: skip
+    threads, kernel_state = torch.get_num_threads(), (logei._C, logei._load_attempted)
+    fitted = []
+    for reset, n in enumerate((20, 24, 28, 32, 36), start=1):
+        sampler.reset([], x[:n], f[:n])
+        batch = [sampler.sample() for _ in range(3)]
+        assert np.all((np.asarray(batch) >= 0) & (np.asarray(batch) <= X_UPPER)) and len(sampler.pending) == 3
+        fitted.append(sampler.fits)
+        noise = sampler.model.likelihood.noise_covar.raw_noise.detach().clone()
+        assert torch.equal(noise, sampler.hyperparameters["likelihood.noise_covar.raw_noise"]), reset
+        assert sampler.model.train_inputs[0].shape[-2] == n
+        assert (torch.get_num_threads(), (logei._C, logei._load_attempted)) == (threads, kernel_state)
+    assert fitted == [1, 1, 1, 2, 2]
+
+
+def test_qnehvi_candidates_are_reproducible_for_a_seed() -> None:
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    archs = np.random.default_rng(12).choice(bench.n_archs, size=24, replace=False)
+    runs = []
+    for _ in range(2):
+        sampler = QNEHVISampler(np.random.default_rng(3), bench.space.dim, bench.ref_point, q=4, raw_samples=16,
+                                num_restarts=2, maxiter=5, mc_samples=8)  # fmt: skip
+        sampler.reset([], bench.space.encode(archs), bench.objectives(archs))
+        runs.append(np.asarray([sampler.sample() for _ in range(4)]))  # 4 of q=4 from max(q, restarts) starts
+    assert runs[0].shape == (4, bench.space.dim) and np.array_equal(runs[0], runs[1])
+    assert len({tuple(row) for row in runs[0]}) > 1
+
+
+def test_qnehvi_rejects_non_positive_settings() -> None:
+    with pytest.raises(HarnessError, match="refit_every"):
+        QNEHVISampler(np.random.default_rng(0), 6, [0.0, -50.0], refit_every=0)

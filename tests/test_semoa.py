@@ -122,3 +122,23 @@ def test_ecnas_points_cli_writes_both_rows(tmp_path: Path) -> None:
     assert "| this harness (ecnas/4v) |" in text and "| EC-NAS paper (7V) | 14.23±0.00" in text
     per_seed = json.loads((tmp_path / "semoa_points.json").read_text())["per_seed"]
     assert len(per_seed) == 2 and per_seed[0]["r1"]["P_v"] >= per_seed[0]["rk"]["P_v"]
+
+
+def test_carbon_gating_follows_the_heuristic_and_pays_a_lower_mean_intensity() -> None:
+    """Default trace (US-CAL-CISO from 2021-07-02): gated SEMOA uses the heuristic's share of 8 GPUs each hour."""
+    from cenas.allocation.simple import heuristic_train_gpus
+    from harness.carbon.traces import load_trace
+
+    spec = RunSpec("semoa", "ecnas/4v", "US-CAL-CISO@2021-07-02T00:00", parse_budget("500lbs"))
+    plain = execute(spec)
+    gated = execute(RunSpec(**{**spec.__dict__, "method_options": {"gate": "heuristic"}}))
+    values = load_trace("US-CAL-CISO@2021-07-02T00:00").values
+    for hour, row in enumerate(gated.intervals[:-1]):
+        expected = heuristic_train_gpus(values[hour], values[hour : hour + 24], 8, clamp=False)
+        assert row["train_gpus"] == max(1, expected), hour
+    assert len({row["train_gpus"] for row in gated.intervals}) > 2
+    assert gated.intervals[-1]["queue_step"] == plain.intervals[-1]["queue_step"] == 100
+    plain_intensity, gated_intensity = (r.summary["carbon_g"] / r.summary["energy_kwh"] for r in (plain, gated))
+    assert gated_intensity < plain_intensity
+    with pytest.raises(HarnessError, match="gate must be"):
+        SEMOA(gate="always")

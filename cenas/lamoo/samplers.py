@@ -14,13 +14,17 @@ the sample count; unset, every sample is used, as the reference does).
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from cenas.lamoo.tree import Path, in_region
+from harness.errors import HarnessError
 from harness.metrics import pareto_mask
 from harness.spaces.nb201 import X_UPPER
 
@@ -59,7 +63,12 @@ class RegionSampler:
 
 
 class QNEHVISampler(RegionSampler):
-    """qNEHVI candidates in batches of `q` (sequential greedy), refitted when the region changes."""
+    """qNEHVI candidates, `q` per optimisation: the best local optima of a batched multi-start L-BFGS-B.
+
+    The GP is rebuilt on the current samples at every `reset` (every interval). Its hyperparameters are re-estimated
+    by exact marginal likelihood every `refit_every` resets (1: every interval, as the reference does) and carried
+    over in between; with `warm_start` a re-estimate starts from the carried values instead of botorch's defaults.
+    """
 
     def __init__(
         self,
@@ -73,15 +82,28 @@ class QNEHVISampler(RegionSampler):
         mc_samples: int = 128,
         constrain_to_region: bool = False,
         max_train: int | None = None,
+        refit_every: int = 1,
+        warm_start: bool = False,
+        fused_kernel: bool = False,
+        prune_samples: int = 2048,
     ) -> None:
         super().__init__(rng, dim)
+        if min(q, raw_samples, num_restarts, maxiter, mc_samples, refit_every, prune_samples) < 1:
+            raise HarnessError(
+                "qNEHVI q, raw_samples, restarts, maxiter, mc_samples, refit_every and prune_samples must be >= 1"
+            )
         self.max_train = max_train
         self.ref_point = np.asarray(ref_point, dtype=np.float64)
         self.q, self.raw_samples, self.num_restarts = q, raw_samples, num_restarts
         self.maxiter, self.mc_samples, self.constrain = maxiter, mc_samples, constrain_to_region
+        self.refit_every, self.warm_start, self.fused_kernel = refit_every, warm_start, fused_kernel
+        self.prune_samples = prune_samples
         self.x_obs = np.empty((0, dim))
         self.f_obs = np.empty((0, len(self.ref_point)))
         self.model: Any = None
+        self.hyperparameters: dict[str, Any] | None = None  # the last fitted state, outcome transform excluded
+        self.resets_since_fit = 0
+        self.fits = 0
         self.pending: list[np.ndarray] = []
 
     def reset(
@@ -94,6 +116,7 @@ class QNEHVISampler(RegionSampler):
             keep = _front_and_recent(self.f_obs, self.max_train)
             self.x_obs, self.f_obs = self.x_obs[keep], self.f_obs[keep]
         self.model = None
+        self.resets_since_fit += 1
         self.pending = []
 
     def _region_points(self, n: int) -> np.ndarray:
@@ -106,52 +129,92 @@ class QNEHVISampler(RegionSampler):
         if len(self.x_obs) < 2:  # no GP before two samples are trained: sample the region uniformly
             return RegionSampler.sample(self)
         if not self.pool:
-            self.pool.extend(self._optimise())
+            with _botorch_runtime(self.fused_kernel):
+                self.pool.extend(self._optimise())
         return self.pool.popleft()
+
+    def _fit_model(self, x: Any, y: Any) -> Any:
+        """The GP on (x, y): hyperparameters re-estimated when due, else carried over (shapes (n, dim), (n, m))."""
+        from botorch.fit import fit_gpytorch_mll
+        from botorch.models import SingleTaskGP
+        from botorch.models.transforms import Standardize
+        from gpytorch.mlls import ExactMarginalLogLikelihood
+
+        model = SingleTaskGP(x, y, outcome_transform=Standardize(m=y.shape[-1]))
+        refit = self.hyperparameters is None or self.resets_since_fit >= self.refit_every
+        if self.hyperparameters is not None and (self.warm_start or not refit):
+            model.load_state_dict(self.hyperparameters, strict=False)
+        if refit:
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+            state = model.state_dict()
+            self.hyperparameters = {k: v.clone() for k, v in state.items() if not k.startswith("outcome_transform")}
+            self.resets_since_fit, self.fits = 0, self.fits + 1
+        return model.eval()
 
     def _optimise(self) -> list[np.ndarray]:
         import torch
         from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
-        from botorch.fit import fit_gpytorch_mll
-        from botorch.models import SingleTaskGP
-        from botorch.models.transforms import Standardize
+        from botorch.acquisition.multi_objective.utils import prune_inferior_points_multi_objective
         from botorch.optim import optimize_acqf
         from botorch.sampling import SobolQMCNormalSampler
-        from gpytorch.mlls import ExactMarginalLogLikelihood
 
         seed = int(self.rng.integers(2**31))
         torch.manual_seed(seed)
         x = torch.as_tensor(self.x_obs, dtype=torch.double)
         y = torch.as_tensor(self.f_obs, dtype=torch.double)
         if self.model is None:
-            self.model = SingleTaskGP(x, y, outcome_transform=Standardize(m=y.shape[-1]))
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(self.model.likelihood, self.model))
+            self.model = self._fit_model(x, y)
         pending = torch.as_tensor(np.asarray(self.pending), dtype=torch.double) if self.pending else None
+        ref_point = torch.as_tensor(self.ref_point, dtype=torch.double)
+        baseline = prune_inferior_points_multi_objective(self.model, x, ref_point, num_samples=self.prune_samples)
         acquisition = qLogNoisyExpectedHypervolumeImprovement(
             model=self.model,
             ref_point=self.ref_point.tolist(),
-            X_baseline=x,
-            prune_baseline=True,
+            X_baseline=baseline,
+            prune_baseline=False,  # pruned above: the samples that are Pareto-optimal in some of `prune_samples` draws
             sampler=SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]), seed=seed),
             X_pending=pending,
         )
         raw = torch.as_tensor(self._region_points(self.raw_samples), dtype=torch.double).unsqueeze(1)
         with torch.no_grad():
             scores = acquisition(raw)
-        starts = raw[torch.topk(scores, min(self.num_restarts, len(raw))).indices]
+        starts = raw[torch.topk(scores, min(max(self.q, self.num_restarts), len(raw))).indices]
         bounds = torch.tensor([[0.0] * self.dim, [X_UPPER] * self.dim], dtype=torch.double)
+        found, values = optimize_acqf(
+            acquisition, bounds, q=1, num_restarts=len(starts), batch_initial_conditions=starts,
+            options={"maxiter": self.maxiter}, return_best_only=False,
+        )  # fmt: skip
         candidates = []
-        for start in starts[: self.q]:
-            found, _ = optimize_acqf(
-                acquisition, bounds, q=1, num_restarts=1, batch_initial_conditions=start.unsqueeze(0),
-                options={"maxiter": self.maxiter},
-            )  # fmt: skip
-            point = found.detach().numpy()[0].clip(0.0, X_UPPER)
+        for row in torch.argsort(values.reshape(-1), descending=True, stable=True)[: self.q]:
+            point = found[row].detach().numpy()[0].clip(0.0, X_UPPER)
             if self.constrain and self.path and not in_region(point, self.path)[0]:
                 point = RegionSampler.sample(self)
             candidates.append(point)
             self.pending.append(point)
         return candidates
+
+
+@contextmanager
+def _botorch_runtime(fused_kernel: bool) -> Iterator[None]:
+    """One torch thread (reproducible reductions; faster than two at these sizes) and, unless `fused_kernel`, botorch's
+    pure-torch qLogNEHVI instead of its C++ kernel, which botorch JIT-compiles with -march=native on first use
+    (~45 s, machine-specific floating point). Both settings are restored on exit; torch's notice about unchecked
+    sparse-tensor invariants, which gpytorch triggers on every run, is silenced meanwhile."""
+    import botorch.acquisition.multi_objective.logei as logei
+    import torch
+
+    saved_kernel, saved_threads = (logei._C, logei._load_attempted), torch.get_num_threads()
+    if not fused_kernel:
+        logei._C, logei._load_attempted = None, True
+    torch.set_num_threads(1)
+    try:
+        with warnings.catch_warnings():  # gpytorch's sparse summing matrix trips torch's invariant-check notice
+            warnings.filterwarnings("ignore", message="Sparse invariant checks", category=UserWarning)
+            yield
+    finally:
+        torch.set_num_threads(saved_threads)
+        if not fused_kernel:
+            logei._C, logei._load_attempted = saved_kernel
 
 
 def _front_and_recent(f: np.ndarray, cap: int) -> npt.NDArray[np.int64]:
