@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from cenas.allocation.simple import heuristic_train_gpus
+from cenas.allocation.simple import HeuristicPolicy
 from harness.benchmarks.ecnas import ECNASBenchmark
 from harness.carbon.forecast import make_forecaster
 from harness.errors import HarnessError
@@ -136,8 +136,11 @@ class SEMOA(Method):
         self.pending: list[tuple[int, list[Individual]]] = []  # (row, individuals waiting for it), not yet started
         self.running = 0
         self.restarts = 0
+        self.gate: HeuristicPolicy | None = None
         if self.options["gate"] == "heuristic":
-            self.forecaster = make_forecaster(self.options["gate_forecaster"], ctx.carbon.trace.region)
+            self.gate = HeuristicPolicy(int(self.options["gate_window_hours"]), clamp=False)
+            forecaster = make_forecaster(self.options["gate_forecaster"], ctx.carbon.trace.region)
+            self.gate.setup(ctx.carbon, forecaster, ctx.rng("gate"))
         self._start_phase()
 
     def _random_genome(self) -> Genome:
@@ -241,11 +244,9 @@ class SEMOA(Method):
         """Every GPU, or with `gate=heuristic` the HotCarbon heuristic's training share of them (at least one)."""
         assert self.ctx is not None
         n_gpus = self.ctx.n_gpus
-        if self.options["gate"] == "none":
+        if self.gate is None:
             return {TRAIN: n_gpus}
-        hours = int(self.options["gate_window_hours"])
-        window = np.concatenate([[info.ci_now], self.forecaster.forecast(self.ctx.carbon, info.now_s, hours - 1)])
-        return {TRAIN: max(1, heuristic_train_gpus(info.ci_now, window, n_gpus, clamp=False))}
+        return {TRAIN: max(1, self.gate.train_gpus_at(info.now_s, info.ci_now, n_gpus))}
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
         if not self.pending:

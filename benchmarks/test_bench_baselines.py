@@ -12,11 +12,20 @@ from harness.methods import default_benchmark
 from harness.runner import execute
 
 TRACE = "US-CAL-CISO@2021-07-02T00:00"
-METHODS = ("qnehvi", "vanilla-lamoo", "oneshot-lamoo", "random-allocation", "cenas-heuristic", "nsga2")
+METHODS = (
+    "qnehvi",
+    "vanilla-lamoo",
+    "oneshot-lamoo",
+    "random-allocation",
+    "cenas-heuristic",
+    "nsga2",
+    "random-search",
+    "semoa",
+)
 STOPS = {"oneshot-lamoo": "method finished", "semoa": "method finished"}  # both end their own search first
 
 
-@pytest.mark.parametrize("method", [*METHODS, "random-search", "semoa"])
+@pytest.mark.parametrize("method", METHODS)
 def test_baseline_500lbs(benchmark, method: str) -> None:
     spec = RunSpec(method, default_benchmark(method), TRACE, parse_budget("500lbs"))
     record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)

@@ -30,9 +30,13 @@ class HeuristicPolicy(AllocationPolicy):
         self.window_hours, self.clamp = window_hours, clamp
 
     def train_gpus(self, state: PolicyState) -> int:
-        ahead = self.forecaster.forecast(self.carbon, state.now_s, self.window_hours - 1)
-        window = np.concatenate([[state.ci_now], ahead])
-        return heuristic_train_gpus(state.ci_now, window, state.n_gpus, self.clamp)
+        return self.train_gpus_at(state.now_s, state.ci_now, state.n_gpus)
+
+    def train_gpus_at(self, now_s: float, ci_now: float, n_gpus: int) -> int:
+        """Training GPUs at time `now_s` (s) and intensity `ci_now` (gCO2/kWh), over the forecast window."""
+        ahead = self.forecaster.forecast(self.carbon, now_s, self.window_hours - 1)
+        window = np.concatenate([[ci_now], ahead])
+        return heuristic_train_gpus(ci_now, window, n_gpus, self.clamp)
 
 
 class RandomPolicy(AllocationPolicy):

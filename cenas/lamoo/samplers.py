@@ -169,7 +169,7 @@ class QNEHVISampler(RegionSampler):
         baseline = prune_inferior_points_multi_objective(self.model, x, ref_point, num_samples=self.prune_samples)
         acquisition = qLogNoisyExpectedHypervolumeImprovement(
             model=self.model,
-            ref_point=self.ref_point.tolist(),
+            ref_point=ref_point,
             X_baseline=baseline,
             prune_baseline=False,  # pruned above: the samples that are Pareto-optimal in some of `prune_samples` draws
             sampler=SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]), seed=seed),
