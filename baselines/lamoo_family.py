@@ -14,19 +14,30 @@ Random allocation and the heuristic are CE-NAS with `policy=random` / `policy=he
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from cenas.method import CENAS
-from harness.errors import HarnessError
+from cenas.method import CENAS, CENASOptions
+from harness.options import option
 from harness.sim.jobs import ONESHOT, TRAIN, Allocation, Job, Outcome
 from harness.sim.method import IntervalInfo
 
 
+@dataclass(frozen=True)
+class LaMOOOptions(CENASOptions):
+    policy: Literal["heuristic", "rl", "random", "fixed"] = option("fixed", "unused: every GPU trains")
+
+
+@dataclass(frozen=True)
+class OneShotOptions(LaMOOOptions):
+    oneshot_quota: int = option(10, "one-shot evaluations started per interval", ge=1)
+    max_samples: int = option(1500, "the search ends after this many samples, initial ones included", ge=1)
+
+
 class VanillaLaMOO(CENAS):
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**({"policy": "fixed"} | options))
+    Options = LaMOOOptions
 
     def on_interval(self, info: IntervalInfo) -> Allocation:
         super().on_interval(info)  # rebuilds the tree and resets the region sampler
@@ -40,14 +51,13 @@ class VanillaLaMOO(CENAS):
 
 
 class OneShotLaMOO(CENAS):
+    Options = OneShotOptions
+    options: OneShotOptions
     hv_kinds = (ONESHOT,)
 
-    def __init__(self, oneshot_quota: int = 10, max_samples: int = 1500, **options: Any) -> None:
-        super().__init__(**({"policy": "fixed"} | options))
-        if oneshot_quota < 1 or max_samples < 1:
-            raise HarnessError("oneshot-lamoo: oneshot_quota and max_samples must be >= 1")
-        self.options["oneshot_quota"] = self.quota = int(oneshot_quota)
-        self.options["max_samples"] = self.max_samples = int(max_samples)
+    def __init__(self, options: OneShotOptions | None = None) -> None:
+        super().__init__(options)
+        self.quota, self.max_samples = self.options.oneshot_quota, self.options.max_samples
         self.started = 0
         self.issued = 0
         self.initial_trained = 0
@@ -56,14 +66,14 @@ class OneShotLaMOO(CENAS):
         super().on_interval(info)
         self.started = 0
         assert self.ctx is not None
-        untrained_initial = int(self.options["n_init"]) - self.initial_trained  # trained first when init is charged
+        untrained_initial = self.options.n_init - self.initial_trained  # trained first when init is charged
         train = min(self.ctx.n_gpus, untrained_initial)
         return {TRAIN: train, ONESHOT: self.ctx.n_gpus - train}
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
         if kind == TRAIN:
             return None  # training GPUs only serve the initial samples
-        if self.started >= self.quota or self.issued + int(self.options["n_init"]) >= self.max_samples:
+        if self.started >= self.quota or self.issued + self.options.n_init >= self.max_samples:
             return None
         self.started += 1
         self.issued += 1

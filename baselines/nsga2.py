@@ -6,19 +6,25 @@ is asked once all are back (GPUs idle meanwhile). pymoo draws from its own seede
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from harness.options import option
 from harness.sim.jobs import TRAIN, Allocation, Job, Outcome
 from harness.sim.method import IntervalInfo, Method, MethodContext
 from harness.spaces.nb201 import X_UPPER
 
 
+@dataclass(frozen=True)
+class NSGA2Options:
+    pop_size: int = option(20, "population size (architectures per generation)", ge=2)
+
+
 class NSGA2Search(Method):
-    def __init__(self, pop_size: int = 20, **options: Any) -> None:
-        super().__init__(pop_size=pop_size, **options)
-        self.pop_size = int(pop_size)
+    Options = NSGA2Options
+    options: NSGA2Options
 
     def _setup(self, ctx: MethodContext) -> None:
         from pymoo.algorithms.moo.nsga2 import NSGA2
@@ -27,7 +33,7 @@ class NSGA2Search(Method):
 
         dim = ctx.benchmark.space.dim
         self.problem = Problem(n_var=dim, n_obj=2, xl=np.zeros(dim), xu=np.full(dim, X_UPPER))
-        self.algorithm = NSGA2(pop_size=self.pop_size, eliminate_duplicates=True)
+        self.algorithm = NSGA2(pop_size=self.options.pop_size, eliminate_duplicates=True)
         self.algorithm.setup(self.problem, termination=NoTermination(), seed=int(ctx.rng("nsga2").integers(2**31)))
         self.population: Any = None
         self.queue: list[int] = []

@@ -20,7 +20,7 @@ evaluations of one phase run in parallel over the GPUs and the next phase waits 
 (default) a row already trained in this run, or queued in the same phase, is not trained again. If no individual
 survives a step (every genome bad), a fresh random population is drawn; EC-NAS-Bench would crash there.
 
-Carbon gating (spec §9.2's option, `gate=heuristic`; default `none`): each interval only the HotCarbon heuristic's
+Carbon gating (spec §9.2's option, `gate.mode=heuristic`; default `none`): each interval only the HotCarbon heuristic's
 training share of the GPUs (at least one) runs evaluations, so work shifts towards the low-intensity hours of the
 next `gate_window_hours` (forecast by `gate_forecaster`, oracle by default); jobs on withdrawn GPUs are cut and
 resume first.
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from cenas.allocation.simple import HeuristicPolicy
 from harness.benchmarks.ecnas import ECNASBenchmark
 from harness.carbon.forecast import make_forecaster
 from harness.errors import HarnessError
+from harness.options import group, option
 from harness.sim.jobs import TRAIN, Allocation, Job, Outcome
 from harness.sim.method import IntervalInfo, Method, MethodContext
 from harness.spaces import nb101
@@ -80,39 +81,45 @@ class Individual:
     fitness: tuple[float, float] | None = None  # at the current budget; None until evaluated
 
 
+@dataclass(frozen=True)
+class GateOptions:
+    """Carbon gating (spec §9.2): run evaluations on the HotCarbon heuristic's share of the GPUs only."""
+
+    mode: Literal["none", "heuristic"] = option("none", "none: every GPU evaluates; heuristic: gated by intensity")
+    window_hours: int = option(24, "forecast window the current intensity is ranked in (h)", ge=1)
+    forecaster: Literal["oracle", "persistence", "transformer"] = option("oracle", "forecast the gate sees")
+
+
+@dataclass(frozen=True)
+class SEMOAOptions:
+    pop_size: int = option(10, "population size", ge=1)
+    generations: int = option(100, "steps (rounded down to whole budget cycles)", ge=1)
+    min_budget: Literal[4, 12, 36, 108] = option(4, "first epoch budget of the cycle")
+    max_budget: Literal[4, 12, 36, 108] = option(108, "last epoch budget of the cycle")
+    expected_edge_changes: float = option(2.0, "expected edge-bit flips per mutation", gt=0)
+    expected_op_changes: float = option(0.5, "expected op changes per mutation", gt=0)
+    eta_p: float = option(1.9, "linear ranking: weight of the best parent", gt=0)
+    eta_o: float = option(0.1, "linear ranking: weight of the worst parent", gt=0)
+    n_nodes: int | None = option(None, "vertices of the genome (null: the benchmark's maximum)", ge=2)
+    truncate: bool = option(False, "keep only pop_size survivors (largest contribution)")
+    fix_op0: bool = option(False, "also mutate op_node_0 (EC-NAS-Bench never does)")
+    cache: bool = option(True, "a row already trained in this run is not trained again")
+    gate: GateOptions = group(GateOptions, "carbon gating")
+
+
 class SEMOA(Method):
-    def __init__(
-        self,
-        pop_size: int = 10,
-        generations: int = 100,
-        min_budget: int = 4,
-        max_budget: int = 108,
-        expected_edge_changes: float = 2.0,
-        expected_op_changes: float = 0.5,
-        eta_p: float = 1.9,
-        eta_o: float = 0.1,
-        n_nodes: int | None = None,
-        truncate: bool = False,
-        fix_op0: bool = False,
-        cache: bool = True,
-        gate: str = "none",
-        gate_window_hours: int = 24,
-        gate_forecaster: str = "oracle",
-    ) -> None:
-        super().__init__(
-            pop_size=pop_size, generations=generations, min_budget=min_budget, max_budget=max_budget,
-            expected_edge_changes=expected_edge_changes, expected_op_changes=expected_op_changes, eta_p=eta_p,
-            eta_o=eta_o, n_nodes=n_nodes, truncate=truncate, fix_op0=fix_op0, cache=cache, gate=gate,
-            gate_window_hours=gate_window_hours, gate_forecaster=gate_forecaster,
-        )  # fmt: skip
-        if gate not in ("none", "heuristic") or gate_window_hours < 1:
-            raise HarnessError("semoa: gate must be none or heuristic, gate_window_hours >= 1")
-        if min_budget not in (4, 12, 36, 108) or max_budget not in (4, 12, 36, 108) or min_budget > max_budget:
-            raise HarnessError("semoa: min_budget <= max_budget, both in 4, 12, 36, 108")
-        if pop_size < 1 or generations < 1 or min(expected_edge_changes, expected_op_changes, eta_p, eta_o) <= 0:
-            raise HarnessError("semoa: pop_size, generations, expected changes and eta_p/eta_o must be positive")
-        self.budgets = [min_budget * 3**i for i in range(round(np.log(max_budget / min_budget) / np.log(3)) + 1)]
-        self.n_steps = (generations // len(self.budgets)) * len(self.budgets)
+    Options = SEMOAOptions
+    options: SEMOAOptions
+
+    def validate(self) -> None:
+        if self.options.min_budget > self.options.max_budget:
+            raise HarnessError("semoa: min_budget must not exceed max_budget")
+
+    def __init__(self, options: SEMOAOptions | None = None) -> None:
+        super().__init__(options)
+        o = self.options
+        self.budgets = [o.min_budget * 3**i for i in range(round(np.log(o.max_budget / o.min_budget) / np.log(3)) + 1)]
+        self.n_steps = (o.generations // len(self.budgets)) * len(self.budgets)
 
     # ---------------------------------------------------------------------------------------------- setup
     def _setup(self, ctx: MethodContext) -> None:
@@ -123,12 +130,12 @@ class SEMOA(Method):
                 f"semoa searches NAS-Bench-101-style cells; benchmark {ctx.benchmark.id} is not one (use ecnas/4v)"
             )
         self.bench: ECNASBenchmark = ctx.benchmark
-        self.n_nodes = int(self.options["n_nodes"] or self.bench.max_vertices)
+        self.n_nodes = int(self.options.n_nodes or self.bench.max_vertices)
         if not 2 <= self.n_nodes <= nb101.MAX_VERTICES:
             raise HarnessError(f"semoa: n_nodes must be 2..{nb101.MAX_VERTICES}")
         self.rng = ctx.rng("semoa")
         self.archive = BiobjectiveNondominatedSortedList(reference_point=list(ARCHIVE_REFERENCE))
-        self.population = [Individual(self._random_genome()) for _ in range(self.options["pop_size"])]
+        self.population = [Individual(self._random_genome()) for _ in range(self.options.pop_size)]
         self.trained: dict[int, tuple[float, float]] = {}  # row -> fitness, for `cache`
         self.step = 0
         self.phase = "population"  # population -> offspring -> (next step)
@@ -137,9 +144,9 @@ class SEMOA(Method):
         self.running = 0
         self.restarts = 0
         self.gate: HeuristicPolicy | None = None
-        if self.options["gate"] == "heuristic":
-            self.gate = HeuristicPolicy(int(self.options["gate_window_hours"]), clamp=False)
-            forecaster = make_forecaster(self.options["gate_forecaster"], ctx.carbon.trace.region)
+        if self.options.gate.mode == "heuristic":
+            self.gate = HeuristicPolicy(self.options.gate.window_hours, clamp=False)
+            forecaster = make_forecaster(self.options.gate.forecaster, ctx.carbon.trace.region)
             self.gate.setup(ctx.carbon, forecaster, ctx.rng("gate"))
         self._start_phase()
 
@@ -171,7 +178,7 @@ class SEMOA(Method):
                 ind.fitness = None
                 if row is None:
                     ind.fitness = BAD
-                elif not self.options["cache"]:
+                elif not self.options.cache:
                     self.pending.append((row, [ind]))
                 elif row in self.trained:
                     ind.fitness = self.trained[row]
@@ -193,12 +200,12 @@ class SEMOA(Method):
 
     def _breed(self) -> None:
         self.population.sort(key=self._contribution, reverse=True)
-        m, eta_p, eta_o = len(self.population), self.options["eta_p"], self.options["eta_o"]
+        m, eta_p, eta_o = len(self.population), self.options.eta_p, self.options.eta_o
         if m == 1:
-            parents = np.zeros(self.options["pop_size"], dtype=np.int64)
+            parents = np.zeros(self.options.pop_size, dtype=np.int64)
         else:
             p = (eta_p - (eta_p - eta_o) * np.arange(m) / (m - 1)) / m
-            parents = self.rng.choice(m, size=self.options["pop_size"], p=p / p.sum())
+            parents = self.rng.choice(m, size=self.options.pop_size, p=p / p.sum())
         self.offspring = [Individual(self._mutate(self.population[i].genome)) for i in parents]
 
     def _contribution(self, ind: Individual) -> float:
@@ -209,14 +216,14 @@ class SEMOA(Method):
     def _mutate(self, genome: Genome) -> Genome:
         v, rng = genome.vertices, self.rng
         bits = list(genome.bits)
-        p_edge = self.options["expected_edge_changes"] / (v * (v - 1) // 2)
+        p_edge = self.options.expected_edge_changes / (v * (v - 1) // 2)
         for k, (_, j) in enumerate(_pairs(self.n_nodes)):
             if j < v and rng.random() < p_edge:
                 bits[k] = 1 - bits[k]
         ops = list(genome.ops)
         if v > 2:
-            p_op = self.options["expected_op_changes"] / (v - 2)
-            for k in range(0 if self.options["fix_op0"] else 1, v - 2):
+            p_op = self.options.expected_op_changes / (v - 2)
+            for k in range(0 if self.options.fix_op0 else 1, v - 2):
                 if rng.random() < p_op:
                     others = [op for op in nb101.OPS if op != ops[k]]
                     ops[k] = others[int(rng.integers(len(others)))]
@@ -231,17 +238,17 @@ class SEMOA(Method):
                 survivors[ind.fitness] = ind  # type: ignore[index]
         self.archive.add_list([list(f) for f in evals])  # type: ignore[arg-type]
         self.population = list(survivors.values())
-        if self.options["truncate"] and len(self.population) > self.options["pop_size"]:
+        if self.options.truncate and len(self.population) > self.options.pop_size:
             self.population.sort(key=self._contribution, reverse=True)
-            self.population = self.population[: self.options["pop_size"]]
+            self.population = self.population[: self.options.pop_size]
         if not self.population:  # every genome was bad: start afresh (EC-NAS-Bench would crash)
             self.restarts += 1
-            self.population = [Individual(self._random_genome()) for _ in range(self.options["pop_size"])]
+            self.population = [Individual(self._random_genome()) for _ in range(self.options.pop_size)]
         self.offspring = []
 
     # ------------------------------------------------------------------------------------------ simulator
     def on_interval(self, info: IntervalInfo) -> Allocation:
-        """Every GPU, or with `gate=heuristic` the HotCarbon heuristic's training share of them (at least one)."""
+        """Every GPU, or with `gate.mode=heuristic` the HotCarbon heuristic's training share of them (at least one)."""
         assert self.ctx is not None
         n_gpus = self.ctx.n_gpus
         if self.gate is None:

@@ -8,7 +8,8 @@ candidate of R (cut jobs first, also least-dominated first). Initial samples are
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
@@ -20,95 +21,126 @@ from cenas.queue import Candidate, ReadyQueue
 from harness.carbon.forecast import make_forecaster
 from harness.errors import HarnessError
 from harness.metrics import hypervolume
+from harness.options import group, option
 from harness.sim.jobs import ONESHOT, TRAIN, Allocation, Job, Outcome
 from harness.sim.method import IntervalInfo, Method, MethodContext
 from harness.spaces.nb201 import X_UPPER
 
-DEFAULTS: dict[str, Any] = {
-    "n_init": 10,
-    "queue_capacity": 10,
-    "cp": 30.0,
-    "cp_mode": "fixed",  # fixed | hv_max (0.1 x HV_max) | current_hv (0.1 x HV of the samples)
-    "kernel": "poly",
-    "degree": 4,
-    "gamma": "scale",
-    "svm_max_samples": None,  # None: each split's SVM sees all the node's samples (faithful)
-    "leaf_size": 10,
-    "max_height": 3,
-    "node_select": "leaf",  # leaf | mcts
-    "sampler": "random",  # random | qnehvi
-    "qnehvi_q": 5,
-    "qnehvi_raw_samples": 256,
-    "qnehvi_restarts": 4,
-    "qnehvi_maxiter": 50,
-    "qnehvi_max_train": None,  # None: the GP sees every trained sample (faithful)
-    "qnehvi_mc_samples": 128,
-    "qnehvi_refit_every": 1,  # re-estimate GP hyperparameters every k intervals (1: hourly, faithful)
-    "qnehvi_warm_start": False,  # a re-estimate starts from the previous hyperparameters
-    "qnehvi_fused_kernel": False,  # botorch's JIT-compiled C++ qLogNEHVI kernel (machine-specific)
-    "qnehvi_prune_samples": 2048,  # posterior draws that decide which samples stay in the baseline (botorch default)
-    "constrain_to_region": False,
-    "dominance_scope": "queue",  # queue | queue+observed
-    "dedup": False,
-    "policy": "heuristic",  # heuristic | rl | random | fixed
-    "forecaster": "oracle",  # oracle | persistence | transformer
-    "window_hours": 24,
-    "clamp": True,
-    "fixed_train": 1,
-    "rl_mode": "clean",  # reference | clean
-    "checkpoint": None,
-    "greedy": True,
-    "online_updates": None,  # default: True in reference mode, False in clean mode
-}
+
+@dataclass(frozen=True)
+class TreeOptions:
+    """The LaMOO partition tree (faithful defaults: the reference code's poly-4 SVMs on every sample)."""
+
+    kernel: Literal["poly", "rbf", "linear"] = option("poly", "SVC kernel of every split")
+    degree: int = option(4, "degree of the poly kernel", ge=1)
+    gamma: Literal["scale", "auto"] | float = option("scale", "SVC gamma: scale, auto or a positive number", gt=0)
+    svm_max_samples: int | None = option(
+        None, "each split's SVM is fitted on at most this many of the node's samples (null: all, faithful)", ge=2
+    )
+    leaf_size: int = option(10, "a node with fewer samples is a leaf", ge=2)
+    max_height: int = option(3, "height of the tree (0: no partition)", ge=0)
+    cp: float = option(30.0, "UCB exploration constant Cp (cp_mode=fixed)", ge=0)
+    cp_mode: Literal["fixed", "hv_max", "current_hv"] = option(
+        "fixed", "Cp: fixed, 0.1 x HV_max, or 0.1 x the HV of the samples"
+    )
+    node_select: Literal["leaf", "mcts"] = option("leaf", "region selection: best leaf by UCB path, or MCTS")
+
+
+@dataclass(frozen=True)
+class QNEHVIOptions:
+    """The BoTorch qLogNEHVI region sampler (`sampler=qnehvi`)."""
+
+    q: int = option(5, "candidates per interval", ge=1)
+    raw_samples: int = option(256, "raw samples for the acquisition's initial conditions", ge=1)
+    restarts: int = option(4, "L-BFGS-B restarts", ge=1)
+    maxiter: int = option(50, "L-BFGS-B iterations per restart", ge=1)
+    max_train: int | None = option(
+        None, "the GP sees at most this many samples, non-dominated first, then the most recent (null: all)", ge=2
+    )
+    mc_samples: int = option(128, "Monte Carlo samples of the acquisition", ge=1)
+    refit_every: int = option(1, "re-estimate GP hyperparameters every k intervals (1: hourly, faithful)", ge=1)
+    warm_start: bool = option(False, "a re-estimate starts from the previous hyperparameters")
+    fused_kernel: bool = option(False, "botorch's JIT-compiled C++ qLogNEHVI kernel (machine-specific)")
+    prune_samples: int = option(2048, "posterior draws deciding which samples stay in the baseline", ge=1)
+    constrain_to_region: bool = option(False, "optimise the acquisition inside the LaMOO region only")
+
+
+@dataclass(frozen=True)
+class HeuristicOptions:
+    """HotCarbon's heuristic allocation (`policy=heuristic`)."""
+
+    window_hours: int = option(24, "forecast window the current intensity is ranked in (h)", ge=1)
+    clamp: bool = option(True, "keep at least one GPU on each kind of work")
+
+
+@dataclass(frozen=True)
+class RLOptions:
+    """The actor-critic allocation (`policy=rl`)."""
+
+    mode: Literal["reference", "clean"] = option("clean", "reference: the CE-NAS code's agent; clean: our design")
+    checkpoint: str | None = option(None, "pretrained weights (path or shipped name; null: the shipped default)")
+    greedy: bool = option(True, "act by the most probable action instead of sampling")
+    online_updates: bool | None = option(None, "learn during the run (null: true in reference mode, else false)")
+
+
+@dataclass(frozen=True)
+class CENASOptions:
+    n_init: int = option(10, "uniform initial samples, trained first", ge=1)
+    queue_capacity: int = option(10, "capacity of the ready-to-train queue R", ge=1)
+    tree: TreeOptions = group(TreeOptions, "LaMOO partition tree")
+    sampler: Literal["random", "qnehvi"] = option("random", "region sampler: uniform rejection or qLogNEHVI")
+    qnehvi: QNEHVIOptions = group(QNEHVIOptions, "qLogNEHVI sampler")
+    dominance_scope: Literal["queue", "queue+observed"] = option(
+        "queue", "the least-dominated candidate is chosen against the queue, or the queue and the trained samples"
+    )
+    dedup: bool = option(False, "never sample an architecture already seen in this run")
+    policy: Literal["heuristic", "rl", "random", "fixed"] = option("heuristic", "GPU allocation policy")
+    forecaster: Literal["oracle", "persistence", "transformer"] = option(
+        "oracle", "carbon forecast the policy sees (oracle: the true future)"
+    )
+    heuristic: HeuristicOptions = group(HeuristicOptions, "heuristic policy")
+    fixed_train: int = option(1, "training GPUs each interval (policy=fixed)", ge=0)
+    rl: RLOptions = group(RLOptions, "RL policy")
 
 
 class CENAS(Method):
-    def __init__(self, **options: Any) -> None:
-        unknown = set(options) - set(DEFAULTS)
-        if unknown:
-            raise HarnessError(f"unknown CE-NAS option(s): {', '.join(sorted(unknown))}; known: {', '.join(DEFAULTS)}")
-        super().__init__(**(DEFAULTS | options))
-        o = self.options
-        if o["node_select"] not in ("leaf", "mcts") or o["sampler"] not in ("random", "qnehvi"):
-            raise HarnessError("node_select must be leaf or mcts; sampler must be random or qnehvi")
-        if o["dominance_scope"] not in ("queue", "queue+observed") or o["cp_mode"] not in (
-            "fixed",
-            "hv_max",
-            "current_hv",
-        ):
-            raise HarnessError("dominance_scope must be queue or queue+observed; cp_mode fixed, hv_max or current_hv")
+    Options = CENASOptions
+    options: CENASOptions
+
+    def __init__(self, options: CENASOptions | None = None) -> None:
+        super().__init__(options)
+        t = self.options.tree
         self.tree_config = TreeConfig(
-            o["leaf_size"], o["max_height"], o["kernel"], o["degree"], o["gamma"], svm_max_samples=o["svm_max_samples"]
+            t.leaf_size, t.max_height, t.kernel, t.degree, t.gamma, svm_max_samples=t.svm_max_samples
         )
 
     # ---------------------------------------------------------------------------------------------- setup
     def _setup(self, ctx: MethodContext) -> None:
-        o = self.options
+        o, qn = self.options, self.options.qnehvi
         self.bench = ctx.benchmark
         self.ref_point = self.bench.ref_point
         dim = self.bench.space.dim
         self.tree_rng = ctx.rng("tree")
-        if o["sampler"] == "qnehvi":
+        if o.sampler == "qnehvi":
             self.sampler: RegionSampler = QNEHVISampler(
-                ctx.rng("sampling"), dim, self.ref_point, o["qnehvi_q"], o["qnehvi_raw_samples"],
-                o["qnehvi_restarts"], o["qnehvi_maxiter"], o["qnehvi_mc_samples"],
-                constrain_to_region=o["constrain_to_region"], max_train=o["qnehvi_max_train"],
-                refit_every=o["qnehvi_refit_every"], warm_start=o["qnehvi_warm_start"],
-                fused_kernel=o["qnehvi_fused_kernel"], prune_samples=o["qnehvi_prune_samples"],
+                ctx.rng("sampling"), dim, self.ref_point, qn.q, qn.raw_samples, qn.restarts, qn.maxiter,
+                qn.mc_samples, constrain_to_region=qn.constrain_to_region, max_train=qn.max_train,
+                refit_every=qn.refit_every, warm_start=qn.warm_start, fused_kernel=qn.fused_kernel,
+                prune_samples=qn.prune_samples,
             )  # fmt: skip
         else:
             self.sampler = RegionSampler(ctx.rng("sampling"), dim)
         self.x_obs: list[np.ndarray] = []
         self.f_obs: list[np.ndarray] = []
-        self.queue = ReadyQueue(int(o["queue_capacity"]))
+        self.queue = ReadyQueue(o.queue_capacity)
         self.seen: set[int] = set()
         self.seq = 0
         self.last = {"carbon": 0.0, "n": 0, "hv": 0.0}
         self.tree: Any = None
         self.tree_size = -1
         self.policy = self._make_policy(ctx)
-        self.policy.setup(ctx.carbon, make_forecaster(o["forecaster"], ctx.carbon.trace.region), ctx.rng("policy"))
-        x0 = ctx.rng("init").uniform(0.0, X_UPPER, size=(int(o["n_init"]), dim))
+        self.policy.setup(ctx.carbon, make_forecaster(o.forecaster, ctx.carbon.trace.region), ctx.rng("policy"))
+        x0 = ctx.rng("init").uniform(0.0, X_UPPER, size=(o.n_init, dim))
         archs = self.bench.space.decode(x0)
         self.seen.update(int(a) for a in archs)
         ctx.submit_initial([Job(TRAIN, int(a), payload=(x, None)) for a, x in zip(archs, x0, strict=True)])
@@ -121,23 +153,21 @@ class CENAS(Method):
         if self.policy_override is not None:
             return self.policy_override
         o = self.options
-        if o["policy"] == "heuristic":
-            return HeuristicPolicy(int(o["window_hours"]), bool(o["clamp"]))
-        if o["policy"] == "random":
+        if o.policy == "heuristic":
+            return HeuristicPolicy(o.heuristic.window_hours, o.heuristic.clamp)
+        if o.policy == "random":
             return RandomPolicy()
-        if o["policy"] == "fixed":
-            return FixedPolicy(int(o["fixed_train"]))
-        if o["policy"] == "rl":
-            from cenas.allocation.rl import RLPolicy
+        if o.policy == "fixed":
+            return FixedPolicy(o.fixed_train)
+        from cenas.allocation.rl import RLPolicy
 
-            return RLPolicy(
-                mode=o["rl_mode"], checkpoint=o["checkpoint"], greedy=o["greedy"], online_updates=o["online_updates"]
-            )
-        raise HarnessError(f"unknown allocation policy '{o['policy']}'; use heuristic, rl, random or fixed")
+        return RLPolicy(
+            mode=o.rl.mode, checkpoint=o.rl.checkpoint, greedy=o.rl.greedy, online_updates=o.rl.online_updates
+        )
 
     # ------------------------------------------------------------------------------------------- interval
     def _cp(self) -> float:
-        mode, cp = self.options["cp_mode"], float(self.options["cp"])
+        mode, cp = self.options.tree.cp_mode, self.options.tree.cp
         if mode == "hv_max":
             return 0.1 * self.bench.hv_max
         if mode == "current_hv":
@@ -151,7 +181,7 @@ class CENAS(Method):
             if self.tree is None or self.tree_size != len(self.x_obs):  # the tree is a function of P: reuse it
                 self.tree = build_tree(np.asarray(self.x_obs), np.asarray(self.f_obs), self.ref_point, self.tree_config)
                 self.tree_size = len(self.x_obs)
-            select = leaf_select if self.options["node_select"] == "leaf" else mcts_select
+            select = leaf_select if self.options.tree.node_select == "leaf" else mcts_select
             _, path = select(self.tree, self._cp(), self.tree_rng)
         self.sampler.reset(path, np.asarray(self.x_obs), np.asarray(self.f_obs))
         budget = self.ctx.budget
@@ -181,7 +211,7 @@ class CENAS(Method):
         for _ in range(1000):
             x = self.sampler.sample()
             arch = int(self.bench.space.decode(x[None, :])[0])
-            if not self.options["dedup"] or arch not in self.seen:
+            if not self.options.dedup or arch not in self.seen:
                 return x, arch
         raise HarnessError("dedup: no unseen architecture found in the selected region after 1000 draws")
 
@@ -194,7 +224,7 @@ class CENAS(Method):
             return Job(ONESHOT, arch, payload=x)
         if not len(self.queue):
             return None
-        against = np.asarray(self.f_obs) if self.options["dominance_scope"] == "queue+observed" else None
+        against = np.asarray(self.f_obs) if self.options.dominance_scope == "queue+observed" else None
         best = self.queue.pop_best(against)
         return Job(TRAIN, best.arch, payload=(best.x, best.f_oneshot))
 

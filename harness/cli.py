@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,6 +10,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.errors import HarnessError
@@ -94,8 +96,9 @@ def data_fetch(
     entries = [f for f in manifest if not f.optional] if all_files else manifest.select(names or [])
     total = sum(f.size or 0 for f in entries) or None
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err
-    ) as progress:
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err,
+        transient=True, disable=not err.is_terminal,
+    ) as progress:  # fmt: skip
         task = progress.add_task("fetching", total=total)
         results = []
         for entry in entries:
@@ -113,23 +116,27 @@ def data_fetch(
 
 @data_app.command("verify")
 def data_verify() -> None:
-    """Re-hash every cached file against the manifest and report each one; exit 1 if any is corrupt."""
+    """Re-hash every cached raw file against the manifest and every built table against its stamp; exit 1 if any
+    is corrupt (a corrupt raw file is never used, a corrupt table is rebuilt on its next load)."""
     from harness.data.fetch import verify
+    from harness.data.tables import check_table, table_names
 
-    results = verify()
+    results = [(r.entry.name, r.status, r.detail) for r in verify()]
+    tables = [(f"table {c.name}", c.status, c.detail) for c in map(check_table, table_names())]
     table = Table(title="Cache verification")
     for column in ("name", "status", "detail"):
         table.add_column(column)
-    for r in results:
-        style = {"ok": "green", "missing": "yellow", "corrupt": "bold red"}[r.status]
-        table.add_row(r.entry.name, f"[{style}]{r.status}[/]", r.detail)
+    styles = {"ok": "green", "missing": "yellow", "stale": "yellow", "corrupt": "bold red"}
+    for name, status, detail in results + tables:
+        table.add_row(name, f"[{styles[status]}]{status}[/]", detail)
     out.print(table)
-    bad = [r for r in results if r.status == "corrupt"]
-    present = sum(r.status != "missing" for r in results)
+    bad = [name for name, status, _ in results + tables if status == "corrupt"]
+    present = sum(status != "missing" for _, status, _ in results)
     if bad:
-        err.print(f"error: {len(bad)} corrupt file(s): {', '.join(r.entry.name for r in bad)}; fetch them again")
+        err.print(f"error: {len(bad)} corrupt: {', '.join(bad)}; `harness data fetch --all` / `harness data build` "
+                  "replace them", markup=False)  # fmt: skip
         raise typer.Exit(1)
-    out.print(f"{present} cached files ok, {len(results) - present} not fetched")
+    out.print(f"{present} cached files ok, {len(results) - present} not fetched; {len(tables)} tables ok")
 
 
 @data_app.command("build")
@@ -165,7 +172,7 @@ def _print_named_list(title: str, key: str, rows: list[tuple[str, str]], second:
     table.add_column(key, no_wrap=True)
     table.add_column(second)
     for name, description in rows:
-        table.add_row(name, description)
+        table.add_row(escape(name), escape(description))
     out.print(table)
 
 
@@ -297,7 +304,12 @@ def run(
         str, typer.Option(help="Power profile: default (RTX 3090 watts, PUE 1.58) or reference (CE-NAS code).")
     ] = "default",
     option: Annotated[
-        list[str] | None, typer.Option("--set", help="Method option KEY=VALUE (JSON value), repeatable.")
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Method option KEY=VALUE, repeatable; dotted keys for groups (tree.kernel=rbf). Types, ranges and "
+            "defaults: `harness methods show METHOD`.",
+        ),
     ] = None,
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Where to write the run record (JSON). Default: runs/NAME.json.")
@@ -311,7 +323,8 @@ def run(
     Example: `harness run --method random-search --budget 500lbs --seed 1`.
     """
     from harness.config import RunSpec, parse_budget
-    from harness.methods import default_benchmark
+    from harness.io import check_writable
+    from harness.methods import default_benchmark, resolve_options
     from harness.runner import execute
 
     spec = RunSpec(
@@ -326,6 +339,10 @@ def run(
         method_options=_parse_options(option or []),
     )
     target = out_path or Path("runs") / f"{_slug(method)}__{_slug(spec.benchmark)}__{_slug(trace)}__seed{seed}.json"
+    resolve_options(method, spec.method_options)  # bad options fail before anything is loaded
+    check_writable(target)
+    if plot:
+        check_writable(plot / f"{target.stem}.probe")
     with err.status(f"simulating {method} on {spec.benchmark}") as status:
         record = execute(spec, on_boundary=lambda now: status.update(f"simulating {method}: hour {now / 3600:.0f}"))
     record.write(target)
@@ -338,28 +355,22 @@ def run(
             out.print(f"plot written to {path}")
 
 
-def _parse_options(items: list[str]) -> dict[str, Any]:
-    import json
-
-    options: dict[str, Any] = {}
+def _parse_options(items: list[str]) -> dict[str, str]:
+    """`--set KEY=VALUE` items -> {key: value text}; values are parsed by each option's declared type later."""
+    options: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
         if not sep or not key:
-            raise HarnessError(f"bad --set '{item}': use KEY=VALUE")
-        try:
-            options[key.replace("-", "_")] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key.replace("-", "_")] = value
+            raise HarnessError(f"bad --set '{item}': use KEY=VALUE (see `harness methods show METHOD`)")
+        if key in options:
+            raise HarnessError(f"--set {key} given twice")
+        options[key] = value.strip()
     return options
 
 
 def _print_summary(record: Any) -> None:
     s = record.summary
-    table = Table(
-        title=f"{record.spec['method']} on {record.spec['benchmark']} ({record.provenance['trace']['region']})"
-    )
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
     log_diff = s["log_hv_diff"]
     rows = [
         ("final hypervolume", f"{s['hv']:.4f} ({100 * s['hv_fraction']:.2f}% of HV_max {s['hv_max']:.4f})"),
@@ -374,7 +385,8 @@ def _print_summary(record: Any) -> None:
         ("architectures trained", f"{s['n_trained']} ({s['n_unique_trained']} distinct), {s['n_oneshot']} one-shot"),
         ("best accuracy", "-" if s["best_accuracy"] is None else f"{s['best_accuracy']:.2f} %"),
     ]
-    title = f"{record.spec['method']} on {record.spec['benchmark']} ({record.provenance['trace']['region']})"
+    spec, region = record.spec, record.provenance["trace"]["region"]
+    title = escape(f"{spec['method']} on {spec['benchmark']} ({region})")
     _print_named_list(title, "quantity", rows, second="value")
 
 
@@ -389,9 +401,10 @@ def show(
     record = load_record(record_path)
     _print_summary(record)
     p = record.provenance
-    out.print(f"spec: {record.spec}")
+    out.print(f"spec: {record.spec}", markup=False, highlight=False)
     out.print(
-        f"package {p['package']['version']} at commit {p['package']['git_commit']}; {len(p['data_files'])} data files"
+        f"package {p['package']['version']} at commit {p['package']['git_commit']}; {len(p['data_files'])} data files",
+        markup=False,
     )
     if plot:
         from harness.record_plots import write_plots
@@ -410,6 +423,34 @@ def methods_list() -> None:
         for e in registry().values()
     ]
     _print_named_list("Methods", "name", rows)
+
+
+@methods_app.command("show")
+def methods_show(
+    name: Annotated[str, typer.Argument(help="A method name (see `harness methods list`).")],
+) -> None:
+    """A method's options: dotted key, type, range, this entry's default and meaning (set with `--set KEY=VALUE`)."""
+    from harness.methods import method_class, registry, resolve_options
+    from harness.options import flatten, option_specs, options_dict
+
+    cls = method_class(name)
+    entry = registry()[name]
+    current = flatten(options_dict(resolve_options(name)))
+    table = Table(title=f"{name}: options ({cls.__module__}.{cls.__name__})")
+    for column in ("key", "type", "range", "default", "meaning"):
+        table.add_column(column, no_wrap=column in ("key", "default"))
+    overridden = dict(entry.defaults)
+    for spec in option_specs(cls.Options):
+        value = json.dumps(current[spec.key])
+        mark = " *" if spec.key in overridden else ""
+        table.add_row(spec.key, spec.type_text, spec.bounds_text(), value + mark, spec.help)
+    out.print(escape(entry.description))
+    if not option_specs(cls.Options):
+        out.print(f"{name} has no options")
+        return
+    out.print(table)
+    if overridden:
+        out.print("* set by this registry entry (the class default differs)")
 
 
 # --------------------------------------------------------------------------------------------- forecasting
@@ -547,9 +588,12 @@ def compare(
 ) -> None:
     """Run a preset grid of methods x traces x seeds and write mean ± SE tables (markdown, JSON)."""
     from harness import compare as cmp
+    from harness.io import check_writable
 
+    _check_counts(seeds=seeds, workers=workers)
     chosen = cmp.shrink(cmp.get_preset(preset), seeds=seeds, budget=budget)
     folder = out_dir or Path("results") / chosen.name
+    check_writable(folder / "comparison.json")
     with err.status(f"running {chosen.name}") as status:
         rows = cmp.run_preset(chosen, workers, lambda done, total: status.update(f"{chosen.name}: run {done}/{total}"))
     paths = cmp.write_outputs(chosen, rows, folder)
@@ -572,12 +616,13 @@ def ecnas_points(
     from harness.benchmarks import get_benchmark
     from harness.benchmarks.ecnas import ECNASBenchmark
     from harness.config import parse_budget
+    from harness.io import check_writable
 
     if not isinstance(get_benchmark(benchmark), ECNASBenchmark):
         raise HarnessError(f"ecnas-points needs an EC-NAS benchmark (ecnas/4v, ecnas/5v), not {benchmark}")
-    if seeds < 1:
-        raise HarnessError("--seeds must be at least 1")
+    _check_counts(seeds=seeds, workers=workers)
     parse_budget(budget)  # one clear error before any run starts
+    check_writable(out_dir / f"{method}_points.json")
     spec = ep.PointsSpec(method, benchmark, seeds, budget)
     with err.status(f"running {method} on {benchmark}, {seeds} seeds"):
         per_seed = ep.collect(spec, workers)
@@ -587,10 +632,28 @@ def ecnas_points(
         out.print(f"written {path}")
 
 
+def _check_counts(**counts: int | None) -> None:
+    """`--seeds`, `--workers` and the like: when given, at least 1."""
+    for name, value in counts.items():
+        if value is not None and value < 1:
+            raise HarnessError(f"--{name} must be at least 1 (got {value})")
+
+
 def main() -> None:
-    """Console entry point: user errors become one `error:` line on stderr and exit status 2."""
+    """Console entry point: user errors and OS errors become one `error:` line on stderr and exit status 2."""
+    from harness.errors import os_error
+
     try:
         app()
     except HarnessError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(str(os_error(exc, "operating-system error")))
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(2)

@@ -53,7 +53,7 @@ PRESETS: dict[str, Preset] = {
         budget="40h",
         accounting="default",
         reference_method="cenas-heuristic",
-        method_options={"queue_capacity": 300, "n_init": 10, "kernel": "poly", "svm_max_samples": None},
+        method_options={"queue_capacity": 300, "n_init": 10, "tree.kernel": "poly", "tree.svm_max_samples": None},
     )
 }
 

@@ -15,6 +15,8 @@ _BUDGET = re.compile(r"(?P<value>\d+(?:\.\d+)?|\.\d+)(?P<unit>[a-z]+)")
 CARBON_UNITS = tuple(GRAMS_PER)
 TIME_UNITS = ("h", "d")
 GPU_HOURS_UNIT = "gpuh"
+MIN_INTERVAL_S = 60.0
+MAX_GPUS = 4096
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,16 @@ class RunSpec:
     method_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.gpus < 1:
-            raise HarnessError(f"--gpus must be at least 1 (got {self.gpus})")
-        if not self.interval_s > 0:
-            raise HarnessError(f"the allocation interval must be positive (got {self.interval_s} s)")
-        if self.seed < 0:
-            raise HarnessError(f"--seed must be a non-negative integer (got {self.seed})")
+        if not isinstance(self.interval_s, int | float) or not (
+            math.isfinite(self.interval_s) and self.interval_s >= MIN_INTERVAL_S
+        ):
+            raise HarnessError(
+                f"the allocation interval must be a finite number of at least one minute (got {self.interval_s} s)"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise HarnessError(f"--seed must be a non-negative integer below 2**63 (got {self.seed!r})")
+        if isinstance(self.gpus, bool) or not isinstance(self.gpus, int) or not 1 <= self.gpus <= MAX_GPUS:
+            raise HarnessError(f"--gpus must be at least 1 and at most {MAX_GPUS} (got {self.gpus!r})")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,4 +1,8 @@
-"""Atomic file writes: write to a temp file in the target folder, fsync, then rename."""
+"""Atomic file writes: write to a uniquely named temp file in the target folder, fsync, then rename.
+
+A reader (or a process killed mid-write, kill -9 included) sees the target either absent or complete, never partial;
+leftover temp files are named `.NAME.*.part` and are never taken for the target.
+"""
 
 from __future__ import annotations
 
@@ -11,22 +15,29 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
-    """Open a temp file beside `path`; on success rename it over `path`, on error delete it."""
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a fresh temp path beside `path`; on success fsync it and rename it over `path`, on error delete it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())
     try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-            handle.flush()
+        yield Path(tmp)
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
+    """Open a temp file beside `path`; on success rename it over `path`, on error delete it."""
+    with atomic_path(path) as tmp, open(tmp, mode) as handle:
+        yield handle
 
 
 def _umask() -> int:
@@ -44,3 +55,31 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 `text` to `path` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Fail now, not after hours of work, if a file cannot be written at `path`; create nothing.
+
+    The nearest existing folder on the way must be a writable folder (probed with a temp file when it is the target's
+    own folder). Raises HarnessError (one line) otherwise.
+    """
+    from harness.errors import HarnessError, os_error
+
+    target = Path(path)
+    if target.is_dir():
+        raise HarnessError(f"{target} is a folder; give a file path")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise HarnessError(f"cannot write {target}: {folder} is a file, not a folder")
+    try:
+        if folder == target.parent:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
+            os.close(fd)
+            os.unlink(tmp)
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied", str(folder))
+    except OSError as exc:
+        raise os_error(exc, f"cannot write {target}") from None
+    return target

@@ -7,11 +7,13 @@ never depends on them. Third-party packages register more under the entry-point 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.options import flatten, parse_options
 from harness.sim.method import Method
 
 
@@ -20,7 +22,7 @@ class MethodEntry:
     name: str
     target: str  # "module:Class"
     description: str
-    defaults: tuple[tuple[str, Any], ...] = ()
+    defaults: tuple[tuple[str, Any], ...] = ()  # (dotted option key, value): the entry's overrides
     benchmark: str | None = None  # the benchmark `harness run` uses when none is given (None: the global default)
 
 
@@ -30,14 +32,14 @@ BUILTIN: tuple[MethodEntry, ...] = (
         "cenas",
         CENAS,
         "CE-NAS, NeurIPS'24 design: RL allocation (clean mode, pretrained) fed by a transformer carbon forecast; "
-        "RBF split SVMs fitted on at most 300 samples per node (fast; set kernel=poly svm_max_samples=null for the "
-        "reference code's tree).",
+        "RBF split SVMs fitted on at most 300 samples per node (fast; set tree.kernel=poly tree.svm_max_samples=null "
+        "for the reference code's tree).",
         (
             ("policy", "rl"),
-            ("rl_mode", "clean"),
+            ("rl.mode", "clean"),
             ("forecaster", "transformer"),
-            ("kernel", "rbf"),
-            ("svm_max_samples", 300),
+            ("tree.kernel", "rbf"),
+            ("tree.svm_max_samples", 300),
         ),
     ),
     MethodEntry(
@@ -50,7 +52,7 @@ BUILTIN: tuple[MethodEntry, ...] = (
         "cenas-rl-reference",
         CENAS,
         "CE-NAS with the reference code's actor-critic: its state, action map, reward and online updates.",
-        (("policy", "rl"), ("rl_mode", "reference"), ("greedy", False)),
+        (("policy", "rl"), ("rl.mode", "reference"), ("rl.greedy", False)),
     ),
     MethodEntry(
         "random-allocation",
@@ -82,22 +84,22 @@ BUILTIN: tuple[MethodEntry, ...] = (
         "all), its hyperparameters are re-estimated every 24 intervals, 32 MC samples, 128 raw samples.",
         (
             ("sampler", "qnehvi"),
-            ("max_height", 0),
-            ("qnehvi_q", 8),
-            ("qnehvi_restarts", 8),
-            ("qnehvi_raw_samples", 128),
-            ("qnehvi_mc_samples", 32),
-            ("qnehvi_max_train", 64),
-            ("qnehvi_refit_every", 24),
-            ("qnehvi_warm_start", True),
-            ("qnehvi_prune_samples", 256),
+            ("tree.max_height", 0),
+            ("qnehvi.q", 8),
+            ("qnehvi.restarts", 8),
+            ("qnehvi.raw_samples", 128),
+            ("qnehvi.mc_samples", 32),
+            ("qnehvi.max_train", 64),
+            ("qnehvi.refit_every", 24),
+            ("qnehvi.warm_start", True),
+            ("qnehvi.prune_samples", 256),
         ),
     ),
     MethodEntry(
         "semoa",
         "baselines.semoa:SEMOA",
         "EC-NAS SEMOA: mutation-only evolution over NB101-style cells, epoch budgets cycling 4/12/36/108 "
-        "(--set gate=heuristic defers evaluations to low-carbon hours).",
+        "(--set gate.mode=heuristic defers evaluations to low-carbon hours).",
         benchmark="ecnas/4v",
     ),
     MethodEntry("random-search", "baselines.random_search:RandomSearch", "Every GPU trains uniformly random archs."),
@@ -120,18 +122,30 @@ def default_benchmark(name: str) -> str:
     return entry.benchmark if entry and entry.benchmark else DEFAULT_BENCHMARK
 
 
-def create_method(name: str, options: dict[str, Any] | None = None) -> Method:
-    """Instantiate method `name` with its defaults overridden by `options`."""
+def method_class(name: str) -> type[Method]:
+    """The class behind registry entry `name` (imported on demand)."""
     entries = registry()
     if name not in entries:
         raise HarnessError(f"unknown method '{name}'; known: {', '.join(sorted(entries))} (see `harness methods list`)")
-    entry = entries[name]
-    module_name, _, attr = entry.target.partition(":")
-    cls = getattr(importlib.import_module(module_name), attr)
-    merged = dict(entry.defaults) | dict(options or {})
+    module_name, _, attr = entries[name].target.partition(":")
     try:
-        method = cls(**merged)
-    except TypeError as exc:
-        raise HarnessError(f"bad options for method {name}: {exc}") from None
+        cls = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise HarnessError(f"method {name}: cannot load {entries[name].target} ({exc})") from None
+    if not (isinstance(cls, type) and issubclass(cls, Method)):
+        raise HarnessError(f"method {name}: {entries[name].target} is not a harness Method")
+    return cls
+
+
+def resolve_options(name: str, options: Mapping[str, Any] | None = None) -> Any:
+    """Method `name`'s typed options: its class defaults, then the registry entry's, then `options` (validated)."""
+    cls = method_class(name)
+    merged = dict(registry()[name].defaults) | flatten(options or {})
+    return parse_options(cls.Options, merged, name)
+
+
+def create_method(name: str, options: Mapping[str, Any] | None = None) -> Method:
+    """Instantiate method `name` with its defaults overridden by `options` (dotted keys or nested mappings)."""
+    method = method_class(name)(resolve_options(name, options))
     method.name = name
     return method

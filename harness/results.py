@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, os_error
 from harness.io import atomic_write_text
 
 SCHEMA = "cenas-bench/run-record/1"
@@ -69,24 +69,91 @@ class RunRecord:
         return pd.DataFrame(self.evaluations)
 
 
+_NUMBER = (int, float)
+_SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
+    "stop_reason": (str,),
+    "simulated_hours": _NUMBER,
+    "hv": _NUMBER,
+    "hv_max": _NUMBER,
+    "hv_fraction": _NUMBER,
+    "log_hv_diff": (*_NUMBER, type(None)),
+    "carbon_g": _NUMBER,
+    "carbon_kg": _NUMBER,
+    "carbon_lbs": _NUMBER,
+    "energy_kwh": _NUMBER,
+    "gpu_hours": _NUMBER,
+    "train_gpu_hours": _NUMBER,
+    "oneshot_gpu_hours": _NUMBER,
+    "n_trained": (int,),
+    "n_unique_trained": (int,),
+    "n_oneshot": (int,),
+    "best_accuracy": (*_NUMBER, type(None)),
+}
+_SPEC_TYPES: dict[str, tuple[type, ...]] = {"method": (str,), "benchmark": (str,), "trace": (str,), "seed": (int,)}
+
+
+def _require(mapping: Any, types: dict[str, tuple[type, ...]], where: str) -> None:
+    if not isinstance(mapping, dict):
+        raise ValueError(f"{where} is not an object")
+    for key, allowed in types.items():
+        if key not in mapping:
+            raise ValueError(f"{where} lacks {key!r}")
+        value = mapping[key]
+        if isinstance(value, bool) or not isinstance(value, allowed):
+            raise ValueError(f"{where}.{key} has the wrong type ({type(value).__name__})")
+
+
+def _rows(table: Any, where: str) -> list[dict[str, Any]]:
+    if (
+        not isinstance(table, dict)
+        or not isinstance(table.get("columns"), list)
+        or not isinstance(table.get("rows"), list)
+    ):
+        raise ValueError(f"{where} is not a columns/rows table")
+    columns = table["columns"]
+    if not all(isinstance(c, str) for c in columns):
+        raise ValueError(f"{where} has non-text column names")
+    if not all(isinstance(row, list) and len(row) == len(columns) for row in table["rows"]):
+        raise ValueError(f"{where} has a row of the wrong length")
+    return [dict(zip(columns, row, strict=True)) for row in table["rows"]]
+
+
+def parse_record(document: Any) -> RunRecord:
+    """A RunRecord from a decoded JSON document, its structure and the types `harness show` reads checked."""
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    if document.get("schema") != SCHEMA:
+        raise ValueError(f"schema {document.get('schema')!r}, expected {SCHEMA!r}")
+    _require(document.get("spec"), _SPEC_TYPES, "spec")
+    _require(document.get("summary"), _SUMMARY_TYPES, "summary")
+    provenance: Any = document.get("provenance")
+    _require(provenance, {"package": (dict,), "data_files": (dict,), "trace": (dict,)}, "provenance")
+    _require(provenance["package"], {"version": (str,), "git_commit": (str, type(None))}, "provenance.package")
+    _require(provenance["trace"], {"region": (str,)}, "provenance.trace")
+    return RunRecord(
+        spec=document["spec"],
+        provenance=provenance,
+        summary=document["summary"],
+        intervals=_rows(document.get("intervals"), "intervals"),
+        evaluations=_rows(document.get("evaluations"), "evaluations"),
+    )
+
+
 def load_record(path: str | Path) -> RunRecord:
-    """Read a run record; raises HarnessError for files that are not run records."""
+    """Read a run record; raises HarnessError (one line) for anything that is not a well-formed run record."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-        if document.get("schema") != SCHEMA:
-            raise ValueError(f"schema {document.get('schema')!r}")
-
-        def rows(table: dict[str, Any]) -> list[dict[str, Any]]:
-            return [dict(zip(table["columns"], row, strict=True)) for row in table["rows"]]
-
-        return RunRecord(
-            spec=document["spec"],
-            provenance=document["provenance"],
-            summary=document["summary"],
-            intervals=rows(document["intervals"]),
-            evaluations=rows(document["evaluations"]),
-        )
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise HarnessError(f"no run record at {path}") from None
+    except IsADirectoryError:
+        raise HarnessError(f"{path} is a folder, not a run record") from None
+    except UnicodeDecodeError:
+        raise HarnessError(f"{path} is not a cenas-bench run record (not UTF-8 text)") from None
+    except OSError as exc:
+        raise os_error(exc, f"cannot read {path}") from None
+    try:
+        return parse_record(json.loads(text))
+    except RecursionError:
+        raise HarnessError(f"{path} is not a cenas-bench run record (nested too deeply)") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise HarnessError(f"{path} is not a cenas-bench run record ({exc})") from None

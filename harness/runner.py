@@ -19,8 +19,11 @@ from harness.benchmarks import get_benchmark
 from harness.carbon.traces import load_trace, trace_data_files
 from harness.config import RunSpec
 from harness.data.manifest import load_manifest
+from harness.data.tables import read_hashes
+from harness.errors import HarnessError
 from harness.methods import create_method
 from harness.metrics import carbon_to_target, log_hv_difference
+from harness.options import flatten, options_dict
 from harness.results import RunRecord
 from harness.sim.accounting import get_profile
 from harness.sim.simulator import SimResult, Simulator
@@ -65,21 +68,24 @@ def _library_versions() -> dict[str, str]:
 
 def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -> RunRecord:
     """Run `spec` and return its record. Every input is validated before simulation starts."""
+    method = create_method(spec.method, spec.method_options)  # options first: the cheapest check
+    profile = get_profile(spec.accounting)
     benchmark = get_benchmark(spec.benchmark)
     trace = load_trace(spec.trace)
-    profile = get_profile(spec.accounting)
-    method = create_method(spec.method, spec.method_options)
     simulator = Simulator(
         benchmark, trace, method, spec.gpus, spec.budget, profile, spec.seed, spec.interval_s, on_boundary
     )
     result = simulator.run()
-    manifest = load_manifest()
-    files = [manifest[name] for name in benchmark.data_files] + trace_data_files(trace, manifest)
+    files = [*benchmark.data_files, *(f.name for f in trace_data_files(trace, load_manifest()))]
+    read = read_hashes()
+    unread = [name for name in files if name not in read]
+    if unread:
+        raise HarnessError(f"no cached table records reading {', '.join(unread)}; run `harness data build`")
     provenance: dict[str, Any] = {
         "package": {"name": "cenas-bench", "version": __version__, "git_commit": git_commit()},
         "python": platform.python_version(),
         "libraries": _library_versions(),
-        "data_files": {f.name: f.sha256 or f.git_blob for f in files},
+        "data_files": {name: read[name] for name in files},  # hashes of the bytes the tables were built from
         "accounting": asdict(profile),
         "trace": {"region": trace.region, "start": trace.start.isoformat(), "hours": trace.hours},
         "benchmark": {
@@ -88,10 +94,10 @@ def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -
             "ref_point": [float(v) for v in benchmark.ref_point],
             "objectives": [o.label + f" ({o.unit})" for o in benchmark.objectives_meta],
         },
-        "method": {"name": method.name, "options": method.options},
+        "method": {"name": method.name, "options": options_dict(method.options)},
     }
     return RunRecord(
-        spec=_spec_dict(spec),
+        spec=_spec_dict(spec, method.options),
         provenance=provenance,
         summary=summarize(result, benchmark.hv_max, benchmark.objectives(result.observed)),
         intervals=result.intervals,
@@ -99,9 +105,12 @@ def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -
     )
 
 
-def _spec_dict(spec: RunSpec) -> dict[str, Any]:
+def _spec_dict(spec: RunSpec, options: Any) -> dict[str, Any]:
+    """The spec as recorded: budget without unset terms, method options as the typed values the user set."""
     data = spec.to_dict()
     data["budget"] = {k: v for k, v in data["budget"].items() if v is not None}
+    typed = flatten(options_dict(options))
+    data["method_options"] = {key: typed[key] for key in sorted(flatten(spec.method_options))}
     return data
 
 

@@ -35,7 +35,7 @@ class TestNSGA2Contract(MethodContract):
 class TestQNEHVIContract(MethodContract):
     method = "qnehvi"
     budget = "5h"
-    options = {"qnehvi_raw_samples": 32, "qnehvi_restarts": 2, "qnehvi_maxiter": 5}  # noqa: RUF012 - light optimiser
+    options = {"qnehvi.raw_samples": 32, "qnehvi.restarts": 2, "qnehvi.maxiter": 5}  # noqa: RUF012 - light optimiser
 
 
 def test_nsga2_runs_synchronous_generations() -> None:

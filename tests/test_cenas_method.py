@@ -74,17 +74,19 @@ def test_halfwork_resumes_least_dominated_first() -> None:
 
 
 def test_options_are_validated() -> None:
-    with pytest.raises(HarnessError, match="unknown CE-NAS option"):
-        create_method("cenas", {"leaf_sise": 5})
-    with pytest.raises(HarnessError, match="node_select"):
-        create_method("cenas", {"node_select": "best"})
+    with pytest.raises(HarnessError, match=r"unknown option 'tree\.leaf_sise' for cenas; did you mean tree\.leaf_size"):
+        create_method("cenas", {"tree.leaf_sise": 5})
+    with pytest.raises(HarnessError, match=r"unknown option 'kernel' for cenas; did you mean tree\.kernel"):
+        create_method("cenas", {"kernel": "rbf"})
+    with pytest.raises(HarnessError, match=r"tree\.node_select='best'.*expected one of 'leaf', 'mcts'"):
+        create_method("cenas", {"tree.node_select": "best"})
 
 
 @pytest.mark.parametrize(
     "options",
     [
-        {"node_select": "mcts", "dominance_scope": "queue+observed", "cp_mode": "hv_max"},
-        {"kernel": "rbf", "dedup": True, "cp_mode": "current_hv", "policy": "random"},
+        {"tree.node_select": "mcts", "dominance_scope": "queue+observed", "tree.cp_mode": "hv_max"},
+        {"tree.kernel": "rbf", "dedup": True, "tree.cp_mode": "current_hv", "policy": "random"},
         {"policy": "fixed", "fixed_train": 3, "forecaster": "persistence"},
     ],
 )
@@ -101,7 +103,7 @@ def test_variants_run(options) -> None:
 
 
 def test_qnehvi_sampler_completes() -> None:
-    options = {"sampler": "qnehvi", "qnehvi_raw_samples": 32, "qnehvi_restarts": 2, "qnehvi_maxiter": 5, "qnehvi_q": 2}
+    options = {"sampler": "qnehvi", "qnehvi": {"raw_samples": 32, "restarts": 2, "maxiter": 5, "q": 2}}
     spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("1h"), gpus=2, accounting="reference",
                    method_options=options | {"queue_capacity": 2})  # fmt: skip
     record = execute(spec)

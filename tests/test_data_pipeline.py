@@ -15,12 +15,9 @@ from harness.cli import app
 from harness.data.fetch import fetch, raw_path, require, verify
 from harness.data.manifest import load_manifest
 from harness.errors import DataIntegrityError, HarnessError
+from tests.helpers import snapshot
 
 SMALL = "help-latency-essential-ph-1"  # 31663 bytes
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_manifest_pins_every_mirrored_file(mirror_dir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
 
@@ -11,9 +12,9 @@ import pytest
 import torch
 
 from harness.data.build_nb201 import load_nb201
-from harness.data.fetch import raw_path
+from harness.data.fetch import VerifiedFile, digest_bytes, raw_path
 from harness.data.hwnasbench import read_hw_nas_bench
-from harness.data.manifest import load_manifest
+from harness.data.manifest import DataFile, load_manifest
 from harness.errors import DataIntegrityError
 
 ARCH0 = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
@@ -39,10 +40,20 @@ def write_pickle(path: Path, per_dataset: dict) -> Path:
     return path
 
 
+def pinned_entry(path: Path) -> DataFile:
+    """The manifest's HW-NAS-Bench entry re-pinned to this test file's git blob id (a test-local pin)."""
+    return dataclasses.replace(load_manifest()["hw-nas-bench"], git_blob=digest_bytes(path.read_bytes()).git_blob)
+
+
+def verified(path: Path) -> VerifiedFile:
+    data = path.read_bytes()
+    return VerifiedFile(pinned_entry(path), data, digest_bytes(data))
+
+
 def test_reads_the_documented_structure_with_numpy_scalars(tmp_path: Path) -> None:
     cifar10 = {m: [np.float64(v)] for m, v in README_ARCH0_CIFAR10.items()} | {"config": [CONFIG0]}
     path = write_pickle(tmp_path / "hw.pickle", {"cifar10": cifar10})
-    frame = read_hw_nas_bench(path, "cifar10")
+    frame = read_hw_nas_bench(verified(path), "cifar10")
     assert frame["arch_str"].tolist() == [ARCH0]
     for metric, value in README_ARCH0_CIFAR10.items():
         assert frame[metric].iat[0] == value
@@ -57,13 +68,13 @@ def test_help_copies_equal_hw_nas_bench_values(upstream) -> None:
 
 def test_corrupt_or_foreign_pickles_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "junk").write_bytes(b"not a pickle")
-    with pytest.raises(DataIntegrityError, match="not a HW-NAS-Bench pickle"):
-        read_hw_nas_bench(tmp_path / "junk")
+    with pytest.raises(DataIntegrityError, match="not a readable pickle"):
+        read_hw_nas_bench(verified(tmp_path / "junk"))
     path = write_pickle(tmp_path / "other.pickle", {"cifar100": {"config": [CONFIG0]}})
-    with pytest.raises(DataIntegrityError):
-        read_hw_nas_bench(path, "cifar10")
+    with pytest.raises(DataIntegrityError, match="not a HW-NAS-Bench pickle"):
+        read_hw_nas_bench(verified(path), "cifar10")
     with pytest.raises(DataIntegrityError, match="no dataset"):
-        read_hw_nas_bench(path, "mnist")
+        read_hw_nas_bench(verified(path), "mnist")
 
 
 def test_pickle_in_cache_adds_columns_to_nb201_table(tmp_path: Path, nb201_table: pd.DataFrame, monkeypatch) -> None:
@@ -80,7 +91,7 @@ def test_pickle_in_cache_adds_columns_to_nb201_table(tmp_path: Path, nb201_table
     target = raw_path(load_manifest()["hw-nas-bench"], cache)
     target.parent.mkdir(parents=True)
     write_pickle(target, {"cifar10": cifar10})
-    table = load_nb201(cache=cache)
+    table = load_nb201(load_manifest().replace(pinned_entry(target)), cache=cache)
     np.testing.assert_array_equal(table["hwnb_raspi4_latency"], nb201_table["lat_raspi4_ms"])
     assert "hwnb_edgegpu_energy" not in table.columns
 

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from baselines.semoa import SEMOA, Genome
+from baselines.semoa import SEMOA, Genome, SEMOAOptions
 from harness.benchmarks import get_benchmark
 from harness.cli import app
 from harness.config import RunSpec, parse_budget
 from harness.ecnas_points import front_points
 from harness.errors import HarnessError
+from harness.options import parse_options
 from harness.runner import execute
 from harness.spaces import nb101
 from harness.testing import MethodContract
@@ -27,8 +28,13 @@ class TestSEMOAContract(MethodContract):
     benchmark_id = "ecnas/4v"
 
 
+def make(**options) -> SEMOA:
+    """SEMOA with typed options parsed from keyword values (dotted keys via a dict)."""
+    return SEMOA(parse_options(SEMOAOptions, options, "semoa"))
+
+
 def _semoa(**options) -> tuple[SEMOA, RunSpec]:
-    return SEMOA(**options), RunSpec("semoa", "ecnas/4v", "hotcarbon-1", parse_budget("500lbs"))
+    return make(**options), RunSpec("semoa", "ecnas/4v", "hotcarbon-1", parse_budget("500lbs"))
 
 
 def test_genome_decodes_like_ecnas_evaluate_network() -> None:
@@ -55,7 +61,7 @@ def test_more_than_nine_edges_is_out_of_domain() -> None:
 def test_op_node_0_mutates_only_with_fix_op0(fix_op0: bool, op0_changes: int) -> None:
     from harness.sim.method import rng_for
 
-    method = SEMOA(fix_op0=fix_op0, expected_op_changes=2.0)  # p = 1 per op for V = 4
+    method = make(fix_op0=fix_op0, expected_op_changes=2.0)  # p = 1 per op for V = 4
     method.rng, method.n_nodes = rng_for(0, "test"), 4
     parent = Genome(4, 3, (C3, C3), (1, 1, 1, 1, 1, 1))
     child = method._mutate(parent)
@@ -64,11 +70,13 @@ def test_op_node_0_mutates_only_with_fix_op0(fix_op0: bool, op0_changes: int) ->
 
 
 def test_linear_ranking_and_budget_cycle() -> None:
-    method = SEMOA()
+    method = make()
     assert method.budgets == [4, 12, 36, 108] and method.n_steps == 100
-    assert SEMOA(min_budget=12, max_budget=36).budgets == [12, 36]
-    with pytest.raises(HarnessError):
-        SEMOA(min_budget=108, max_budget=4)
+    assert make(min_budget=12, max_budget=36).budgets == [12, 36]
+    with pytest.raises(HarnessError, match="min_budget must not exceed max_budget"):
+        make(min_budget=108, max_budget=4)
+    with pytest.raises(HarnessError, match="min_budget"):
+        make(min_budget=5)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +139,7 @@ def test_carbon_gating_follows_the_heuristic_and_pays_a_lower_mean_intensity() -
 
     spec = RunSpec("semoa", "ecnas/4v", "US-CAL-CISO@2021-07-02T00:00", parse_budget("500lbs"))
     plain = execute(spec)
-    gated = execute(RunSpec(**{**spec.__dict__, "method_options": {"gate": "heuristic"}}))
+    gated = execute(RunSpec(**{**spec.__dict__, "method_options": {"gate.mode": "heuristic"}}))
     values = load_trace("US-CAL-CISO@2021-07-02T00:00").values
     for hour, row in enumerate(gated.intervals[:-1]):
         expected = heuristic_train_gpus(values[hour], values[hour : hour + 24], 8, clamp=False)
@@ -140,5 +148,5 @@ def test_carbon_gating_follows_the_heuristic_and_pays_a_lower_mean_intensity() -
     assert gated.intervals[-1]["queue_step"] == plain.intervals[-1]["queue_step"] == 100
     plain_intensity, gated_intensity = (r.summary["carbon_g"] / r.summary["energy_kwh"] for r in (plain, gated))
     assert gated_intensity < plain_intensity
-    with pytest.raises(HarnessError, match="gate must be"):
-        SEMOA(gate="always")
+    with pytest.raises(HarnessError, match=r"gate\.mode"):
+        make(gate={"mode": "always"})

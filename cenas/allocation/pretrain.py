@@ -63,7 +63,8 @@ def pretrain(
     spec: PretrainSpec, out: Path, progress: Callable[[int, int, float], None] | None = None
 ) -> dict[str, Any]:
     """Run the episodes, write the checkpoint (+ its JSON spec) to `out`, return the training log."""
-    from cenas.method import CENAS
+    from cenas.method import CENAS, CENASOptions
+    from harness.options import parse_options
 
     starts = episode_windows(spec)
     rng = np.random.default_rng(spec.seed)
@@ -74,7 +75,8 @@ def pretrain(
         start = starts[episode % len(starts)]
         trace = load_trace(f"{spec.region}@{start.strftime('%Y-%m-%dT%H:%M')}").window(None, spec.episode_hours)
         policy = RLPolicy(mode="clean", greedy=False, online_updates=True, agent=agent)
-        method = CENAS(**(spec.method_options | {"policy": "rl", "forecaster": spec.forecaster}))
+        options = spec.method_options | {"policy": "rl", "forecaster": spec.forecaster}
+        method = CENAS(parse_options(CENASOptions, options, "cenas"))
         method.policy_override = policy
         sim = Simulator(
             bench, trace, method, spec.gpus, Budget(hours=spec.episode_hours), get_profile(spec.accounting),

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.data.fetch import cache_dir, require
+from harness.data.fetch import InputReader, VerifiedFile, cache_dir
 from harness.data.manifest import DataFile, Manifest, load_manifest
 from harness.data.tables import cached_table
 from harness.errors import DataIntegrityError, HarnessError
@@ -47,12 +47,12 @@ def _source_of(entry: DataFile) -> str:
     return entry.name.split("-")[1]
 
 
-def _read_one(entry: DataFile, path: Path) -> pd.DataFrame:
+def _read_one(entry: DataFile, file: VerifiedFile) -> pd.DataFrame:
     """Parse one upstream CSV into rows (zone, time UTC, ci, ci_direct) in its own hourly resolution."""
     source = _source_of(entry)
     try:
         if source in ("sc", "dp"):
-            raw = pd.read_csv(path)
+            raw = pd.read_csv(file.stream())
             zones = raw["Zone Id"].unique()
             if len(zones) != 1:
                 raise ValueError(f"expected one zone, found {list(zones)}")
@@ -66,7 +66,7 @@ def _read_one(entry: DataFile, path: Path) -> pd.DataFrame:
             out.insert(0, "zone", zones[0])
             return out
         if source == "lwa":
-            raw = pd.read_csv(path)
+            raw = pd.read_csv(file.stream())
             time = pd.to_datetime(raw["Time"], format="%Y-%m-%d %H:%M:%S", utc=True)
             on_hour = (time.dt.minute == 0).to_numpy()
             zone = LWA_ZONES[re.sub(r"^ci-lwa-", "", entry.name)]
@@ -74,16 +74,16 @@ def _read_one(entry: DataFile, path: Path) -> pd.DataFrame:
                 {"zone": zone, "time": time[on_hour], "ci": raw["Carbon Intensity"][on_hour].astype(float)}
             )
         if source == "ca":
-            raw = pd.read_csv(path)
+            raw = pd.read_csv(file.stream())
             zone = entry.name.removeprefix("ci-ca-")
             time = pd.to_datetime(raw["zone_datetime"], format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True)
             return pd.DataFrame({"zone": zone, "time": time, "ci": raw["carbon_intensity_avg"].astype(float)})
     except (KeyError, ValueError, pd.errors.ParserError) as exc:
-        raise DataIntegrityError(f"{entry.name} ({path}): not in the documented trace format ({exc})") from None
+        raise DataIntegrityError(f"{entry.name}: not in the documented trace format ({exc})") from None
     raise HarnessError(f"no trace reader for {entry.name}")
 
 
-def build_traces(fetch: Callable[[str], Path], entries: list[DataFile]) -> pd.DataFrame:
+def build_traces(fetch: Callable[[str], VerifiedFile], entries: list[DataFile]) -> pd.DataFrame:
     """Long table (source, zone, time, ci, ci_direct): one complete hourly UTC index per (source, zone)."""
     parts: dict[tuple[str, str], list[pd.DataFrame]] = {}
     for entry in entries:
@@ -106,8 +106,12 @@ def load_trace_table(manifest: Manifest | None = None, cache: Path | None = None
     manifest = manifest or load_manifest()
     entries = trace_files(manifest)
     stamp = {"builder": "traces", "version": BUILDER_VERSION, "inputs": {e.name: e.sha256 for e in entries}}
-    fetch = lambda name: require(name, manifest, cache)  # noqa: E731
-    return cached_table("traces", stamp, lambda: build_traces(fetch, entries), cache)
+
+    def build() -> tuple[pd.DataFrame, dict[str, str]]:
+        reader = InputReader(manifest, cache)
+        return build_traces(reader, entries), reader.read
+
+    return cached_table("traces", stamp, build, cache)
 
 
 @functools.cache

@@ -13,14 +13,14 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from harness.data.fetch import require
+from harness.data.fetch import InputReader, VerifiedFile
 from harness.data.manifest import Manifest, load_manifest
 from harness.data.tables import cached_table
 from harness.errors import DataIntegrityError
@@ -63,9 +63,8 @@ def masked_crc(data: bytes) -> int:
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
-def read_tfrecord(path: Path) -> Iterator[bytes]:
-    """Payloads of a TFRecord file, every length and payload CRC verified."""
-    data = path.read_bytes()
+def read_tfrecord(data: bytes, path: str) -> Iterator[bytes]:
+    """Payloads of a TFRecord file's bytes (`path` names it in errors), every length and payload CRC verified."""
     offset = 0
     while offset < len(data):
         if offset + 12 > len(data):
@@ -159,11 +158,12 @@ def parse_record(payload: bytes) -> dict[str, Any]:
     }
 
 
-def build_ecnas(paths: dict[str, Path]) -> pd.DataFrame:
+def build_ecnas(fetch: Callable[[str], VerifiedFile]) -> pd.DataFrame:
+    """One row per record of every variant's TFRecord file (`fetch(name)` returns its verified bytes)."""
     rows = []
-    for variant, path in paths.items():
+    for variant, name in VARIANTS.items():
         seen: dict[tuple[str, int], int] = {}
-        for payload in read_tfrecord(path):
+        for payload in read_tfrecord(fetch(name).data, name):
             row = parse_record(payload)
             key = (str(row["hash"]), int(row["budget"]))
             row["repeat"] = seen.get(key, 0)
@@ -180,6 +180,9 @@ def load_ecnas(manifest: Manifest | None = None, cache: Path | None = None) -> p
         "version": BUILDER_VERSION,
         "inputs": {n: manifest[n].sha256 for n in VARIANTS.values()},
     }
-    return cached_table(
-        "ecnas", stamp, lambda: build_ecnas({v: require(n, manifest, cache) for v, n in VARIANTS.items()}), cache
-    )
+
+    def build() -> tuple[pd.DataFrame, dict[str, str]]:
+        reader = InputReader(manifest, cache)
+        return build_ecnas(reader), reader.read
+
+    return cached_table("ecnas", stamp, build, cache)

@@ -8,12 +8,11 @@ Latencies are in ms, energies in mJ.
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from harness.data.fetch import VerifiedFile
+from harness.data.safe_pickle import PLAIN_DATA, restricted_loads
 from harness.errors import DataIntegrityError
 
 HWNB_METRICS: tuple[str, ...] = (
@@ -31,16 +30,18 @@ HWNB_METRICS: tuple[str, ...] = (
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
 
-def read_hw_nas_bench(path: Path, dataset: str = "cifar10") -> pd.DataFrame:
+def read_hw_nas_bench(file: VerifiedFile, dataset: str = "cifar10") -> pd.DataFrame:
     """One row per NB201 index (in `config` order): `arch_str` and each documented metric present (float64).
 
-    The official file has all ten metrics for 15625 architectures; the caller checks the size it needs.
+    `file` has been verified against its git-blob pin; it is unpickled allowing only numpy scalars and arrays
+    (`safe_pickle.PLAIN_DATA`). The official file has all ten metrics for 15625 architectures; the caller checks the
+    size it needs.
     """
+    what = f"{file.entry.name} (HW-NAS-Bench pickle)"
     if dataset not in DATASETS:
         raise DataIntegrityError(f"HW-NAS-Bench has no dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     try:
-        with path.open("rb") as handle:
-            root = pickle.load(handle)  # noqa: S301 - a pinned upstream file (git blob id in the manifest)
+        root = restricted_loads(file.data, PLAIN_DATA, what)
         per_dataset = root["nasbench201"][dataset]
         configs = per_dataset["config"]
         n = len(configs)
@@ -51,6 +52,6 @@ def read_hw_nas_bench(path: Path, dataset: str = "cifar10") -> pd.DataFrame:
             raise KeyError("no HW-NAS-Bench metric")
         for metric in metrics:
             frame[metric] = np.array([float(per_dataset[metric][i]) for i in range(n)], dtype=np.float64)
-    except (pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        raise DataIntegrityError(f"{path}: not a HW-NAS-Bench pickle in the documented structure ({exc!r})") from None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise DataIntegrityError(f"{what}: not a HW-NAS-Bench pickle in the documented structure ({exc!r})") from None
     return frame

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
 from harness.errors import HarnessError
@@ -29,14 +31,39 @@ class DataFile:
     git_blob: str | None = None
     optional: bool = False
     note: str = ""
+    max_size: int | None = None  # download cap in bytes for an entry without a pinned size
+
+    def __post_init__(self) -> None:
+        if self.sha256 is None and self.git_blob is None:
+            raise HarnessError(f"manifest entry {self.name}: pinned by neither sha256 nor git blob")
+        if self.size is None and self.max_size is None:
+            raise HarnessError(f"manifest entry {self.name}: needs a size or a max_size (download cap)")
+        self.rel  # noqa: B018 - validates the URL and its path now
 
     @property
     def rel(self) -> str:
-        """OWNER/REPO/COMMIT/PATH: the file's place in a mirror and in the cache."""
+        """OWNER/REPO/COMMIT/PATH: the file's place in a mirror and in the cache (never outside it)."""
         parsed = urlparse(self.url)
-        if parsed.netloc != RAW_HOST:
-            raise HarnessError(f"manifest entry {self.name}: not a {RAW_HOST} URL: {self.url}")
-        return parsed.path.lstrip("/")
+        if parsed.scheme != "https" or parsed.netloc != RAW_HOST:
+            raise HarnessError(f"manifest entry {self.name}: not an https://{RAW_HOST} URL: {self.url}")
+        rel = parsed.path.lstrip("/")
+        parts = PurePosixPath(rel).parts
+        if (
+            len(parts) < 4
+            or any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts)
+            or not re.fullmatch(r"[0-9a-f]{40}", parts[2])
+            or parsed.query
+            or parsed.fragment
+        ):
+            raise HarnessError(
+                f"manifest entry {self.name}: path {rel!r} is not OWNER/REPO/COMMIT40/PATH inside the cache"
+            )
+        return rel
+
+    @property
+    def cap(self) -> int:
+        """Most bytes a download of this entry may have: its pinned size, else its max_size."""
+        return self.size if self.size is not None else int(self.max_size or 0)
 
     @property
     def commit(self) -> str:

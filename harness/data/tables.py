@@ -1,14 +1,22 @@
-"""Compact cached tables (parquet) built from verified upstream files, rebuilt only when their inputs change.
+"""Compact cached tables (parquet) built from verified upstream files, checksummed, rebuilt when their inputs change.
 
-Each table carries a stamp in its parquet metadata: builder name and version, the pinned sha256 of every input and
-the build options. A table whose stamp differs from the one asked for is rebuilt; reading never re-hashes inputs
-(`harness data verify` does that), which keeps a load to a parquet read.
+Each table `NAME` is two files in CACHE/tables: `NAME.parquet` and its stamp `NAME.json`:
+`{"stamp": {builder, version, pinned input hashes, options}, "read": {input: hash of the bytes actually read},
+"sha256": ..., "size": ...}`. A load reads the stamp, then the parquet bytes, and checks their sha256 before
+parsing them (about 10 ms for the NB201 table). A table whose stamp differs from the one asked for, or whose bytes
+fail their checksum, is rebuilt from verified raw files under a lock (or refused with a clear error when the cache
+cannot be written). Both files are written atomically; the stamp last, so a crash leaves a table that fails its
+check and is rebuilt, never one that is trusted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,50 +24,154 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.data.fetch import cache_dir
-from harness.errors import HarnessError
-from harness.io import atomic_open
+from harness.data.fetch import cache_dir, cache_lock
+from harness.errors import DataIntegrityError, HarnessError, os_error
+from harness.io import atomic_write_bytes
 
-STAMP_KEY = b"cenas_bench_stamp"
+log = logging.getLogger("harness.data")
+Builder = Callable[[], tuple[pd.DataFrame, Mapping[str, str]]]
+"""Builds a table; returns it and the hash of every raw file it read (`InputReader.read`)."""
 
 
 def table_path(name: str, cache: Path | None = None) -> Path:
     return (cache or cache_dir()) / "tables" / f"{name}.parquet"
 
 
-def read_stamp(path: Path) -> dict[str, Any] | None:
-    """The stamp stored in a cached table, or None if the file is absent or unreadable."""
+def stamp_path(name: str, cache: Path | None = None) -> Path:
+    return (cache or cache_dir()) / "tables" / f"{name}.json"
+
+
+def _canonical(value: Mapping[str, Any]) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
+def read_stamp(name: str, cache: Path | None = None) -> dict[str, Any] | None:
+    """The stamp document of a cached table, or None if it is absent or unreadable."""
     try:
-        metadata = pq.read_schema(path).metadata or {}
-    except (OSError, pa.ArrowInvalid):
+        document = json.loads(stamp_path(name, cache).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    raw = metadata.get(STAMP_KEY)
-    return json.loads(raw) if raw else None
+    return document if isinstance(document, dict) else None
 
 
-def write_table(frame: pd.DataFrame, path: Path, stamp: Mapping[str, Any]) -> None:
-    """Write `frame` as parquet (zstd) with `stamp` in its metadata, atomically."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    metadata = dict(table.schema.metadata or {})
-    metadata[STAMP_KEY] = json.dumps(stamp, sort_keys=True).encode()
-    table = table.replace_schema_metadata(metadata)
-    with atomic_open(path, "wb") as handle:
-        pq.write_table(table, handle, compression="zstd")
+@dataclass(frozen=True)
+class TableCheck:
+    name: str
+    status: str  # "ok" | "missing" | "stale" | "corrupt"
+    detail: str = ""
+
+
+def check_table(name: str, stamp: Mapping[str, Any] | None = None, cache: Path | None = None) -> TableCheck:
+    """Whether a cached table's bytes match its recorded checksum (and, if given, its stamp matches `stamp`)."""
+    document = read_stamp(name, cache)
+    path = table_path(name, cache)
+    if document is None or not path.exists():
+        return TableCheck(name, "missing" if not path.exists() else "corrupt", "" if not path.exists() else "no stamp")
+    if stamp is not None and document.get("stamp") != _canonical(stamp):
+        return TableCheck(name, "stale", "built from other inputs or by another builder version")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return TableCheck(name, "corrupt", f"unreadable ({exc.strerror or exc})")
+    problem = _bytes_problem(data, document)
+    return TableCheck(name, "corrupt" if problem else "ok", problem or "")
+
+
+def _bytes_problem(data: bytes, document: Mapping[str, Any]) -> str | None:
+    if len(data) != document.get("size"):
+        return f"size {len(data)} bytes, stamp says {document.get('size')}"
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != document.get("sha256"):
+        return f"sha256 {digest} differs from the stamp's {document.get('sha256')}"
+    return None
+
+
+def write_table(
+    frame: pd.DataFrame, name: str, stamp: Mapping[str, Any], read: Mapping[str, str], cache: Path | None
+) -> bytes:
+    """Write `frame` as parquet (zstd) and its stamp document, each atomically; returns the parquet bytes."""
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer, compression="zstd")
+    data = buffer.getvalue()
+    document = {
+        "stamp": _canonical(stamp),
+        "read": dict(sorted(read.items())),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+    }
+    atomic_write_bytes(table_path(name, cache), data)
+    atomic_write_bytes(stamp_path(name, cache), (json.dumps(document, sort_keys=True, indent=1) + "\n").encode())
+    return data
+
+
+def _parse(data: bytes, name: str, columns: list[str] | None, filters: Any) -> pd.DataFrame:
+    try:
+        return pq.read_table(io.BytesIO(data), columns=columns, filters=filters).to_pandas()
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataIntegrityError(f"cached table {name} passed its checksum but cannot be parsed ({exc})") from None
+
+
+def _verified_bytes(name: str, stamp: Mapping[str, Any], cache: Path | None) -> tuple[bytes | None, str]:
+    """The table's bytes if its stamp matches `stamp` and its bytes their checksum; else (None, why)."""
+    document = read_stamp(name, cache)
+    if document is None:
+        return None, "missing"
+    if document.get("stamp") != _canonical(stamp):
+        return None, "stale"
+    try:
+        data = table_path(name, cache).read_bytes()
+    except FileNotFoundError:
+        return None, "missing"
+    except OSError as exc:
+        raise os_error(exc, f"cannot read cached table {name}") from None
+    problem = _bytes_problem(data, document)
+    return (None, f"fails its checksum ({problem})") if problem else (data, "ok")
 
 
 def cached_table(
     name: str,
     stamp: Mapping[str, Any],
-    build: Callable[[], pd.DataFrame],
+    build: Builder,
     cache: Path | None = None,
     columns: list[str] | None = None,
     filters: list[tuple[str, str, Any]] | None = None,
 ) -> pd.DataFrame:
-    """Load table `name` from the cache, building it first when it is missing or its stamp differs."""
-    path = table_path(name, cache)
-    if read_stamp(path) != json.loads(json.dumps(stamp, sort_keys=True)):
-        write_table(build(), path, stamp)
-    try:
-        return pq.read_table(path, columns=columns, filters=filters).to_pandas()
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise HarnessError(f"cached table {path} is unreadable ({exc}); delete it to rebuild") from None
+    """Load table `name` from the cache, verified; build it first when it is missing, stale or fails its checksum."""
+    data, why = _verified_bytes(name, stamp, cache)
+    if data is None:
+        try:
+            with cache_lock(cache, f"tables/{name}"):
+                data, why = _verified_bytes(name, stamp, cache)  # another process may have built it meanwhile
+                if data is None:
+                    if why.startswith("fails"):
+                        log.warning("cached table %s %s; rebuilding it from verified raw files", name, why)
+                    frame, read = build()
+                    data = write_table(frame, name, stamp, read, cache)
+        except HarnessError as exc:
+            if why.startswith("fails"):
+                raise HarnessError(f"cached table {name} {why} and cannot be rebuilt: {exc}") from None
+            raise
+        except OSError as exc:
+            raise os_error(exc, f"cannot write table {name} into the cache {cache or cache_dir()}") from None
+    return _parse(data, name, columns, filters)
+
+
+def table_names(cache: Path | None = None) -> list[str]:
+    """Names of the tables present in the cache (by their stamp or parquet file)."""
+    folder = (cache or cache_dir()) / "tables"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        {p.stem for p in folder.iterdir() if p.suffix in (".parquet", ".json") and not p.name.startswith(".")}
+    )
+
+
+def read_hashes(names: tuple[str, ...] = ("nb201", "ecnas", "traces"), cache: Path | None = None) -> dict[str, str]:
+    """Raw file name -> hash of the bytes the cached tables `names` were built from (for run-record provenance)."""
+    found: dict[str, str] = {}
+    for name in names:
+        document = read_stamp(name, cache) or {}
+        read = document.get("read")
+        if isinstance(read, dict):
+            found.update({str(k): str(v) for k, v in read.items()})
+    return found

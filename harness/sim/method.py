@@ -12,13 +12,14 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from harness.benchmarks.base import Benchmark
 from harness.carbon.traces import Trace
 from harness.config import Budget
+from harness.options import NoOptions
 from harness.sim.jobs import Allocation, Job, Outcome
 
 
@@ -81,16 +82,24 @@ class IntervalInfo:
 
 
 class Method(ABC):
-    """Base class for search methods. Subclasses implement `_setup`, `propose` and optionally the hooks."""
+    """Base class for search methods. Subclasses implement `_setup`, `on_interval`, `next_job` and optionally the
+    hooks, and declare their options as a frozen dataclass in `Options` (see `harness.options`)."""
 
     name: str = "method"
-    options: dict[str, Any]
+    Options: ClassVar[type] = NoOptions
+    """The method's typed options; `harness methods show NAME` lists them."""
     hv_kinds: tuple[str, ...] = ("train",)
     """Finished jobs of these kinds enter the reported HV, always with their TRUE objectives."""
 
-    def __init__(self, **options: Any) -> None:
-        self.options = dict(options)
+    def __init__(self, options: Any = None) -> None:
+        self.options = options if options is not None else self.Options()
+        if not isinstance(self.options, self.Options):
+            raise TypeError(f"{type(self).__name__} takes {self.Options.__name__}, not {type(self.options).__name__}")
+        self.validate()
         self.ctx: MethodContext | None = None
+
+    def validate(self) -> None:  # noqa: B027 - optional hook
+        """Hook: cross-option checks (one HarnessError line); single options are validated by their declaration."""
 
     def setup(self, ctx: MethodContext) -> None:
         self.ctx = ctx
