@@ -149,3 +149,21 @@ def create_method(name: str, options: Mapping[str, Any] | None = None) -> Method
     method = method_class(name)(resolve_options(name, options))
     method.name = name
     return method
+
+
+BUILTIN_COMMANDS: tuple[str, ...] = ("cenas.cli:register",)
+"""Command plugins shipped with the project: "module:function", each called with the `harness` Typer app."""
+
+
+def command_plugins() -> list[str]:
+    """Built-in command plugins plus those of installed packages (entry-point group `cenas_bench.commands`)."""
+    found = list(BUILTIN_COMMANDS)
+    found += [p.value for p in entry_points(group="cenas_bench.commands") if p.value not in found]
+    return found
+
+
+def load_command_plugins(app: Any) -> None:
+    """Let every command plugin add its commands to `app` (imported by string, like methods)."""
+    for target in command_plugins():
+        module_name, _, attr = target.partition(":")
+        getattr(importlib.import_module(module_name), attr)(app)

@@ -97,7 +97,7 @@ def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -
         "method": {"name": method.name, "options": options_dict(method.options)},
     }
     return RunRecord(
-        spec=_spec_dict(spec, method.options),
+        spec=spec_dict(spec, method.options),
         provenance=provenance,
         summary=summarize(result, benchmark.hv_max, benchmark.objectives(result.observed)),
         intervals=result.intervals,
@@ -105,7 +105,7 @@ def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -
     )
 
 
-def _spec_dict(spec: RunSpec, options: Any) -> dict[str, Any]:
+def spec_dict(spec: RunSpec, options: Any) -> dict[str, Any]:
     """The spec as recorded: budget without unset terms, method options as the typed values the user set."""
     data = spec.to_dict()
     data["budget"] = {k: v for k, v in data["budget"].items() if v is not None}

@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from harness import compare
-from harness.cli import app
 from harness.config import RunSpec, parse_budget
 from harness.errors import HarnessError
 from harness.methods import create_method, registry
@@ -70,29 +67,40 @@ def test_vanilla_trains_on_every_gpu_and_oneshot_never_trains() -> None:
 
 
 @pytest.fixture(scope="module")
-def small_preset() -> compare.Preset:
-    return compare.shrink(compare.get_preset("hotcarbon"), seeds=2, budget="4h", traces=1)
+def small_hotcarbon():
+    """The shipped HotCarbon study, shrunk to one trace, two seeds and 4 h."""
+    import tomllib
+
+    from harness.studies.spec import parse_study, studies_dir
+
+    raw = tomllib.loads((studies_dir() / "hotcarbon.toml").read_text())
+    return parse_study(raw | {"traces": ["hotcarbon-1"], "seeds": 2, "budgets": ["4h"]}, "hotcarbon")
 
 
-def test_comparison_tables_and_byte_identical_regeneration(small_preset, tmp_path: Path) -> None:
-    rows = compare.run_preset(small_preset, workers=2)
-    assert len(rows) == 5 * 2
-    first = compare.write_outputs(small_preset, rows, tmp_path / "a")
-    again = compare.write_outputs(small_preset, compare.run_preset(small_preset, workers=1), tmp_path / "b")
-    for a, b in zip(first, again, strict=True):
-        assert a.read_bytes() == b.read_bytes()
-    table = compare.aggregate(small_preset, rows)
+def test_hotcarbon_table_and_byte_identical_regeneration(small_hotcarbon, tmp_path: Path) -> None:
+    from harness.studies import sweep as sw
+    from harness.studies.aggregate import load_runs
+    from harness.studies.hotcarbon import aggregate, rows_from
+    from harness.studies.report import report
+
+    pool = sw.make_executor(2, None, None)
+    try:
+        sw.sweep(small_hotcarbon, tmp_path / "a", pool)
+    finally:
+        pool.close()
+    sw.sweep(small_hotcarbon, tmp_path / "b", sw.SerialExecutor())
+    for folder in ("a", "b"):
+        report(tmp_path / folder, plots=False)
+    for name in ("comparison.md", "comparison.json", "report.md"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    table = aggregate(small_hotcarbon.to_dict(), rows_from(load_runs(tmp_path / "a")))
+    assert len(table) == 5
     reference = next(e for e in table if e["method"] == "cenas-heuristic")
-    assert reference["carbon_vs_reference"] == 1.0
+    assert reference["carbon_vs_reference"] == 1.0 and reference["runs"] == 2
     vanilla = next(e for e in table if e["method"] == "vanilla-lamoo")
     assert vanilla["carbon_g"] > reference["carbon_g"]  # every GPU trains, whatever the intensity
-    text = first[0].read_text()
-    assert "| hotcarbon-1 | vanilla-lamoo |" in text and "harness compare --preset hotcarbon" in text
-
-
-def test_compare_cli_rejects_unknown_preset() -> None:
-    result = CliRunner().invoke(app, ["compare", "--preset", "nope"])
-    assert result.exit_code != 0 and "unknown preset 'nope'" in str(result.exception)
+    text = (tmp_path / "a" / "comparison.md").read_text()
+    assert "| hotcarbon-1 | vanilla-lamoo |" in text and "harness sweep hotcarbon" in text
 
 
 def test_oneshot_lamoo_ends_after_max_samples() -> None:

@@ -445,15 +445,12 @@ def test_unwritable_out_fails_before_simulating(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["compare", "--seeds", "0"],
-        ["compare", "--seeds", "-2"],
-        ["compare", "--workers", "0"],
-        ["ecnas-points", "--workers", "0"],
-        ["ecnas-points", "--seeds", "0"],
+        ["sweep", "hotcarbon", "--workers", "0"],
+        ["sweep", "hotcarbon", "--dask-local", "0"],
     ],
 )
 def test_multi_run_commands_reject_non_positive_counts(tmp_path: Path, args: list[str]) -> None:
-    one_error_line(cli(*args, "--out-dir", str(tmp_path / "out")), "must be at least 1")
+    one_error_line(cli(*args, "--out", str(tmp_path / "out")), "must be at least 1")
     assert not (tmp_path / "out").exists()
 
 

@@ -13,11 +13,11 @@ from baselines.semoa import SEMOA, Genome, SEMOAOptions
 from harness.benchmarks import get_benchmark
 from harness.cli import app
 from harness.config import RunSpec, parse_budget
-from harness.ecnas_points import front_points
 from harness.errors import HarnessError
 from harness.options import parse_options
 from harness.runner import execute
 from harness.spaces import nb101
+from harness.studies.ecnas_points import front_points
 from harness.testing import MethodContract
 
 C3, C1, MP = nb101.OPS
@@ -123,8 +123,13 @@ def test_front_points_on_a_real_front() -> None:
     assert not np.any((energy < energy[knee]) & (accuracy > accuracy[knee]))  # the knee is on the front
 
 
-def test_ecnas_points_cli_writes_both_rows(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["ecnas-points", "--seeds", "2", "--out-dir", str(tmp_path)])
+def test_ecnas_points_study_writes_both_rows(tmp_path: Path) -> None:
+    study = tmp_path / "points.toml"
+    study.write_text(
+        'name = "points"\nbenchmarks = ["ecnas/4v"]\ntraces = ["hotcarbon-1"]\nbudgets = ["500lbs"]\nseeds = 2\n'
+        'report = "ecnas-points"\n[[methods]]\nname = "semoa"\n'
+    )
+    result = CliRunner().invoke(app, ["sweep", str(study), "--out", str(tmp_path), "--workers", "1"])
     assert result.exit_code == 0, result.output
     text = (tmp_path / "semoa_points.md").read_text()
     assert "| this harness (ecnas/4v) |" in text and "| EC-NAS paper (7V) | 14.23±0.00" in text

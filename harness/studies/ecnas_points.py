@@ -6,22 +6,22 @@ validation accuracy up) — the same set as SEMOA's archive. On it:
 - rk: the knee, the front point farthest from the straight line r0-r1 after scaling both objectives to [0, 1] by
   r0 and r1 (Das 1999; EC-NAS does not define its knee).
 Each point is reported as EC-NAS does: training time T (s), validation accuracy P_v, energy E (kWh) and log10 of the
-parameter count; mean ± standard deviation over seeds.
+parameter count; mean ± standard deviation over seeds. The study `ecnas-points` (report = "ecnas-points") runs the
+search; this report reads its records.
 """
 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.config import RunSpec, parse_budget
+from harness.errors import HarnessError
 from harness.io import atomic_write_text
 from harness.metrics import pareto_mask
+from harness.studies.report import REPORTS
 
 POINTS = ("r0", "r1", "rk")
 COLUMNS = ("T_s", "P_v", "E_kwh", "log10_params")
@@ -30,16 +30,6 @@ PAPER_SEMOA = {  # EC-NAS (ICASSP 2024) Table 1, SEMOA row, 7V space: mean, std
     "r1": ((2555.95, 202.42), (0.94, 0.00), (0.62, 0.08), (7.26, 0.15)),
     "rk": ((306.9, 41.86), (0.92, 0.01), (0.07, 0.01), (6.43, 0.06)),
 }
-
-
-@dataclass(frozen=True)
-class PointsSpec:
-    method: str = "semoa"
-    benchmark: str = "ecnas/4v"
-    seeds: int = 10
-    budget: str = "500lbs"
-    trace: str = "hotcarbon-1"
-    gpus: int = 8
 
 
 def front_points(energy: np.ndarray, accuracy: np.ndarray) -> dict[str, int]:
@@ -56,12 +46,13 @@ def front_points(energy: np.ndarray, accuracy: np.ndarray) -> dict[str, int]:
     return {"r0": int(r0), "r1": int(r1), "rk": int(on_front[int(np.argmax(distance))])}
 
 
-def _seed_points(spec: PointsSpec, seed: int) -> dict[str, dict[str, float]]:
+def seed_points(record: Any) -> dict[str, dict[str, Any]]:
+    """The three points of one run record's final front (every (cell, epochs) row it trained)."""
     from harness.benchmarks import get_benchmark
-    from harness.runner import execute
 
-    record = execute(RunSpec(spec.method, spec.benchmark, spec.trace, parse_budget(spec.budget), seed, spec.gpus))
-    bench: Any = get_benchmark(spec.benchmark)
+    bench: Any = get_benchmark(record.spec["benchmark"])
+    if not hasattr(bench, "table") or "energy_kwh" not in bench.table:
+        raise HarnessError(f"ecnas-points needs an EC-NAS benchmark, not {record.spec['benchmark']}")
     rows = np.unique([e["arch"] for e in record.evaluations if e["status"] == "done"])
     table = bench.table.iloc[rows]
     energy, accuracy = table["energy_kwh"].to_numpy(), table["val_acc"].to_numpy()
@@ -78,15 +69,6 @@ def _seed_points(spec: PointsSpec, seed: int) -> dict[str, dict[str, float]]:
     }
 
 
-def collect(spec: PointsSpec, workers: int = 2) -> list[dict[str, dict[str, float]]]:
-    """The three points of every seed 0..seeds-1 (in seed order)."""
-    from harness.benchmarks import get_benchmark
-
-    get_benchmark(spec.benchmark)  # build the cached table before forking
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_seed_points, [spec] * spec.seeds, range(spec.seeds)))
-
-
 def summarise(per_seed: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, tuple[float, float]]]:
     """Mean and population standard deviation over seeds of every column of every point."""
     return {
@@ -98,33 +80,44 @@ def summarise(per_seed: list[dict[str, dict[str, float]]]) -> dict[str, dict[str
     }
 
 
-def markdown(spec: PointsSpec, summary: dict[str, dict[str, tuple[float, float]]]) -> str:
+def markdown(study: dict[str, Any], summary: dict[str, dict[str, tuple[float, float]]]) -> str:
     def cell(values: Any) -> str:
         return ", ".join(f"{m:.2f}±{s:.2f}" for m, s in values)
 
+    method, benchmark = study["methods"][0]["name"], study["benchmarks"][0]
+    seeds = study["seeds"]
     lines = [
-        f"# {spec.method} on {spec.benchmark}: extreme and knee points",
+        f"# {method} on {benchmark}: extreme and knee points",
         "",
-        f"{spec.seeds} seeds (0..{spec.seeds - 1}), {spec.gpus} GPUs, trace {spec.trace}, stop at {spec.budget} or "
-        f"when the method finishes. Regenerate: `harness ecnas-points --method {spec.method} "
-        f"--benchmark {spec.benchmark} --seeds {spec.seeds}`.",
+        f"{len(seeds)} seeds ({seeds[0]}..{seeds[-1]}), {study['gpus'][0]} GPUs, trace {study['traces'][0]}, stop at "
+        f"{study['budgets'][0]} or when the method finishes. Regenerate: `harness sweep {study['name']}`.",
         "Each cell: T (s), P_v, E (kWh), log10(params), mean±std over seeds. The paper row is EC-NAS Table 1 (SEMOA, "
         "7-vertex surrogate space).",
         "",
         "| run | r0 (lowest energy) | r1 (highest accuracy) | rk (knee) |",
         "|---|---|---|---|",
-        f"| this harness ({spec.benchmark}) | "
-        + " | ".join(cell(summary[p][c] for c in COLUMNS) for p in POINTS)
-        + " |",
+        f"| this harness ({benchmark}) | " + " | ".join(cell(summary[p][c] for c in COLUMNS) for p in POINTS) + " |",
         "| EC-NAS paper (7V) | " + " | ".join(cell(PAPER_SEMOA[p]) for p in POINTS) + " |",
     ]
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(spec: PointsSpec, per_seed: list[dict[str, dict[str, float]]], folder: Path) -> list[Path]:
+def write(study: dict[str, Any], folder: Path, out: Path) -> list[Path]:
+    """METHOD_points.md and METHOD_points.json from the study's records, in seed order."""
+    from harness.results import load_record
+
+    index = json.loads((folder / "study.json").read_text())
+    if not (folder / "records").is_dir():
+        raise HarnessError(f"{folder}: the ecnas-points report reads run records; run `harness sweep` first")
+    records = [load_record(folder / "records" / f"{c['key']}.json") for c in index["cells"]]
+    per_seed = [seed_points(r) for r in sorted(records, key=lambda r: r.spec["seed"])]
+    method = study["methods"][0]["name"]
+    paths = [out / f"{method}_points.md", out / f"{method}_points.json"]
     summary = summarise(per_seed)
-    paths = [folder / f"{spec.method}_points.md", folder / f"{spec.method}_points.json"]
-    atomic_write_text(paths[0], markdown(spec, summary))
-    document = {"spec": spec.__dict__, "summary": summary, "per_seed": per_seed}
+    atomic_write_text(paths[0], markdown(study, summary))
+    document = {"study": study["name"], "summary": summary, "per_seed": per_seed}
     atomic_write_text(paths[1], json.dumps(document, indent=1, sort_keys=True) + "\n")
     return paths
+
+
+REPORTS["ecnas-points"] = write

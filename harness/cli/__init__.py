@@ -1,0 +1,36 @@
+"""`harness`: the command line. Commands live in one module per area; plugins (CE-NAS's own commands, third-party
+packages) add theirs through the command registry (`harness.methods.command_plugins`)."""
+
+from __future__ import annotations
+
+import sys
+
+from harness.cli import catalog, data, forecast, runs, studies  # noqa: F401 - each registers its commands
+from harness.cli.common import app, err
+from harness.errors import HarnessError
+from harness.methods import load_command_plugins
+
+load_command_plugins(app)
+
+
+def main() -> None:
+    """Console entry point: user errors and OS errors become one `error:` line on stderr and exit status 2."""
+    from harness.errors import os_error
+
+    try:
+        app()
+    except HarnessError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(str(os_error(exc, "operating-system error")))
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(2)
+
+
+__all__ = ["app", "main"]

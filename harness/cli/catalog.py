@@ -1,0 +1,162 @@
+"""`harness benchmarks`, `harness traces` and `harness methods`: what is registered, and its details."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from harness.cli.common import err, out, print_named_list, sub_app
+
+bench_app = sub_app("benchmarks", "List and inspect the registered benchmarks.")
+traces_app = sub_app("traces", "List and inspect hourly carbon-intensity traces (gCO2eq/kWh, UTC).")
+methods_app = sub_app("methods", "List the registered search methods and their options.")
+
+
+@bench_app.command("list")
+def benchmarks_list() -> None:
+    """List the registered benchmark ids."""
+    from harness.benchmarks import DEFAULT_BENCHMARK, benchmark_ids
+
+    rows = [(i + (" (default)" if i == DEFAULT_BENCHMARK else ""), d) for i, d in benchmark_ids().items()]
+    print_named_list("Benchmarks", "id", rows)
+
+
+@bench_app.command("show")
+def benchmarks_show(
+    benchmark_id: Annotated[str, typer.Argument(help="A benchmark id (see `benchmarks list`).")],
+) -> None:
+    """Size, objective ranges, reference point and the HV_max computed from the benchmark's own table."""
+    import numpy as np
+
+    from harness.benchmarks import get_benchmark
+
+    with err.status(f"loading {benchmark_id}"):
+        bench = get_benchmark(benchmark_id)
+        arrays = bench.arrays
+    table = Table(title=f"{bench.id}: {bench.description}", show_header=True)
+    for column in ("quantity", "min", "max", "unit"):
+        table.add_column(column)
+    acc, cost = bench.objectives_meta
+    rows: list[tuple[str, Any, str]] = [
+        (f"{acc.label} (maximise)", arrays.objectives[:, 0], acc.unit),
+        (f"{cost.label} (minimise)", -arrays.objectives[:, 1], cost.unit),
+        ("one-shot accuracy estimate", arrays.oneshot_objectives[:, 0], acc.unit),
+        ("full-training time", arrays.train_seconds, "s"),
+        ("one-shot evaluation time", arrays.oneshot_seconds, "s"),
+    ]
+    for label, values, unit in rows:
+        table.add_row(label, f"{np.min(values):.6g}", f"{np.max(values):.6g}", unit)
+    out.print(f"architectures: {bench.n_archs}")
+    out.print(table)
+    ref = bench.ref_point
+    out.print(f"reference point: ({ref[0]:g} {acc.unit}, {-ref[1]:g} {cost.unit})  [maximisation form: {tuple(ref)}]")
+    out.print(f"Pareto front: {len(bench.pareto_indices)} architectures")
+    out.print(f"HV_max: {bench.hv_max:.4f} (hypervolume of the table's Pareto front, computed from the table)")
+
+
+# -------------------------------------------------------------------------------------------------------- traces
+@traces_app.command("list")
+def traces_list(
+    zone: Annotated[str | None, typer.Option(help="Only this zone, e.g. US-CAL-CISO.")] = None,
+) -> None:
+    """Every region and calendar year: span, hours, gaps, mean/min/max (g/kWh) and coefficient of variation."""
+    from harness.carbon.traces import SOURCES, WINDOWS, yearly_summary
+
+    with err.status("loading traces"):
+        summary = yearly_summary()
+    if zone:
+        summary = summary[summary["zone"] == zone]
+    table = Table(title="Carbon-intensity traces (life-cycle gCO2eq/kWh, hourly, UTC)")
+    for column in ("region", "year", "from", "to (excl.)", "hours", "gaps", "mean", "min", "max", "CV"):
+        table.add_column(column, justify="left" if column in ("region", "from", "to (excl.)") else "right")
+    for row in summary.itertuples():
+        table.add_row(
+            row.id, str(row.year), f"{row.start:%Y-%m-%d %H:%M}", f"{row.end:%Y-%m-%d %H:%M}", str(row.hours),
+            str(row.gap_hours), f"{row.mean:.1f}", f"{row.min:.1f}", f"{row.max:.1f}", f"{row.cv:.3f}",
+        )  # fmt: skip
+    out.print(table)
+    out.print("sources: " + "; ".join(f"{k} = {v}" for k, v in SOURCES.items()))
+    out.print("a bare zone resolves to the first source that has it; named windows: " + ", ".join(WINDOWS))
+
+
+@traces_app.command("show")
+def traces_show(
+    region: Annotated[str, typer.Argument(help="ZONE, SOURCE:ZONE, ZONE@START or a named window (hotcarbon-1).")],
+    start: Annotated[str | None, typer.Option(help="First hour, ISO UTC (e.g. 2021-07-02T00:00).")] = None,
+    hours: Annotated[int | None, typer.Option(help="Number of hours (default: 48, or the whole window).")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Also write a PNG plot of the window here.")] = None,
+) -> None:
+    """Hourly values, statistics and gaps of a trace window; optionally a PNG plot."""
+    from harness.carbon.traces import WINDOWS, load_trace
+
+    trace = load_trace(region)
+    if start or region not in WINDOWS:
+        default_hours = 48 if "@" not in region and not start else None
+        trace = trace.window(start, hours or default_hours)
+    elif hours:
+        trace = trace.window(None, hours)
+    stats = trace.stats()
+    out.print(
+        f"{trace.region}: {trace.hours} h from {trace.start:%Y-%m-%d %H:%M} UTC; mean {stats['mean']:.1f}, "
+        f"min {stats['min']:.1f}, max {stats['max']:.1f} g/kWh, CV {stats['cv']:.3f}"
+    )
+    gaps = trace.gaps()
+    out.print(f"gaps: {len(gaps)} ({sum(n for _, n in gaps)} h)" if gaps else "gaps: none")
+    for t0, n in gaps[:10]:
+        out.print(f"  missing {n} h from {t0:%Y-%m-%d %H:%M}")
+    if trace.hours <= 168:
+        table = Table()
+        table.add_column("hour (UTC)")
+        table.add_column("g/kWh", justify="right")
+        for when, value in zip(trace.times, trace.values, strict=True):
+            table.add_row(f"{when:%Y-%m-%d %H:%M}", "gap" if value != value else f"{value:.2f}")
+        out.print(table)
+    if plot:
+        from harness.carbon.plots import plot_trace
+
+        out.print(f"plot written to {plot_trace(trace, plot)}")
+
+
+@methods_app.command("list")
+def methods_list() -> None:
+    """List the registered search methods."""
+    from harness.methods import registry
+
+    rows = [
+        (e.name, e.description + (f" Runs on {e.benchmark} by default." if e.benchmark else ""))
+        for e in registry().values()
+    ]
+    print_named_list("Methods", "name", rows)
+
+
+@methods_app.command("show")
+def methods_show(
+    name: Annotated[str, typer.Argument(help="A method name (see `harness methods list`).")],
+) -> None:
+    """A method's options: dotted key, type, range, this entry's default and meaning (set with `--set KEY=VALUE`)."""
+    from harness.methods import method_class, registry, resolve_options
+    from harness.options import flatten, option_specs, options_dict
+
+    cls = method_class(name)
+    entry = registry()[name]
+    current = flatten(options_dict(resolve_options(name)))
+    table = Table(title=f"{name}: options ({cls.__module__}.{cls.__name__})")
+    for column in ("key", "type", "range", "default", "meaning"):
+        table.add_column(column, no_wrap=column in ("key", "default"))
+    overridden = dict(entry.defaults)
+    for spec in option_specs(cls.Options):
+        value = json.dumps(current[spec.key])
+        mark = " *" if spec.key in overridden else ""
+        table.add_row(spec.key, spec.type_text, spec.bounds_text(), value + mark, spec.help)
+    out.print(escape(entry.description))
+    if not option_specs(cls.Options):
+        out.print(f"{name} has no options")
+        return
+    out.print(table)
+    if overridden:
+        out.print("* set by this registry entry (the class default differs)")

@@ -1,0 +1,46 @@
+"""Shared pieces of the `harness` command line: the app, the consoles and small table helpers."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+app = typer.Typer(
+    help="`harness`: run carbon-aware NAS benchmarks and studies, manage their data, inspect benchmarks, methods and "
+    "carbon traces.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+
+def sub_app(name: str, help: str) -> typer.Typer:
+    """A command group `harness NAME ...`."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError
+
+
+def print_named_list(title: str, key: str, rows: list[tuple[str, str]], second: str = "description") -> None:
+    """A two-column table: a key column that never wraps and a text column (both printed literally)."""
+    table = Table(title=title)
+    table.add_column(key, no_wrap=True)
+    table.add_column(second)
+    for name, description in rows:
+        table.add_row(escape(name), escape(description))
+    out.print(table)

@@ -1,0 +1,151 @@
+"""`harness run` and `harness show`: one simulated search, and its record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from harness.cli.common import app, err, out, print_named_list
+from harness.errors import HarnessError
+
+DEFAULT_TRACE = "US-CAL-CISO@2021-07-02T00:00"
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-." else "-" for c in text).strip("-")
+
+
+@app.command("run")
+def run(
+    method: Annotated[str, typer.Option(help="Search method (see `harness methods list`).")] = "cenas",
+    budget: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Stop condition(s), first reached wins: carbon 500lbs/225kg/2.5t/9000g, simulated time 80h/3d, "
+            "busy GPU-hours 640gpuh. Repeat or comma-separate to combine. Default: 80h."
+        ),
+    ] = None,
+    benchmark: Annotated[
+        str | None,
+        typer.Option(help="Benchmark id (see `harness benchmarks list`). Default: the method's own, else NB201."),
+    ] = None,
+    trace: Annotated[
+        str, typer.Option(help="Carbon trace: ZONE, ZONE@START (UTC) or a window (hotcarbon-1, hotcarbon-2, neurips).")
+    ] = DEFAULT_TRACE,
+    gpus: Annotated[int, typer.Option(help="Number of GPUs in the simulated cluster.")] = 8,
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives a byte-identical record.")] = 0,
+    interval: Annotated[float, typer.Option(help="Allocation interval in hours.")] = 1.0,
+    accounting: Annotated[
+        str, typer.Option(help="Power profile: default (RTX 3090 watts, PUE 1.58) or reference (CE-NAS code).")
+    ] = "default",
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Method option KEY=VALUE, repeatable; dotted keys for groups (tree.kernel=rbf). Types, ranges and "
+            "defaults: `harness methods show METHOD`.",
+        ),
+    ] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the run record (JSON). Default: runs/NAME.json.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Also write HV-vs-carbon and allocation PNGs into this folder.")
+    ] = None,
+) -> None:
+    """Simulate one carbon-aware NAS run and write its record.
+
+    Example: `harness run --method random-search --budget 500lbs --seed 1`.
+    """
+    from harness.config import RunSpec, parse_budget
+    from harness.io import check_writable
+    from harness.methods import default_benchmark, resolve_options
+    from harness.runner import execute
+
+    spec = RunSpec(
+        method=method,
+        benchmark=benchmark or default_benchmark(method),
+        trace=trace,
+        budget=parse_budget(budget or ["80h"]),
+        seed=seed,
+        gpus=gpus,
+        interval_s=interval * 3600.0,
+        accounting=accounting,
+        method_options=_parse_options(option or []),
+    )
+    target = out_path or Path("runs") / f"{_slug(method)}__{_slug(spec.benchmark)}__{_slug(trace)}__seed{seed}.json"
+    resolve_options(method, spec.method_options)  # bad options fail before anything is loaded
+    check_writable(target)
+    if plot:
+        check_writable(plot / f"{target.stem}.probe")
+    with err.status(f"simulating {method} on {spec.benchmark}") as status:
+        record = execute(spec, on_boundary=lambda now: status.update(f"simulating {method}: hour {now / 3600:.0f}"))
+    record.write(target)
+    _print_summary(record)
+    out.print(f"record written to {target}")
+    if plot:
+        from harness.record_plots import write_plots
+
+        for path in write_plots(record, plot, target.stem):
+            out.print(f"plot written to {path}")
+
+
+def _parse_options(items: list[str]) -> dict[str, str]:
+    """`--set KEY=VALUE` items -> {key: value text}; values are parsed by each option's declared type later."""
+    options: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise HarnessError(f"bad --set '{item}': use KEY=VALUE (see `harness methods show METHOD`)")
+        if key in options:
+            raise HarnessError(f"--set {key} given twice")
+        options[key] = value.strip()
+    return options
+
+
+def _print_summary(record: Any) -> None:
+    s = record.summary
+    log_diff = s["log_hv_diff"]
+    rows = [
+        ("final hypervolume", f"{s['hv']:.4f} ({100 * s['hv_fraction']:.2f}% of HV_max {s['hv_max']:.4f})"),
+        ("log10(HV_max - HV)", "-inf" if log_diff is None else f"{log_diff:.4f}"),
+        ("carbon", f"{s['carbon_lbs']:.2f} lbs = {s['carbon_kg']:.3f} kg CO2eq"),
+        ("energy", f"{s['energy_kwh']:.3f} kWh"),
+        (
+            "GPU-hours (busy)",
+            f"{s['gpu_hours']:.2f} (train {s['train_gpu_hours']:.2f}, one-shot {s['oneshot_gpu_hours']:.2f})",
+        ),
+        ("simulated time", f"{s['simulated_hours']:.2f} h (stopped by {s['stop_reason']})"),
+        ("architectures trained", f"{s['n_trained']} ({s['n_unique_trained']} distinct), {s['n_oneshot']} one-shot"),
+        ("best accuracy", "-" if s["best_accuracy"] is None else f"{s['best_accuracy']:.2f} %"),
+    ]
+    spec, region = record.spec, record.provenance["trace"]["region"]
+    title = escape(f"{spec['method']} on {spec['benchmark']} ({region})")
+    print_named_list(title, "quantity", rows, second="value")
+
+
+@app.command("show")
+def show(
+    record_path: Annotated[Path, typer.Argument(help="A run record written by `harness run`.")],
+    plot: Annotated[Path | None, typer.Option(help="Write HV-vs-carbon and allocation PNGs into this folder.")] = None,
+) -> None:
+    """Print a run record's summary and provenance; optionally plot it."""
+    from harness.results import load_record
+
+    record = load_record(record_path)
+    _print_summary(record)
+    p = record.provenance
+    out.print(f"spec: {record.spec}", markup=False, highlight=False)
+    out.print(
+        f"package {p['package']['version']} at commit {p['package']['git_commit']}; {len(p['data_files'])} data files",
+        markup=False,
+    )
+    if plot:
+        from harness.record_plots import write_plots
+
+        for path in write_plots(record, plot, record_path.stem):
+            out.print(f"plot written to {path}")

@@ -1,0 +1,133 @@
+"""`harness sweep`, `harness study` and `harness ecnas-points`: studies (grids of runs as data) and their reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.common import app, err, out, print_named_list, sub_app
+from harness.errors import HarnessError
+
+study_app = sub_app("study", "List, inspect and report studies (grids of runs as data).")
+
+
+@app.command("sweep")
+def sweep_command(
+    study: Annotated[str, typer.Argument(help="A shipped study name (`harness study list`) or a .toml path.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Study folder (default: results/NAME).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes (default: one per core).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="An existing Dask scheduler, tcp://HOST:PORT.")] = None,
+    dask_local: Annotated[
+        int | None, typer.Option(help="Start a Dask LocalCluster on 127.0.0.1 with N workers.")
+    ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(help="Only cells whose label contains every comma-separated term, e.g. 'cenas,seed 0'."),
+    ] = None,
+    report_after: Annotated[bool, typer.Option("--report/--no-report", help="Write the aggregate and report.")] = True,
+) -> None:
+    """Run every missing cell of a study into OUT/records (content-addressed, resumable), then aggregate and report.
+
+    A sweep interrupted at any moment (Ctrl-C, kill -9) is finished by running the same command again; the result is
+    byte-identical to an uninterrupted sweep, on any executor and worker count.
+    """
+    import time
+
+    from harness.io import check_writable
+    from harness.studies import sweep as sw
+    from harness.studies.spec import load_study_spec
+
+    spec = load_study_spec(study)
+    folder = out_dir or Path("results") / spec.name
+    check_writable(folder / "study.json")
+    executor = sw.make_executor(workers, scheduler, dask_local)
+    state = {"skipped": 0, "last": 0.0}
+
+    def plain(done: int, total: int, elapsed: float) -> None:
+        if elapsed == 0.0:
+            state["skipped"] = done
+        if done == total or time.monotonic() - state["last"] >= 10:
+            state["last"] = time.monotonic()
+            err.print(sw.log_line(spec.name, done, total, elapsed, int(state["skipped"])), markup=False)
+
+    try:
+        if err.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("{task.fields[rate]}"), TimeRemainingColumn())  # fmt: skip
+            with Progress(*columns, console=err, transient=True) as bar:
+                task = bar.add_task(f"sweep {spec.name}", total=None, rate="")
+
+                def fancy(done: int, total: int, elapsed: float) -> None:
+                    if elapsed == 0.0:
+                        state["skipped"] = done
+                    rate = (done - state["skipped"]) / elapsed * 60 if elapsed else 0.0
+                    bar.update(task, completed=done, total=total, rate=f"{rate:.1f} cells/min")
+
+                result = sw.sweep(spec, folder, executor, only, fancy)
+        else:
+            result = sw.sweep(spec, folder, executor, only, plain)
+    except KeyboardInterrupt:
+        executor.close()
+        done = len(sw.Store(folder).keys())
+        err.print(f"interrupted: {done} records in {folder / 'records'}; run the same command again to finish the "
+                  "remaining cells", markup=False)  # fmt: skip
+        sys.exit(130)
+    finally:
+        executor.close()
+    out.print(f"{spec.name}: {result.total} cells ({result.skipped} already done, {result.ran} run) in "
+              f"{result.seconds:.1f} s on {executor.description}; records in {folder / 'records'}")  # fmt: skip
+    if report_after and not only:
+        _write_report(folder)
+
+
+def _write_report(folder: Path, target: Path | None = None) -> None:
+    from harness.studies.aggregate import write_aggregate
+    from harness.studies.report import report
+
+    paths = write_aggregate(folder, target) if (folder / "records").is_dir() else []
+    text, written = report(folder, target)
+    out.print(text, markup=False, highlight=False)
+    for path in [*paths, *written]:
+        out.print(f"written {path}", markup=False)
+
+
+@study_app.command("list")
+def study_list() -> None:
+    """The shipped studies (leaderboards/studies/*.toml)."""
+    from harness.studies.spec import load_study_spec, shipped_studies
+
+    rows = []
+    for name in shipped_studies():
+        s = load_study_spec(name)
+        rows.append((name, f"{len(s.cells())} runs: {s.description}"))
+    print_named_list("Studies", "name", rows)
+
+
+@study_app.command("show")
+def study_show(study: Annotated[str, typer.Argument(help="A study name or .toml path.")]) -> None:
+    """The resolved grid of a study: methods with their options, benchmarks, traces, budgets, GPUs and seeds."""
+    from harness.studies.spec import load_study_spec
+
+    s = load_study_spec(study)
+    out.print(json.dumps(s.to_dict(), indent=1, sort_keys=True), markup=False, highlight=False)
+    out.print(f"{len(s.cells())} runs", markup=False)
+
+
+@study_app.command("report")
+def study_report(
+    study: Annotated[str, typer.Argument(help="A study folder, or a study name (its folder under results/).")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write (default: the study folder).")] = None,
+) -> None:
+    """Tables (HV regret at carbon checkpoints with CIs, carbon-to-target, ranks, tests) and SVG/PDF plots."""
+    folder = Path(study)
+    if not folder.is_dir():
+        folder = Path("results") / study
+    if not (folder / "study.json").is_file():
+        raise HarnessError(f"{study} is not a study folder (no study.json; run `harness sweep` first)")
+    _write_report(folder, out_dir)

@@ -1,0 +1,236 @@
+"""Multi-run loading and aggregation: tidy frames from a study folder, anytime curves with confidence bands, summary
+tables with ranks and tests against the best method.
+
+Conventions (documented in docs/studies.md):
+- HV regret is `HV_max - HV`; curves use `log10((HV_max - HV) / HV_max)` (relative regret), floored at 1e-9 so a run
+  that found the whole front stays finite.
+- A run's HV at cumulative carbon c is the HV at the end of the last interval whose cumulative carbon is <= c (0
+  before the first): HV is counted once the carbon that bought it has been emitted. A run that ended before c has no
+  value there (it is not extrapolated), and summaries say how many runs reached each checkpoint.
+- Mean and 95 % confidence band over runs (seeds x traces of a board) with the t-interval (scipy.stats.t).
+- Each method is compared with the best (lowest mean regret) by a two-sided Mann-Whitney U test over runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.errors import HarnessError
+from harness.units import GRAMS_PER
+
+CHECKPOINTS_LBS = (10.0, 25.0, 50.0, 100.0, 250.0, 500.0)
+REGRET_FLOOR = 1e-9
+BOARD = ("benchmark", "budget", "gpus")
+RUN_COLUMNS = ("key", "method", "benchmark", "trace", "budget", "gpus", "seed")
+SUMMARY_COLUMNS = (
+    "hv", "hv_max", "hv_fraction", "carbon_g", "energy_kwh", "gpu_hours", "train_gpu_hours", "oneshot_gpu_hours",
+    "simulated_hours", "n_trained", "carbon_to_95pct_g", "carbon_to_99pct_g", "stop_reason",
+)  # fmt: skip
+CURVE_COLUMNS = ("hour", "cum_carbon_g", "hv", "ci", "train_gpus", "oneshot_gpus")
+
+
+def _index(folder: Path) -> dict[str, Any]:
+    path = folder / "study.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HarnessError(f"{folder} is not a study folder (no study.json; run `harness sweep` first)") from None
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"cannot read {path} ({exc})") from None
+
+
+def _budget_text(spec: dict[str, Any]) -> str:
+    from harness.config import Budget
+
+    return Budget(**spec["budget"]).describe()
+
+
+def frames_from_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, curves) from the run records of a swept study folder, in the study's cell order."""
+    from harness.results import load_record
+
+    index = _index(folder)
+    runs, curves = [], []
+    missing = []
+    for cell in index["cells"]:
+        path = folder / "records" / f"{cell['key']}.json"
+        if not path.exists():
+            missing.append(cell["label"])
+            continue
+        record = load_record(path)
+        spec = record.spec
+        ident = {"key": cell["key"], "method": spec["method"], "benchmark": spec["benchmark"], "trace": spec["trace"],
+                 "budget": _budget_text(spec), "gpus": spec["gpus"], "seed": spec["seed"]}  # fmt: skip
+        runs.append(ident | {k: record.summary.get(k) for k in SUMMARY_COLUMNS})
+        frame = pd.DataFrame(record.intervals)
+        frame = frame.assign(hour=frame["end_h"])[list(CURVE_COLUMNS)]
+        curves.append(frame.assign(**{k: ident[k] for k in ("key", "method")}))
+    if missing:
+        raise HarnessError(f"{len(missing)} cell(s) of {folder} have no record (e.g. {missing[0]}); rerun the sweep")
+    runs_frame = pd.DataFrame(runs, columns=[*RUN_COLUMNS, *SUMMARY_COLUMNS])
+    for column in SUMMARY_COLUMNS:
+        if column != "stop_reason":
+            runs_frame[column] = pd.to_numeric(runs_frame[column]).astype(np.float64)  # None (never reached) -> NaN
+    curve_frame = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["key", *CURVE_COLUMNS])
+    return runs_frame, curve_frame
+
+
+def load_runs(folder: str | Path) -> pd.DataFrame:
+    """One row per run: identity (method, benchmark, trace, budget, GPUs, seed, key) and summary numbers."""
+    folder = Path(folder)
+    committed = folder / "runs.csv.gz"
+    if committed.exists() and not (folder / "records").is_dir():
+        return pd.read_csv(committed, keep_default_na=True)
+    return frames_from_records(folder)[0]
+
+
+def load_study(folder: str | Path) -> pd.DataFrame:
+    """Tidy anytime data: one row per run x allocation interval (hour, cumulative carbon, HV, HV regret, intensity,
+    GPUs training and sampling), joined with the run's identity and HV_max. Reads the run records when the folder has
+    them, else the committed aggregate (`curves.parquet` + `runs.csv.gz`)."""
+    folder = Path(folder)
+    if (folder / "records").is_dir():
+        runs, curves = frames_from_records(folder)
+    else:
+        try:
+            runs = pd.read_csv(folder / "runs.csv.gz")
+            curves = pd.read_parquet(folder / "curves.parquet")
+        except FileNotFoundError:
+            raise HarnessError(f"{folder} has neither run records nor committed curves.parquet/runs.csv.gz") from None
+    tidy = curves.drop(columns=[c for c in ("method",) if c in curves]).merge(
+        runs[[*RUN_COLUMNS, "hv_max"]], on="key", how="left"
+    )
+    tidy["cum_carbon_lbs"] = tidy["cum_carbon_g"] / GRAMS_PER["lbs"]
+    tidy["hv_fraction"] = tidy["hv"] / tidy["hv_max"]
+    tidy["regret"] = tidy["hv_max"] - tidy["hv"]
+    tidy["log10_rel_regret"] = np.log10(np.maximum(tidy["regret"] / tidy["hv_max"], REGRET_FLOOR))
+    return tidy
+
+
+def write_aggregate(folder: Path, out: Path | None = None) -> list[Path]:
+    """The small committed form of a study: `runs.csv.gz` (per-run summary) and `curves.parquet` (per interval)."""
+    from harness.io import atomic_open
+
+    out = out or folder
+    runs, curves = frames_from_records(folder)
+    paths = [out / "runs.csv.gz", out / "curves.parquet"]
+    with atomic_open(paths[0], "wb") as handle:
+        import gzip
+
+        with gzip.GzipFile(filename="", fileobj=handle, mode="wb", mtime=0) as gz:  # no name, no time: same bytes
+            gz.write(runs.to_csv(index=False, lineterminator="\n").encode())
+    with atomic_open(paths[1], "wb") as handle:
+        curves.to_parquet(handle, index=False, compression="zstd")
+    return paths
+
+
+# ------------------------------------------------------------------------------------------------------ curves
+def hv_at(tidy_run: pd.DataFrame, carbon_g: np.ndarray) -> np.ndarray:
+    """A run's HV at each cumulative carbon (g): last interval end with carbon <= c; 0 before; NaN after its end."""
+    c = tidy_run["cum_carbon_g"].to_numpy(np.float64)
+    hv = tidy_run["hv"].to_numpy(np.float64)
+    pos = np.searchsorted(c, carbon_g, side="right") - 1
+    values = np.where(pos >= 0, hv[np.clip(pos, 0, None)], 0.0)
+    return np.where(carbon_g <= c[-1], values, np.nan)
+
+
+def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, lower, upper) of the 95 % t-interval over `axis`, ignoring NaN; NaN where fewer than 2 values."""
+    from scipy import stats
+
+    n = np.sum(~np.isnan(values), axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN or single-value columns: NaN, handled below
+        mean = np.nanmean(np.where(n > 0, values, np.nan), axis=axis) if values.size else np.array([])
+        sd = np.nanstd(values, axis=axis, ddof=1)
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
+    half = np.where(n >= 2, half, np.nan)
+    return mean, mean - half, mean + half
+
+
+def anytime(tidy: pd.DataFrame, grid_lbs: np.ndarray | None = None) -> pd.DataFrame:
+    """Per board and method: mean log10 relative regret and its 95 % band on a common carbon grid (lbs).
+
+    Columns: board keys, method, carbon_lbs, mean, lower, upper, runs (with a value at that carbon).
+    """
+    rows = []
+    for keys, group in tidy.groupby([*BOARD, "method"], sort=False):
+        board, method = keys[:-1], keys[-1]
+        runs = [g.sort_values("hour") for _, g in group.groupby("key", sort=False)]
+        top = max(float(g["cum_carbon_g"].iloc[-1]) for g in runs) / GRAMS_PER["lbs"]
+        grid = grid_lbs if grid_lbs is not None else np.geomspace(max(top / 1000, 1e-3), top, 120)
+        hv_max = float(group["hv_max"].iloc[0])
+        matrix = np.vstack([hv_at(g, grid * GRAMS_PER["lbs"]) for g in runs])
+        log_regret = np.log10(np.maximum((hv_max - matrix) / hv_max, REGRET_FLOOR))
+        mean, lower, upper = mean_ci(log_regret)
+        count = np.sum(~np.isnan(matrix), axis=0)
+        for i, c in enumerate(grid):
+            rows.append(dict(zip(BOARD, board, strict=True)) | {"method": method, "carbon_lbs": float(c),
+                        "mean": mean[i], "lower": lower[i], "upper": upper[i], "runs": int(count[i])})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------------- summary
+def summary_table(
+    runs: pd.DataFrame, tidy: pd.DataFrame, checkpoints_lbs: tuple[float, ...] = CHECKPOINTS_LBS
+) -> pd.DataFrame:
+    """Per board and method: HV regret and fraction at carbon checkpoints (mean, 95 % CI, runs reaching it), carbon
+    to 95 %/99 % of HV_max (median over runs that reached it; how many did), GPU-hours, rank per checkpoint, and the
+    Mann-Whitney U p-value against the best method at each checkpoint (NaN for the best itself)."""
+    from scipy import stats
+
+    out: list[dict[str, Any]] = []
+    for board, board_runs in runs.groupby(list(BOARD), sort=False):
+        board_tidy = tidy[tidy["key"].isin(board_runs["key"])]
+        per_method: dict[str, dict[str, Any]] = {}
+        samples: dict[tuple[str, float], np.ndarray] = {}
+        for method, group in board_runs.groupby("method", sort=False):
+            hv_max = float(group["hv_max"].iloc[0])
+            row: dict[str, Any] = dict(zip(BOARD, board, strict=True)) | {"method": method, "runs": len(group)}
+            for lbs in checkpoints_lbs:
+                carbon = np.array([lbs * GRAMS_PER["lbs"]])
+                method_runs = board_tidy[board_tidy["key"].isin(group["key"])].groupby("key")
+                values = np.array([hv_at(g.sort_values("hour"), carbon)[0] for _, g in method_runs])
+                regret = hv_max - values
+                samples[(method, lbs)] = regret[~np.isnan(regret)]
+                mean, lower, upper = mean_ci(regret[:, None])
+                reached = int(np.sum(~np.isnan(values)))
+                row |= {f"regret@{lbs:g}": mean[0], f"regret_lo@{lbs:g}": lower[0], f"regret_hi@{lbs:g}": upper[0],
+                        f"fraction@{lbs:g}": float(np.nanmean(values / hv_max)) if reached else np.nan,
+                        f"reached@{lbs:g}": reached}  # fmt: skip
+            for pct in (95, 99):
+                reached = group[f"carbon_to_{pct}pct_g"].dropna()
+                row[f"to{pct}_lbs"] = float(reached.median() / GRAMS_PER["lbs"]) if len(reached) else np.nan
+                row[f"to{pct}_reached"] = len(reached)
+            row["gpu_hours"] = float(group["gpu_hours"].mean())
+            row["carbon_lbs"] = float(group["carbon_g"].mean() / GRAMS_PER["lbs"])
+            per_method[method] = row
+        for lbs in checkpoints_lbs:
+            means = {m: r[f"regret@{lbs:g}"] for m, r in per_method.items() if r[f"reached@{lbs:g}"] == r["runs"]}
+            ranked = sorted(means, key=lambda m: means[m])
+            for m, r in per_method.items():
+                r[f"rank@{lbs:g}"] = ranked.index(m) + 1 if m in ranked else np.nan
+                if (
+                    ranked
+                    and m != ranked[0]
+                    and m in means
+                    and len(samples[(m, lbs)])
+                    and len(samples[(ranked[0], lbs)])
+                ):
+                    r[f"p@{lbs:g}"] = float(stats.mannwhitneyu(samples[(m, lbs)], samples[(ranked[0], lbs)],
+                                                               alternative="two-sided").pvalue)  # fmt: skip
+                else:
+                    r[f"p@{lbs:g}"] = np.nan
+        out.extend(per_method.values())
+    return pd.DataFrame(out)
+
+
+def fmt(value: float, digits: int = 2) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"

@@ -1,0 +1,89 @@
+"""The HotCarbon'23 §4 comparison table (`report = "hotcarbon"`): per trace and method, mean ± standard error over
+seeds of final HV, log10(HV_max - HV), carbon, carbon relative to the reference method, GPU-hours and trainings."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.io import atomic_write_text
+from harness.studies.report import REPORTS
+
+SUMMARY_KEYS = ("hv", "log_hv_diff", "carbon_g", "gpu_hours", "train_gpu_hours", "energy_kwh", "n_trained")
+
+
+def _mean_se(values: list[float]) -> tuple[float, float]:
+    arr = np.asarray(values, dtype=np.float64)
+    se = float(arr.std(ddof=1) / math.sqrt(len(arr))) if len(arr) > 1 else 0.0
+    return float(arr.mean()), se
+
+
+def rows_from(runs: pd.DataFrame) -> list[dict[str, Any]]:
+    """One row per run: trace, method, seed and the summary numbers the table averages."""
+    frame = runs.assign(log_hv_diff=np.log10(np.maximum(runs["hv_max"] - runs["hv"], 1e-300)))
+    frame.loc[runs["hv_max"] <= runs["hv"], "log_hv_diff"] = np.nan
+    keys = ["trace", "method", "seed", *SUMMARY_KEYS]
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in frame[keys].to_dict("records")]  # fmt: skip
+
+
+def aggregate(study: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (trace, method): mean and standard error of each summary number, carbon relative to the reference."""
+    methods = [m["name"] for m in study["methods"]]
+    table = []
+    for trace in study["traces"]:
+        group = {m: [r for r in rows if r["trace"] == trace and r["method"] == m] for m in methods}
+        reference = _mean_se([r["carbon_g"] for r in group[study["reference_method"]]])[0]
+        for method in methods:
+            entry: dict[str, Any] = {"trace": trace, "method": method, "runs": len(group[method])}
+            for key in SUMMARY_KEYS:
+                values = [r[key] for r in group[method] if r[key] is not None]
+                entry[key], entry[f"{key}_se"] = _mean_se(values) if values else (None, None)
+            entry["carbon_vs_reference"] = entry["carbon_g"] / reference
+            table.append(entry)
+    return table
+
+
+def markdown(study: dict[str, Any], table: list[dict[str, Any]]) -> str:
+    reference = study["reference_method"]
+    lines = [
+        f"# Comparison `{study['name']}`",
+        "",
+        study["description"] + ".",
+        "",
+        f"Benchmark `{', '.join(study['benchmarks'])}`; budget {', '.join(study['budgets'])}; "
+        f"{', '.join(map(str, study['gpus']))} GPUs; {len(study['seeds'])} seeds per cell; accounting "
+        f"`{study['accounting']}`; shared method options {json.dumps(study['shared_options'], sort_keys=True)}.",
+        f"Regenerate: `harness sweep {study['name']}`. Values are mean ± standard error over seeds.",
+        "",
+        f"| trace | method | final HV | log10(HV_max − HV) | carbon (g) | carbon / {reference} "
+        "| busy GPU-h | training GPU-h | trained |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in table:
+        lines.append(
+            f"| {e['trace']} | {e['method']} | {e['hv']:.2f} ± {e['hv_se']:.2f} "
+            f"| {e['log_hv_diff']:.3f} ± {e['log_hv_diff_se']:.3f} | {e['carbon_g']:.0f} ± {e['carbon_g_se']:.0f} "
+            f"| {e['carbon_vs_reference']:.2f} | {e['gpu_hours']:.1f} ± {e['gpu_hours_se']:.1f} "
+            f"| {e['train_gpu_hours']:.1f} | {e['n_trained']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write(study: dict[str, Any], folder: Path, out: Path) -> list[Path]:
+    """comparison.md (the table) and comparison.json (table + study)."""
+    from harness.studies.aggregate import load_runs
+
+    table = aggregate(study, rows_from(load_runs(folder)))
+    paths = [out / "comparison.md", out / "comparison.json"]
+    atomic_write_text(paths[0], markdown(study, table))
+    atomic_write_text(paths[1], json.dumps({"study": study, "table": table}, indent=1, sort_keys=True) + "\n")
+    return paths
+
+
+REPORTS["hotcarbon"] = write

@@ -1,0 +1,158 @@
+"""`harness study report`: summary tables (Markdown) and plots (SVG + PDF) of a swept study folder.
+
+Every study gets `report.md` (per board: HV regret at carbon checkpoints with 95 % CIs, carbon to 95/99 % of HV_max,
+GPU-hours, ranks and p-values against the best), `anytime_BOARD.{svg,pdf}` (log10 relative HV regret vs cumulative
+carbon, mean and 95 % band per method) and `allocation_BOARD.{svg,pdf}` (mean GPUs training vs the hour's carbon
+intensity, per carbon-aware method). A study may name an extra report (`report = "hotcarbon"`), registered in
+`REPORTS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.errors import HarnessError
+from harness.io import atomic_write_text
+from harness.studies.aggregate import BOARD, CHECKPOINTS_LBS, anytime, fmt, load_runs, load_study, summary_table
+
+
+def board_slug(board: tuple) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", "_".join(str(b) for b in board)).strip("-")
+
+
+def markdown(name: str, table: pd.DataFrame, checkpoints: tuple[float, ...] = CHECKPOINTS_LBS) -> str:
+    lines = [f"# Study `{name}`", "", "HV regret = HV_max - HV at each carbon checkpoint (mean [95 % CI] over runs; "
+             "n/a where not every run reached it); p = Mann-Whitney U against the best at that checkpoint; carbon to "
+             "95/99 % of HV_max = median over the runs that reached it (reached/runs).", ""]  # fmt: skip
+    for board, group in table.groupby(list(BOARD), sort=False):
+        shown = [c for c in checkpoints if group[f"reached@{c:g}"].max() > 0]
+        lines += [f"## {' / '.join(str(b) for b in board)}", ""]
+        header = ["method", "runs", *[f"regret @ {c:g} lbs" for c in shown], "to 95 % (lbs)", "to 99 % (lbs)",
+                  "GPU-h", "carbon (lbs)"]  # fmt: skip
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for row in group.to_dict("records"):
+            cells = [row["method"], str(row["runs"])]
+            for c in shown:
+                k = f"{c:g}"
+                if row[f"reached@{k}"] < row["runs"]:
+                    cells.append(f"n/a ({row[f'reached@{k}']}/{row['runs']} reached)")
+                    continue
+                rank = row[f"rank@{k}"]
+                p = row[f"p@{k}"]
+                extra = f", #{int(rank)}" + ("" if np.isnan(p) else f", p={p:.3g}")
+                cells.append(f"{fmt(row[f'regret@{k}'])} [{fmt(row[f'regret_lo@{k}'])}, {fmt(row[f'regret_hi@{k}'])}]"
+                             + extra)  # fmt: skip
+            for pct in (95, 99):
+                cells.append(f"{fmt(row[f'to{pct}_lbs'])} ({row[f'to{pct}_reached']}/{row['runs']})")
+            cells += [fmt(row["gpu_hours"], 1), fmt(row["carbon_lbs"], 1)]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_anytime(curves: pd.DataFrame, board: tuple, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for i, (method, g) in enumerate(curves.groupby("method", sort=False)):
+        g = g[g["runs"] >= max(2, 0.5 * g["runs"].max())]  # drawn while at least half of the runs are still going
+        color = f"C{i % 10}"
+        ax.plot(g["carbon_lbs"], g["mean"], color=color, label=method, linestyle=["-", "--", ":", "-."][i % 4])
+        ax.fill_between(g["carbon_lbs"], g["lower"], g["upper"], color=color, alpha=0.15, linewidth=0)
+    ax.set_xscale("log")
+    ax.set_xlabel("cumulative carbon (lbs CO2eq)")
+    ax.set_ylabel("log10 relative HV regret")
+    ax.set_title(" / ".join(str(b) for b in board), fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return _save(fig, out / f"anytime_{board_slug(board)}")
+
+
+def plot_allocation(tidy: pd.DataFrame, board: tuple, out: Path) -> list[Path]:
+    """Mean training GPUs against the hour's intensity percentile within its own trace window (0 = cleanest hour),
+    in deciles, one line per method that changes its allocation; percentiles make regions with different intensity
+    levels comparable."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    tidy = tidy.assign(pct=100 * tidy.groupby("key")["ci"].rank(pct=True))
+    edges = np.linspace(0, 100, 11)
+    plotted = 0
+    for i, (method, g) in enumerate(tidy.groupby("method", sort=False)):
+        if g["train_gpus"].nunique() <= 1:
+            continue
+        bins = pd.cut(g["pct"], edges, include_lowest=True)
+        means = g.groupby(bins, observed=True)["train_gpus"].mean()
+        centers = [iv.mid for iv in means.index]
+        ax.plot(centers, means.to_numpy(), marker="o", markersize=3, color=f"C{i % 10}", label=method,
+                linestyle=["-", "--", ":", "-."][i % 4])  # fmt: skip
+        plotted += 1
+    ax.set_xlabel("hour's carbon intensity, percentile within its trace window (0 = cleanest)")
+    ax.set_ylabel("GPUs training (mean)")
+    ax.set_title(" / ".join(str(b) for b in board) + ("" if plotted else " (no carbon-aware method)"), fontsize=9)
+    ax.grid(True, alpha=0.3)
+    if plotted:
+        ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return _save(fig, out / f"allocation_{board_slug(board)}")
+
+
+def _save(fig, stem: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+    import matplotlib.pyplot as plt
+
+    from harness.io import atomic_open
+
+    paths = []
+    for ext, meta in (("svg", {"Date": None}), ("pdf", {"CreationDate": None})):
+        path = stem.with_suffix(f".{ext}")
+        with atomic_open(path, "wb") as handle, plt.rc_context({"svg.hashsalt": "cenas-bench"}):
+            fig.savefig(handle, format=ext, metadata=meta)  # no dates, fixed SVG ids: same inputs, same bytes
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[str, list[Path]]:
+    """Write report.md and plots for the study in `folder` (into `out`, default the folder); returns the Markdown."""
+    import json
+
+    out = out or folder
+    name = (
+        json.loads((folder / "study.json").read_text())["study"]["name"]
+        if (folder / "study.json").exists()
+        else folder.name
+    )
+    runs, tidy = load_runs(folder), load_study(folder)
+    if runs.empty:
+        raise HarnessError(f"{folder}: the study has no runs")
+    table = summary_table(runs, tidy)
+    text = markdown(name, table)
+    paths = [out / "report.md"]
+    atomic_write_text(paths[0], text + "\n")
+    if plots:
+        curves = anytime(tidy)
+        for board, group in curves.groupby(list(BOARD), sort=False):
+            paths += plot_anytime(group, board, out)
+            board_tidy = tidy[(tidy[list(BOARD)] == pd.Series(dict(zip(BOARD, board, strict=True)))).all(axis=1)]
+            paths += plot_allocation(board_tidy, board, out)
+    study = json.loads((folder / "study.json").read_text())["study"] if (folder / "study.json").exists() else {}
+    extra = REPORTS.get(study.get("report") or "")
+    if extra:
+        paths += extra(study, folder, out)
+    return text, paths
+
+
+REPORTS: dict[str, Callable[[dict, Path, Path], list[Path]]] = {}
+"""Extra reports by name: `report(study as dict, study folder, output folder) -> written paths`."""

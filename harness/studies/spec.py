@@ -1,0 +1,334 @@
+"""Studies as data: a versioned TOML file naming a grid of runs (methods x benchmarks x traces x budgets x GPUs x
+seeds).
+
+Format (`schema = "cenas-bench/study/1"`; every key but `methods` has a default):
+
+    name = "leaderboard-nb201"            # defaults to the file stem
+    description = "..."
+    benchmarks = ["nb201/cifar10/pi5-energy"]
+    traces = ["hotcarbon-1", "DE@2021-01-10T00:00"]   # ZONE, ZONE@START (UTC) or a named window
+    budgets = ["80h"]                     # each a budget string (terms comma-separated)
+    gpus = [8]
+    seeds = 10                            # seeds 0..9, or an explicit list [0, 3, 7]
+    accounting = "default"
+    interval_hours = 1.0
+    reference_method = "cenas-heuristic"  # optional: carbon ratios are reported against it
+
+    [shared_options]                      # applied to every method that declares the key
+    "tree.kernel" = "poly"
+
+    [[trace_draws]]                       # optional: N windows drawn from a year, seeded
+    zone = "US-CAL-CISO"
+    year = 2021
+    count = 3
+    hours = 80
+    seed = 0
+
+    [[methods]]
+    name = "cenas"
+    options = { "tree.kernel" = "poly" }  # optional, on top of shared_options
+
+Rules checked when a study is loaded (one error line each): known keys and types, known methods and valid options
+(`harness methods show`), budgets parse, traces resolve, and every method with a LaMOO tree gets the same tree settings
+(`tree.*`), so methods compared in one study share the partition they search with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.config import RunSpec, parse_budget
+from harness.errors import HarnessError
+
+SCHEMA = "cenas-bench/study/1"
+_TOP_KEYS = {
+    "schema", "name", "description", "benchmarks", "traces", "trace_draws", "budgets", "gpus", "seeds", "accounting",
+    "interval_hours", "reference_method", "shared_options", "methods", "report",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MethodCell:
+    """One method of a study with the options it runs with (shared options already applied)."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TraceDraw:
+    """`count` windows of `hours` hours drawn uniformly (seeded) from the complete weeks of `zone`'s `year`."""
+
+    zone: str
+    year: int
+    count: int
+    hours: int
+    seed: int = 0
+
+    def windows(self) -> list[str]:
+        """The drawn windows as `ZONE@START` strings (starts on whole hours, windows fully inside the year)."""
+        from harness.carbon.traces import load_trace
+
+        trace = load_trace(self.zone)
+        first = pd.Timestamp(f"{self.year}-01-01T00:00", tz="UTC")
+        last_start = pd.Timestamp(f"{self.year + 1}-01-01T00:00", tz="UTC") - pd.Timedelta(hours=self.hours)
+        lo = max(first, trace.start)
+        hi = min(last_start, trace.start + pd.Timedelta(hours=trace.hours - self.hours))
+        span = int((hi - lo) / pd.Timedelta(hours=1))
+        if span < self.count:
+            raise HarnessError(f"trace draw {self.zone} {self.year}: too few hours for {self.count} windows")
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, self.year, *self.zone.encode()]))
+        offsets = sorted(rng.choice(span + 1, size=self.count, replace=False).tolist())
+        return [f"{self.zone}@{(lo + pd.Timedelta(hours=h)):%Y-%m-%dT%H:%M}" for h in offsets]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of a study: a RunSpec plus where it sits in the grid."""
+
+    spec: RunSpec
+
+    def label(self) -> str:
+        s = self.spec
+        return f"{s.method} | {s.benchmark} | {s.trace} | {budget_text(s)} | {s.gpus} GPUs | seed {s.seed}"
+
+
+def budget_text(spec: RunSpec) -> str:
+    return spec.budget.describe()
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    description: str
+    methods: tuple[MethodCell, ...]
+    benchmarks: tuple[str, ...]
+    traces: tuple[str, ...]
+    budgets: tuple[str, ...]
+    gpus: tuple[int, ...]
+    seeds: tuple[int, ...]
+    accounting: str = "default"
+    interval_hours: float = 1.0
+    reference_method: str | None = None
+    shared_options: dict[str, Any] = field(default_factory=dict)
+    report: str | None = None  # an extra report (harness.studies.report.REPORTS)
+    source: str = ""  # the file it was read from
+
+    def cells(self) -> list[Cell]:
+        """Every run, in grid order: benchmark, trace, budget, GPUs, method, seed."""
+        return [
+            Cell(RunSpec(m.name, bench, trace, parse_budget(budget), seed, gpus, self.interval_hours * 3600.0,
+                         self.accounting, dict(m.options)))
+            for bench in self.benchmarks
+            for trace in self.traces
+            for budget in self.budgets
+            for gpus in self.gpus
+            for m in self.methods
+            for seed in self.seeds
+        ]  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA, "name": self.name, "description": self.description,
+            "methods": [{"name": m.name, "options": m.options} for m in self.methods],
+            "benchmarks": list(self.benchmarks), "traces": list(self.traces), "budgets": list(self.budgets),
+            "gpus": list(self.gpus), "seeds": list(self.seeds), "accounting": self.accounting,
+            "interval_hours": self.interval_hours, "reference_method": self.reference_method,
+            "shared_options": self.shared_options, "report": self.report,
+        }  # fmt: skip
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+def _expect(value: Any, kinds: type | tuple[type, ...], where: str) -> Any:
+    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+        raise HarnessError(f"{where}: expected {_kind_text(kinds)}, got a boolean")
+    if not isinstance(value, kinds):
+        raise HarnessError(f"{where}: expected {_kind_text(kinds)}, got {type(value).__name__}")
+    return value
+
+
+def _kind_text(kinds: type | tuple[type, ...]) -> str:
+    names = [k.__name__ for k in (kinds if isinstance(kinds, tuple) else (kinds,))]
+    return " or ".join({"str": "text", "int": "an integer", "float": "a number", "list": "a list",
+                        "dict": "a table"}.get(n, n) for n in names)  # fmt: skip
+
+
+def _list(raw: Mapping[str, Any], key: str, kind: type, default: list[Any], where: str) -> tuple[Any, ...]:
+    values = raw.get(key, default)
+    _expect(values, list, f"{where}: {key}")
+    if not values:
+        raise HarnessError(f"{where}: {key} is empty")
+    return tuple(_expect(v, kind, f"{where}: {key}[{i}]") for i, v in enumerate(values))
+
+
+def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
+    """A Study from a decoded TOML document, every field and cross-rule checked (HarnessError, one line)."""
+    from harness.methods import registry, resolve_options
+    from harness.options import flatten, option_specs, options_dict
+
+    where = f"study {name}"
+    unknown = sorted(set(raw) - _TOP_KEYS)
+    if unknown:
+        raise HarnessError(f"{where}: unknown key(s) {', '.join(unknown)} (see docs/studies.md)")
+    if raw.get("schema", SCHEMA) != SCHEMA:
+        raise HarnessError(f"{where}: schema {raw.get('schema')!r} is not {SCHEMA!r}")
+    if "methods" not in raw:
+        raise HarnessError(f"{where}: missing key 'methods'")
+    shared = flatten(_expect(raw.get("shared_options", {}), dict, f"{where}: shared_options"))
+    methods = []
+    shared_typed: dict[str, Any] = {}
+    for i, entry in enumerate(_expect(raw["methods"], list, f"{where}: methods")):
+        _expect(entry, dict, f"{where}: methods[{i}]")
+        extra = sorted(set(entry) - {"name", "options"})
+        if extra or "name" not in entry:
+            raise HarnessError(f"{where}: methods[{i}] needs 'name' and may have 'options' (got {sorted(entry)})")
+        method = _expect(entry["name"], str, f"{where}: methods[{i}].name")
+        if method not in registry():
+            raise HarnessError(f"{where}: unknown method '{method}' (see `harness methods list`)")
+        keys = {s.key for s in option_specs(_options_class(method))}
+        own = flatten(_expect(entry.get("options", {}), dict, f"{where}: methods[{i}].options"))
+        options = {k: v for k, v in shared.items() if k in keys} | own
+        typed = flatten(options_dict(resolve_options(method, options)))  # bad keys, types, ranges: one error line
+        methods.append(MethodCell(method, {k: typed[k] for k in options}))
+        shared_typed.update({k: typed[k] for k in shared if k in keys and k not in own})
+    unused = sorted(set(shared) - set(shared_typed))
+    if unused:
+        raise HarnessError(f"{where}: shared option(s) {', '.join(unused)} apply to none of the study's methods")
+    shared = {k: shared_typed[k] for k in shared}
+    names = [m.name for m in methods]
+    if len(set(zip(names, [json.dumps(m.options, sort_keys=True) for m in methods], strict=True))) != len(methods):
+        raise HarnessError(f"{where}: a method is listed twice with the same options")
+    trees = {}  # methods that partition (tree.max_height > 0) must share every tree setting
+    for m in methods:
+        resolved = flatten(options_dict(resolve_options(m.name, m.options)))
+        if resolved.get("tree.max_height", 0):
+            trees[m.name] = {k: v for k, v in resolved.items() if k.startswith("tree.")}
+    if len({json.dumps(t, sort_keys=True) for t in trees.values()}) > 1:
+        differing = ", ".join(f"{n}: {json.dumps(t, sort_keys=True)}" for n, t in trees.items())
+        raise HarnessError(
+            f"{where}: LaMOO-family methods must share tree settings (set them in [shared_options]); got {differing}"
+        )
+    traces = list(_list(raw, "traces", str, [], where)) if "traces" in raw else []
+    for i, draw in enumerate(_expect(raw.get("trace_draws", []), list, f"{where}: trace_draws")):
+        _expect(draw, dict, f"{where}: trace_draws[{i}]")
+        try:
+            traces += TraceDraw(**draw).windows()
+        except TypeError as exc:
+            raise HarnessError(f"{where}: trace_draws[{i}]: {exc}") from None
+    if not traces:
+        raise HarnessError(f"{where}: give traces or trace_draws")
+    seeds_raw = raw.get("seeds", 10)
+    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
+        if seeds_raw < 1:
+            raise HarnessError(f"{where}: seeds must be at least 1 (got {seeds_raw})")
+        seeds = tuple(range(seeds_raw))
+    else:
+        seeds = _list(raw, "seeds", int, [], where)
+        if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+            raise HarnessError(f"{where}: seeds must be distinct non-negative integers")
+    gpus = _list(raw, "gpus", int, [8], where)
+    if any(g < 1 for g in gpus):
+        raise HarnessError(f"{where}: gpus must be at least 1")
+    budgets = _list(raw, "budgets", str, ["80h"], where)
+    for budget in budgets:
+        parse_budget(budget)
+    interval = float(_expect(raw.get("interval_hours", 1.0), (int, float), f"{where}: interval_hours"))
+    reference = raw.get("reference_method")
+    if reference is not None and reference not in names:
+        raise HarnessError(f"{where}: reference_method '{reference}' is not one of the study's methods")
+    study = Study(
+        name=_expect(raw.get("name", name), str, f"{where}: name"),
+        description=_expect(raw.get("description", ""), str, f"{where}: description"),
+        methods=tuple(methods),
+        benchmarks=_list(raw, "benchmarks", str, ["nb201/cifar10/pi5-energy"], where),
+        traces=tuple(dict.fromkeys(traces)),
+        budgets=budgets,
+        gpus=gpus,
+        seeds=seeds,
+        accounting=_expect(raw.get("accounting", "default"), str, f"{where}: accounting"),
+        interval_hours=interval,
+        reference_method=reference,
+        shared_options=shared,
+        report=_report_name(raw.get("report"), where),
+        source=source,
+    )
+    _check_resources(study)
+    return study
+
+
+def _report_name(value: Any, where: str) -> str | None:
+    from harness.studies import REPORTS
+
+    if value is not None and value not in REPORTS:
+        raise HarnessError(f"{where}: unknown report {value!r}; known: {', '.join(REPORTS) or 'none'}")
+    return value
+
+
+def _options_class(method: str) -> type:
+    from harness.methods import method_class
+
+    return method_class(method).Options
+
+
+def _check_resources(study: Study) -> None:
+    """Benchmarks, traces and the accounting profile exist; one cell's RunSpec validates."""
+    from harness.benchmarks import benchmark_ids
+    from harness.carbon.traces import load_trace
+    from harness.sim.accounting import get_profile
+
+    known = benchmark_ids()
+    for bench in study.benchmarks:
+        if bench not in known:
+            raise HarnessError(f"study {study.name}: unknown benchmark '{bench}' (see `harness benchmarks list`)")
+    for trace in study.traces:
+        load_trace(trace)
+    get_profile(study.accounting)
+    study.cells()[0]  # RunSpec checks interval, GPUs, seeds
+
+
+def studies_dir() -> Path:
+    """The shipped studies: `leaderboards/studies/*.toml` (package data of the `leaderboards` package)."""
+    from importlib import resources
+
+    return Path(str(resources.files("leaderboards").joinpath("studies")))
+
+
+def study_path(name_or_path: str) -> Path:
+    """A shipped study by name (`leaderboards/studies/NAME.toml`) or a path to a TOML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        if not candidate.is_file():
+            raise HarnessError(f"no study file at {candidate}")
+        return candidate
+    shipped = studies_dir() / f"{name_or_path}.toml"
+    if not shipped.is_file():
+        known = ", ".join(sorted(p.stem for p in studies_dir().glob("*.toml"))) or "none"
+        raise HarnessError(f"unknown study '{name_or_path}'; shipped studies: {known} (or give a .toml path)")
+    return shipped
+
+
+def load_study_spec(name_or_path: str) -> Study:
+    """Read and validate a study (see the module docstring for the format)."""
+    path = study_path(name_or_path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise HarnessError(f"study file {path} is not valid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"cannot read study file {path} ({exc})") from None
+    return parse_study(raw, path.stem, str(path))
+
+
+def shipped_studies() -> list[str]:
+    return sorted(p.stem for p in studies_dir().glob("*.toml"))

@@ -1,0 +1,322 @@
+"""`harness sweep`: run every cell of a study into a content-addressed record store, resumably, on any executor.
+
+Store layout (`OUT/`): `records/KEY.json` (the full run record) and `records/KEY.sha256` (its checksum; `records/.lock`
+is held by the one sweep writing the store, which first removes temp files a killed sweep left), where KEY is
+the sha256 of the canonical JSON of the cell's resolved run spec (every method option, typed), the project version and
+the hash of every data file the cell reads (from the verified tables). A cell whose record and checksum exist and
+agree, and whose record's spec is the cell's, is done and skipped; every write is an atomic rename and the checksum is
+written after the record, so a sweep killed at any moment (kill -9 included) and started again runs the missing cells
+only, and ends with the same bytes as an uninterrupted sweep. Workers only compute: they return the record's text, and
+this process writes it, so results do not depend on the executor or the worker count.
+
+Executors: `LocalPool` (a process pool, one worker per core by default), `DaskExecutor` (a `LocalCluster` bound to
+127.0.0.1, or an existing scheduler at `tcp://HOST:PORT`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness import __version__
+from harness.config import RunSpec
+from harness.errors import HarnessError, os_error
+from harness.io import atomic_write_text
+from harness.studies.spec import Cell, Study
+
+RECORDS = "records"
+
+
+# ------------------------------------------------------------------------------------------------------- keys
+def resolved_spec(spec: RunSpec) -> dict[str, Any]:
+    """The run spec with every method option resolved and typed (dotted keys): what a run's result depends on."""
+    from harness.methods import resolve_options
+    from harness.options import flatten, options_dict
+
+    data = spec.to_dict()
+    data["budget"] = {k: v for k, v in data["budget"].items() if v is not None}
+    data["method_options"] = flatten(options_dict(resolve_options(spec.method, spec.method_options)))
+    return data
+
+
+def data_hashes(spec: RunSpec) -> dict[str, str]:
+    """Hash of every data file the run reads (as the verified tables recorded them when built)."""
+    from harness.benchmarks import get_benchmark
+    from harness.carbon.traces import load_trace, trace_data_files
+    from harness.data.tables import read_hashes
+
+    names = [*get_benchmark(spec.benchmark).data_files, *(f.name for f in trace_data_files(load_trace(spec.trace)))]
+    read = read_hashes()
+    missing = [n for n in names if n not in read]
+    if missing:
+        raise HarnessError(f"no verified table records reading {', '.join(missing)}; run `harness data build`")
+    return {n: read[n] for n in sorted(names)}
+
+
+def cell_key(spec: RunSpec) -> str:
+    """Content address of a cell: sha256 of its resolved spec, the project version and its data files' hashes."""
+    document = {"spec": resolved_spec(spec), "version": __version__, "data": data_hashes(spec)}
+    return hashlib.sha256(json.dumps(document, sort_keys=True, allow_nan=False).encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------------------ store
+@dataclass(frozen=True)
+class Store:
+    """Run records of one study, addressed by cell key."""
+
+    root: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.root / RECORDS
+
+    def record_path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def is_done(self, key: str, spec: RunSpec) -> bool:
+        """The record and its checksum exist, agree, and the record is this cell's run."""
+        from harness.results import parse_record
+        from harness.runner import spec_dict
+
+        path, check = self.record_path(key), self.record_path(key).with_suffix(".sha256")
+        try:
+            data = path.read_bytes()
+            if check.read_text().strip() != hashlib.sha256(data).hexdigest():
+                return False
+            record = parse_record(json.loads(data))
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        expected = json.loads(json.dumps(spec_dict(spec, _typed_options(spec)), sort_keys=True))
+        return record.spec == expected
+
+    def put(self, key: str, text: str) -> None:
+        """Write a record, then its checksum (each atomically)."""
+        data = text.encode("utf-8")
+        atomic_write_text(self.record_path(key), text)
+        atomic_write_text(self.record_path(key).with_suffix(".sha256"), hashlib.sha256(data).hexdigest() + "\n")
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's lock (one sweep writes a store at a time) and clear temp files a killed sweep left."""
+        from filelock import FileLock, Timeout
+
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(self.folder / ".lock"))
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise HarnessError(f"another sweep is writing to {self.root}; wait for it or use another --out") from None
+        except OSError as exc:
+            raise os_error(exc, f"cannot write to {self.root}") from None
+        try:
+            for stale in self.folder.glob(".*.part"):
+                stale.unlink(missing_ok=True)
+            yield
+        finally:
+            lock.release()
+
+    def keys(self) -> list[str]:
+        return sorted(p.stem for p in self.folder.glob("*.json")) if self.folder.is_dir() else []
+
+
+def _typed_options(spec: RunSpec) -> Any:
+    from harness.methods import resolve_options
+
+    return resolve_options(spec.method, spec.method_options)
+
+
+# --------------------------------------------------------------------------------------------------- executors
+def run_cell(spec: RunSpec) -> str:
+    """Worker task: simulate one cell and return its record as JSON text (nothing is written by the worker)."""
+    from harness.runner import execute
+
+    return execute(spec).to_json()
+
+
+class Executor(Protocol):
+    """Runs `run_cell` over specs; yields (index, record text) as cells finish, in any order."""
+
+    description: str
+
+    def run(self, specs: list[RunSpec]) -> Iterator[tuple[int, str]]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialExecutor:
+    description = "this process"
+
+    def run(self, specs: list[RunSpec]) -> Iterator[tuple[int, str]]:
+        for i, spec in enumerate(specs):
+            yield i, run_cell(spec)
+
+    def close(self) -> None:
+        return None
+
+
+class LocalPool:
+    """A process pool; at most `workers` cells run at once (a bounded queue keeps cancellation prompt)."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+
+        self.workers = workers
+        self.description = f"local pool, {workers} worker{'s' * (workers != 1)}"
+        context = multiprocessing.get_context("forkserver")  # no fork of a process that may hold threads (rich, torch)
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+    def run(self, specs: list[RunSpec]) -> Iterator[tuple[int, str]]:
+        pending: dict[Future[str], int] = {}
+        queue = iter(enumerate(specs))
+        for i, spec in queue:
+            pending[self.pool.submit(run_cell, spec)] = i
+            if len(pending) >= 2 * self.workers:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                yield index, future.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending[self.pool.submit(run_cell, nxt[1])] = nxt[0]
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Dask distributed: a LocalCluster on 127.0.0.1 (`local_workers`) or an existing scheduler (`address`)."""
+
+    def __init__(self, address: str | None = None, local_workers: int | None = None, timeout_s: float = 10.0) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise HarnessError("Dask executors need `pip install 'cenas-bench[dask]'`") from None
+        self.cluster = None
+        try:
+            if address is None:
+                self.cluster = LocalCluster(
+                    n_workers=local_workers or 1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    dashboard_address=None, scheduler_port=0, silence_logs=50,
+                )  # fmt: skip
+                self.client = Client(self.cluster, timeout=timeout_s)
+                self.description = f"Dask LocalCluster on 127.0.0.1, {local_workers or 1} workers"
+            else:
+                self.client = Client(address, timeout=timeout_s)
+                self.description = f"Dask scheduler {address}"
+        except (OSError, TimeoutError, ValueError) as exc:
+            self.close()
+            raise HarnessError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+    def run(self, specs: list[RunSpec]) -> Iterator[tuple[int, str]]:
+        from distributed import as_completed
+
+        futures = {self.client.submit(run_cell, spec, pure=False): i for i, spec in enumerate(specs)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_executor(workers: int | None, scheduler: str | None, dask_local: int | None) -> Executor:
+    """The executor the options ask for (checked first: one error line each)."""
+    if scheduler and dask_local:
+        raise HarnessError("give --scheduler or --dask-local, not both")
+    for name, value in (("workers", workers), ("dask-local", dask_local)):
+        if value is not None and value < 1:
+            raise HarnessError(f"--{name} must be at least 1 (got {value})")
+    if scheduler:
+        if not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+            raise HarnessError(f"--scheduler must be an address like tcp://HOST:PORT (got {scheduler!r})")
+        return DaskExecutor(address=scheduler)
+    if dask_local:
+        return DaskExecutor(local_workers=dask_local)
+    count = workers or (os.cpu_count() or 1)
+    return SerialExecutor() if count == 1 else LocalPool(count)
+
+
+# ------------------------------------------------------------------------------------------------------- sweep
+@dataclass
+class SweepResult:
+    total: int
+    skipped: int
+    ran: int
+    keys: list[str]
+    seconds: float
+
+
+Progress = Callable[[int, int, float], None]
+"""progress(done, total, elapsed_s) after every finished cell."""
+
+
+def plan(study: Study, only: str | None = None) -> list[tuple[Cell, str]]:
+    """(cell, key) for every cell of the study (optionally only those whose label contains every `only` term)."""
+    cells = study.cells()
+    if only:
+        terms = [t.strip() for t in only.split(",") if t.strip()]
+        cells = [c for c in cells if all(t in c.label() for t in terms)]
+        if not cells:
+            raise HarnessError(f"--only {only!r} matches no cell of study {study.name}")
+    return [(cell, cell_key(cell.spec)) for cell in cells]
+
+
+def sweep(
+    study: Study, out: Path, executor: Executor, only: str | None = None, progress: Progress | None = None
+) -> SweepResult:
+    """Run the study's missing cells into `out` and write its index; returns what was done."""
+    start = time.monotonic()
+    cells = plan(study, only)
+    store = Store(out)
+    with store.writing():
+        todo = [(cell, key) for cell, key in cells if not store.is_done(key, cell.spec)]
+        skipped = len(cells) - len(todo)
+        done = skipped
+        if progress:
+            progress(done, len(cells), 0.0)
+        for index, text in executor.run([cell.spec for cell, _ in todo]):
+            store.put(todo[index][1], text)
+            done += 1
+            if progress:
+                progress(done, len(cells), time.monotonic() - start)
+        write_index(study, out, cells)
+    return SweepResult(len(cells), skipped, len(todo), [k for _, k in cells], time.monotonic() - start)
+
+
+def write_index(study: Study, out: Path, cells: list[tuple[Cell, str]]) -> Path:
+    """`OUT/study.json`: the resolved study and every cell's key and spec (what `load_study` reads)."""
+    document = {
+        "study": study.to_dict(),
+        "version": __version__,
+        "cells": [{"key": key, "label": cell.label()} for cell, key in cells],
+    }
+    path = out / "study.json"
+    atomic_write_text(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def log_line(name: str, done: int, total: int, elapsed_s: float, skipped: int) -> str:
+    """A plain progress line: done/total, cells per minute and ETA (for non-terminal output)."""
+    ran = done - skipped
+    rate = ran / elapsed_s * 60 if elapsed_s > 0 else 0.0
+    eta = (total - done) / rate if rate > 0 else float("nan")
+    eta_text = f"{eta:.1f} min" if eta == eta else "?"
+    return f"sweep {name}: {done}/{total} cells, {rate:.1f} cells/min, ETA {eta_text}"
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()

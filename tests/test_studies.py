@@ -1,0 +1,257 @@
+"""Studies and sweeps: study files, content-addressed resumable sweeps on every executor, aggregation and reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.errors import HarnessError
+from harness.studies import sweep as sw
+from harness.studies.aggregate import anytime, hv_at, load_runs, load_study, mean_ci, summary_table
+from harness.studies.spec import load_study_spec, parse_study, shipped_studies
+
+SMALL = """
+schema = "cenas-bench/study/1"
+name = "small"
+description = "two methods, two traces, three seeds, 6 h on 4 GPUs"
+traces = ["hotcarbon-1", "hotcarbon-2"]
+budgets = ["6h"]
+gpus = [4]
+seeds = 3
+
+[[methods]]
+name = "random-search"
+
+[[methods]]
+name = "nsga2"
+options = { pop_size = 6 }
+"""
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("study") / "small.toml"
+    path.write_text(SMALL)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference_sweep(small_study: Path, tmp_path_factory) -> Path:
+    """The small study swept in this process (no pool): the record set every executor must reproduce."""
+    out = tmp_path_factory.mktemp("reference")
+    result = sw.sweep(load_study_spec(str(small_study)), out, sw.SerialExecutor())
+    assert (result.total, result.ran, result.skipped) == (12, 12, 0)
+    return out
+
+
+def record_set(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((folder / "records").iterdir())}
+
+
+def cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from harness.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd)  # fmt: skip
+
+
+def one_error_line(result: subprocess.CompletedProcess, fragment: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.stderr
+
+
+# ----------------------------------------------------------------------------------------------- study files
+def test_shipped_studies_load_and_expand() -> None:
+    assert {"hotcarbon", "leaderboard-nb201"} <= set(shipped_studies())
+    hotcarbon = load_study_spec("hotcarbon")
+    assert len(hotcarbon.cells()) == 5 * 2 * 10
+    assert hotcarbon.methods[0].options == {"queue_capacity": 300, "n_init": 10, "tree.kernel": "poly",
+                                            "tree.svm_max_samples": None}  # fmt: skip
+    board = load_study_spec("leaderboard-nb201")
+    assert len(board.methods) >= 8 and len(board.traces) == 3 and len(board.seeds) == 10
+    assert {c.spec.budget.hours for c in board.cells()} == {80.0}
+    nsga2 = next(m for m in board.methods if m.name == "nsga2")
+    assert nsga2.options == {}  # shared tree options go only to methods that declare them
+
+
+def test_cell_keys_are_content_addresses(small_study: Path) -> None:
+    cells = load_study_spec(str(small_study)).cells()
+    keys = [sw.cell_key(c.spec) for c in cells]
+    assert len(set(keys)) == len(keys)
+    from dataclasses import replace
+
+    same = replace(cells[3].spec, method_options={"pop_size": "6"})  # text and typed values: the same run
+    assert sw.cell_key(same) == keys[3]
+    other = replace(cells[3].spec, method_options={"pop_size": 8})
+    assert sw.cell_key(other) != keys[3]
+
+
+def test_trace_draws_are_seeded_windows_inside_the_year() -> None:
+    raw = {"methods": [{"name": "random-search"}], "seeds": 1,
+           "trace_draws": [{"zone": "DE", "year": 2021, "count": 4, "hours": 80, "seed": 3}]}  # fmt: skip
+    first, again = parse_study(raw, "draws"), parse_study(raw, "draws")
+    assert first.traces == again.traces and len(first.traces) == 4
+    starts = [pd.Timestamp(t.split("@")[1], tz="UTC") for t in first.traces]
+    assert all(s.year == 2021 and (s + pd.Timedelta(hours=80)).year in (2021, 2022) for s in starts)
+    other = parse_study({**raw, "trace_draws": [{**raw["trace_draws"][0], "seed": 4}]}, "draws")
+    assert other.traces != first.traces
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({}, "missing key 'methods'"),
+        ({"methods": "nsga2"}, "methods: expected a list"),
+        ({"methods": [{"name": "annealing"}]}, "unknown method 'annealing'"),
+        ({"methods": [{"name": "nsga2", "options": {"population": 4}}]}, "unknown option 'population' for nsga2"),
+        ({"methods": [{"name": "nsga2", "options": {"pop_size": "x"}}]}, "expected an integer"),
+        ({"methods": [{"name": "nsga2"}], "seeds": "ten"}, "seeds: expected a list"),
+        ({"methods": [{"name": "nsga2"}], "seeds": 0}, "seeds must be at least 1"),
+        ({"methods": [{"name": "nsga2"}], "budgets": ["5 parsecs"]}, "bad budget"),
+        ({"methods": [{"name": "nsga2"}], "traces": ["ATLANTIS"]}, "unknown trace region 'ATLANTIS'"),
+        ({"methods": [{"name": "nsga2"}], "benchmarks": ["nb201/mnist"]}, "unknown benchmark 'nb201/mnist'"),
+        ({"methods": [{"name": "nsga2"}], "colour": "red"}, "unknown key(s) colour"),
+        ({"methods": [{"name": "nsga2"}], "shared_options": {"tree.kernel": "rbf"}}, "apply to none of the study's"),
+        ({"methods": [{"name": "nsga2"}], "reference_method": "cenas"}, "reference_method 'cenas' is not one"),
+        (
+            {"methods": [{"name": "cenas"}, {"name": "vanilla-lamoo"}]},
+            "LaMOO-family methods must share tree settings",
+        ),
+    ],
+)
+def test_malformed_studies_are_one_clear_error(raw: dict, message: str) -> None:
+    with pytest.raises(HarnessError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_study({"traces": ["hotcarbon-1"], **raw}, "bad")
+
+
+# --------------------------------------------------------------------------------------------------- sweeps
+def test_rerun_skips_every_verified_cell_and_repairs_a_damaged_one(small_study: Path, reference_sweep: Path) -> None:
+    study = load_study_spec(str(small_study))
+    again = sw.sweep(study, reference_sweep, sw.SerialExecutor())
+    assert (again.ran, again.skipped) == (0, 12)
+    victim = sorted((reference_sweep / "records").glob("*.json"))[0]
+    good = victim.read_bytes()
+    victim.write_bytes(good.replace(b'"hv"', b'"hV"', 1))
+    repaired = sw.sweep(study, reference_sweep, sw.SerialExecutor())
+    assert (repaired.ran, repaired.skipped) == (1, 11) and victim.read_bytes() == good
+
+
+@pytest.mark.parametrize("executor", ["pool-1", "pool-2", "dask-local-2"])
+def test_records_do_not_depend_on_the_executor(small_study, reference_sweep, tmp_path, executor: str) -> None:
+    kind, _, count = executor.rpartition("-")
+    made = sw.make_executor(int(count), None, None) if kind == "pool" else sw.make_executor(None, None, int(count))
+    try:
+        if kind == "dask-local":
+            assert made.description.startswith("Dask LocalCluster on 127.0.0.1")
+            assert made.client.scheduler_info()["address"].startswith("tcp://127.0.0.1:")
+        sw.sweep(load_study_spec(str(small_study)), tmp_path, made)
+    finally:
+        made.close()
+    assert record_set(tmp_path) == record_set(reference_sweep)
+
+
+def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(small_study, reference_sweep, tmp_path) -> None:
+    command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(small_study),
+               "--out", str(tmp_path), "--workers", "2", "--no-report"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((tmp_path / "records").glob("*.sha256"))) < 4:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, mid-way
+    proc.wait(timeout=60)
+    partial = len(list((tmp_path / "records").glob("*.sha256")))
+    assert 4 <= partial < 12, partial
+    resumed = cli("sweep", str(small_study), "--out", str(tmp_path), "--workers", "2", "--no-report")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"({partial} already done, {12 - partial} run)" in resumed.stdout
+    assert record_set(tmp_path) == record_set(reference_sweep)
+    assert not [
+        p for p in (tmp_path / "records").iterdir() if p.suffix not in (".json", ".sha256") and p.name != ".lock"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-study"], "unknown study 'no-such-study'"),
+        (["hotcarbon", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
+        (["hotcarbon", "--scheduler", "127.0.0.1:9"], "--scheduler must be an address like tcp://HOST:PORT"),
+        (["hotcarbon", "--workers", "0"], "--workers must be at least 1"),
+        (["hotcarbon", "--scheduler", "tcp://127.0.0.1:9", "--dask-local", "2"], "not both"),
+        (["hotcarbon", "--only", "no-such-method"], "matches no cell"),
+    ],
+)
+def test_sweep_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    one_error_line(cli("sweep", *args, "--out", str(tmp_path / "out"), timeout=120), message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_second_sweep_into_the_same_folder_is_refused(small_study: Path, tmp_path: Path) -> None:
+    store = sw.Store(tmp_path)
+    with store.writing(), pytest.raises(HarnessError, match="another sweep is writing to"):
+        sw.sweep(load_study_spec(str(small_study)), tmp_path, sw.SerialExecutor())
+
+
+def test_sweep_rejects_a_malformed_file_and_an_unwritable_folder(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("methods = [ { name = 'nsga2' }\n")
+    one_error_line(cli("sweep", str(broken), "--out", str(tmp_path / "out")), "is not valid TOML")
+    (tmp_path / "file").write_text("x")
+    good = tmp_path / "good.toml"
+    good.write_text(SMALL)
+    one_error_line(cli("sweep", str(good), "--out", str(tmp_path / "file" / "out")), "is a file, not a folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.toml", "file", "good.toml"]
+
+
+# ----------------------------------------------------------------------------------------------- aggregation
+def test_tidy_frames_and_summary_from_a_swept_study(reference_sweep: Path) -> None:
+    runs = load_runs(reference_sweep)
+    assert len(runs) == 12 and set(runs["method"]) == {"random-search", "nsga2"}
+    tidy = load_study(reference_sweep)
+    assert len(tidy) == 12 * 6 and set(tidy["key"]) == set(runs["key"])  # one row per run x hour
+    assert (tidy["regret"] >= 0).all() and np.allclose(tidy["hv_fraction"] * tidy["hv_max"], tidy["hv"])
+    table = summary_table(runs, tidy, checkpoints_lbs=(1.0, 5.0))
+    assert set(table["method"]) == {"random-search", "nsga2"} and (table["runs"] == 6).all()
+    assert sorted(table["rank@1"].tolist()) == [1, 2]
+    assert table["p@1"].isna().sum() == 1  # the best has no test against itself
+    curves = anytime(tidy)
+    assert set(curves["method"]) == {"random-search", "nsga2"}
+    banded = curves.dropna(subset=["lower"])
+    assert len(banded) > 0 and (banded["lower"] <= banded["mean"] + 1e-12).all()
+
+
+def test_hv_at_uses_the_last_finished_interval_and_never_extrapolates() -> None:
+    run = pd.DataFrame({"hour": [1.0, 2.0, 3.0], "cum_carbon_g": [10.0, 20.0, 30.0], "hv": [1.0, 2.0, 3.0]})
+    np.testing.assert_array_equal(hv_at(run, np.array([5.0, 10.0, 19.0, 30.0, 31.0])), [0.0, 1.0, 1.0, 3.0, np.nan])
+
+
+def test_mean_ci_is_the_t_interval() -> None:
+    from scipy import stats
+
+    values = np.array([[1.0], [2.0], [4.0]])
+    mean, _, upper = mean_ci(values)
+    half = stats.t.ppf(0.975, 2) * np.std(values, ddof=1) / np.sqrt(3)
+    assert mean[0] == pytest.approx(7 / 3) and upper[0] - mean[0] == pytest.approx(half)
+    single = mean_ci(np.array([[1.0]]))
+    assert np.isnan(single[1][0])
+
+
+def test_report_writes_tables_and_plots(reference_sweep: Path, tmp_path: Path) -> None:
+    result = cli("study", "report", str(reference_sweep), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"report.md", "runs.csv.gz", "curves.parquet"} <= written
+    assert any(n.startswith("anytime_") and n.endswith(".svg") for n in written)
+    assert any(n.startswith("allocation_") and n.endswith(".pdf") for n in written)
+    assert "| random-search | 6 |" in (tmp_path / "report.md").read_text()
+    committed = load_runs(tmp_path)  # the small committed form reads back without records
+    pd.testing.assert_frame_equal(committed, load_runs(reference_sweep), check_dtype=False)
+    assert json.loads((reference_sweep / "study.json").read_text())["study"]["name"] == "small"
