@@ -148,22 +148,11 @@ class CENAS(Method):
     policy_override: AllocationPolicy | None = None  # set by RL pretraining to share one learning agent
 
     def _make_policy(self, ctx: MethodContext) -> AllocationPolicy:
-        from cenas.allocation.simple import FixedPolicy, HeuristicPolicy, RandomPolicy
+        from cenas.allocation import POLICIES
 
         if self.policy_override is not None:
             return self.policy_override
-        o = self.options
-        if o.policy == "heuristic":
-            return HeuristicPolicy(o.heuristic.window_hours, o.heuristic.clamp)
-        if o.policy == "random":
-            return RandomPolicy()
-        if o.policy == "fixed":
-            return FixedPolicy(o.fixed_train)
-        from cenas.allocation.rl import RLPolicy
-
-        return RLPolicy(
-            mode=o.rl.mode, checkpoint=o.rl.checkpoint, greedy=o.rl.greedy, online_updates=o.rl.online_updates
-        )
+        return POLICIES.get(self.options.policy)(self.options)
 
     # ------------------------------------------------------------------------------------------- interval
     def _cp(self) -> float:

@@ -6,14 +6,13 @@ never depends on them. Third-party packages register more under the entry-point 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.options import flatten, parse_options
+from harness.registry import Entry, Registry
 from harness.sim.method import Method
 
 
@@ -106,12 +105,20 @@ BUILTIN: tuple[MethodEntry, ...] = (
 )
 
 
+def _plugin_method(point: Any) -> Entry[MethodEntry]:
+    entry = MethodEntry(point.name, point.value, f"plugin ({point.value})")
+    return Entry(point.name, entry.description, value=entry)
+
+
+METHODS: Registry[MethodEntry] = Registry("method", "methods list", group="cenas_bench.methods", plugin=_plugin_method)
+"""Method name -> MethodEntry (plugins: entry-point group `cenas_bench.methods`, target "module:Class")."""
+for _entry in BUILTIN:
+    METHODS.add(_entry.name, _entry.description, value=_entry)
+
+
 def registry() -> dict[str, MethodEntry]:
     """Built-in methods plus those registered by installed plugins."""
-    entries = {m.name: m for m in BUILTIN}
-    for point in entry_points(group="cenas_bench.methods"):
-        entries.setdefault(point.name, MethodEntry(point.name, point.value, f"plugin ({point.value})"))
-    return entries
+    return {name: entry.load() for name, entry in METHODS.entries().items()}
 
 
 def default_benchmark(name: str) -> str:
@@ -124,16 +131,10 @@ def default_benchmark(name: str) -> str:
 
 def method_class(name: str) -> type[Method]:
     """The class behind registry entry `name` (imported on demand)."""
-    entries = registry()
-    if name not in entries:
-        raise HarnessError(f"unknown method '{name}'; known: {', '.join(sorted(entries))} (see `harness methods list`)")
-    module_name, _, attr = entries[name].target.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise HarnessError(f"method {name}: cannot load {entries[name].target} ({exc})") from None
+    target = METHODS.get(name).target
+    cls: Any = Entry(name, "", target=target).load()
     if not (isinstance(cls, type) and issubclass(cls, Method)):
-        raise HarnessError(f"method {name}: {entries[name].target} is not a harness Method")
+        raise HarnessError(f"method {name}: {target} is not a harness Method")
     return cls
 
 
@@ -151,19 +152,13 @@ def create_method(name: str, options: Mapping[str, Any] | None = None) -> Method
     return method
 
 
-BUILTIN_COMMANDS: tuple[str, ...] = ("cenas.cli:register",)
-"""Command plugins shipped with the project: "module:function", each called with the `harness` Typer app."""
-
-
-def command_plugins() -> list[str]:
-    """Built-in command plugins plus those of installed packages (entry-point group `cenas_bench.commands`)."""
-    found = list(BUILTIN_COMMANDS)
-    found += [p.value for p in entry_points(group="cenas_bench.commands") if p.value not in found]
-    return found
+COMMANDS: Registry[Any] = Registry("command plugin", "registries", group="cenas_bench.commands")
+"""Command plugins: "module:function", each called with the `harness` Typer app (entry-point group
+`cenas_bench.commands` for installed packages)."""
+COMMANDS.add("cenas", "CE-NAS: `harness rl pretrain`, `harness lamoo-check`", target="cenas.cli:register")
 
 
 def load_command_plugins(app: Any) -> None:
     """Let every command plugin add its commands to `app` (imported by string, like methods)."""
-    for target in command_plugins():
-        module_name, _, attr = target.partition(":")
-        getattr(importlib.import_module(module_name), attr)(app)
+    for register in COMMANDS.values():
+        register(app)

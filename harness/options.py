@@ -62,14 +62,8 @@ class OptionSpec:
     le: float | None = None
 
     def bounds_text(self) -> str:
-        parts = []
-        if self.gt is not None:
-            parts.append(f"> {self.gt:g}")
-        if self.ge is not None:
-            parts.append(f">= {self.ge:g}")
-        if self.le is not None:
-            parts.append(f"<= {self.le:g}")
-        return ", ".join(parts)
+        bounds = (("> ", self.gt), (">= ", self.ge), ("<= ", self.le))
+        return ", ".join(f"{op}{value:g}" for op, value in bounds if value is not None)
 
 
 def _type_text(annotation: Any) -> str:

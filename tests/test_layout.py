@@ -35,4 +35,25 @@ def test_plugin_commands_are_registered() -> None:
     from harness.cli import app
 
     names = set(get_command(app).commands)  # type: ignore[attr-defined]
-    assert {"run", "show", "sweep", "study", "data", "methods", "rl", "lamoo-check"} <= names
+    assert {"run", "show", "sweep", "study", "data", "methods", "registries", "rl", "lamoo-check"} <= names
+
+
+def test_every_lookup_by_name_goes_through_one_registry_with_one_error() -> None:
+    import pytest
+
+    from harness.benchmarks import get_benchmark
+    from harness.carbon.forecast import make_forecaster
+    from harness.carbon.traces import WINDOWS
+    from harness.errors import HarnessError
+    from harness.methods import method_class
+    from harness.registry import ALL
+    from harness.sim.accounting import get_profile
+    from harness.studies.spec import study_path
+
+    assert {"benchmark", "method", "accounting profile", "trace window", "forecaster", "study", "report",
+            "command plugin"} <= set(ALL)  # fmt: skip
+    lookups = [(get_benchmark, "benchmark"), (method_class, "method"), (get_profile, "accounting profile"),
+               (make_forecaster, "forecaster"), (study_path, "study"), (WINDOWS.get, "trace window")]  # fmt: skip
+    for lookup, kind in lookups:
+        with pytest.raises(HarnessError, match=rf"^unknown {kind} 'nope'; known: .* \(see `harness "):
+            lookup("nope")

@@ -1,1 +1,45 @@
-"""GPU allocation policies: how many of the G GPUs train (the rest sample with the supernet) each interval."""
+"""GPU allocation policies: how many of the G GPUs train (the rest sample with the supernet) each interval.
+
+`POLICIES` maps CE-NAS's `policy` option to a factory taking the method's options (`CENASOptions`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cenas.allocation.base import AllocationPolicy
+from harness.registry import Registry
+
+POLICIES: Registry[Any] = Registry("allocation policy", "methods show cenas")
+
+
+def _heuristic(o: Any) -> AllocationPolicy:
+    from cenas.allocation.simple import HeuristicPolicy
+
+    return HeuristicPolicy(o.heuristic.window_hours, o.heuristic.clamp)
+
+
+def _random(o: Any) -> AllocationPolicy:
+    from cenas.allocation.simple import RandomPolicy
+
+    return RandomPolicy()
+
+
+def _fixed(o: Any) -> AllocationPolicy:
+    from cenas.allocation.simple import FixedPolicy
+
+    return FixedPolicy(o.fixed_train)
+
+
+def _rl(o: Any) -> AllocationPolicy:
+    from cenas.allocation.rl import RLPolicy
+
+    return RLPolicy(mode=o.rl.mode, checkpoint=o.rl.checkpoint, greedy=o.rl.greedy, online_updates=o.rl.online_updates)
+
+
+POLICIES.add(
+    "heuristic", "HotCarbon'23: sampling share from the intensity's place in the forecast window", value=_heuristic
+)
+POLICIES.add("random", "a uniformly random split each interval", value=_random)
+POLICIES.add("fixed", "`fixed_train` GPUs train every interval", value=_fixed)
+POLICIES.add("rl", "actor-critic (reference: the CE-NAS code's; clean: pretrained, frozen)", value=_rl)

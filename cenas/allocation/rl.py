@@ -209,6 +209,7 @@ class RLPolicy(AllocationPolicy):
 
     # ------------------------------------------------------------------------------------------ decide
     def train_gpus(self, state: PolicyState) -> int:
+        assert self.agent is not None, "setup() builds the agent"
         features = self.features(state)
         if self.previous is not None:
             r = self.reward(state)

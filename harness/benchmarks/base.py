@@ -18,6 +18,7 @@ import numpy.typing as npt
 from harness.data.fetch import cache_dir
 from harness.errors import HarnessError
 from harness.metrics import hypervolume, pareto_mask
+from harness.registry import Registry
 
 IndexArray = npt.NDArray[np.int64]
 
@@ -152,30 +153,27 @@ def nice_ceil(value: float) -> float:
     return round(math.ceil(round(value / step, 9)) * step, 12)
 
 
-_REGISTRY: dict[str, Callable[[], Benchmark]] = {}
-_DESCRIPTIONS: dict[str, str] = {}
+BENCHMARKS: Registry[Benchmark] = Registry("benchmark", "benchmarks list", group="cenas_bench.benchmarks")
+"""Benchmark id -> factory (plugins: entry-point group `cenas_bench.benchmarks`, target a zero-argument factory)."""
 
 
 def register(benchmark_id: str, description: str, factory: Callable[[], Benchmark]) -> None:
     """Register a benchmark factory under a string id (e.g. `nb201/cifar10/pi5-energy`)."""
-    _REGISTRY[benchmark_id] = factory
-    _DESCRIPTIONS[benchmark_id] = description
+    BENCHMARKS.add(benchmark_id, description, factory=factory)
 
 
 def benchmark_ids() -> dict[str, str]:
     """Registered ids -> one-line descriptions."""
-    return dict(_DESCRIPTIONS)
+    return dict(BENCHMARKS.rows())
 
 
 def get_benchmark(benchmark_id: str) -> Benchmark:
     """The benchmark registered as `benchmark_id`, loaded once per process and cache folder."""
-    if benchmark_id not in _REGISTRY:
-        raise HarnessError(
-            f"unknown benchmark '{benchmark_id}'; known: {', '.join(sorted(_REGISTRY))} (see `harness benchmarks list`)"
-        )
+    BENCHMARKS.entry(benchmark_id)  # unknown ids: one error line
     return _load(benchmark_id, str(cache_dir()))
 
 
 @functools.cache
 def _load(benchmark_id: str, cache: str) -> Benchmark:
-    return _REGISTRY[benchmark_id]()
+    made = BENCHMARKS.get(benchmark_id)
+    return made() if callable(made) and not isinstance(made, Benchmark) else made

@@ -9,12 +9,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from harness.errors import HarnessError
+from harness.registry import Registry
 
 if TYPE_CHECKING:
     from harness.sim.method import CarbonView
@@ -63,14 +64,21 @@ class PersistenceForecaster(Forecaster):
         return persistence(self.past(view, now_s, 24)[0], horizon)
 
 
-def make_forecaster(name: str, region: str | None = None) -> Forecaster:
-    """`oracle`, `persistence` or `transformer` (the trained model for `region`, see `harness forecast train`)."""
-    if name == "oracle":
-        return OracleForecaster()
-    if name == "persistence":
-        return PersistenceForecaster()
-    if name == "transformer":
-        from harness.carbon.transformer import TransformerForecaster
+def _transformer(region: str | None) -> Forecaster:
+    from harness.carbon.transformer import TransformerForecaster
 
-        return TransformerForecaster.for_region(region)
-    raise HarnessError(f"unknown forecaster '{name}'; use oracle, persistence or transformer")
+    return TransformerForecaster.for_region(region)
+
+
+FORECASTERS: Registry[Callable[[str | None], Forecaster]] = Registry(
+    "forecaster", "registries", group="cenas_bench.forecasters"
+)
+"""Forecaster name -> `make(region)` (plugins: entry-point group `cenas_bench.forecasters`)."""
+FORECASTERS.add("oracle", "the true future (oracle policies only)", value=lambda region: OracleForecaster())
+FORECASTERS.add("persistence", "the same hour of the previous day", value=lambda region: PersistenceForecaster())
+FORECASTERS.add("transformer", "the trained per-region transformer (`harness forecast train`)", value=_transformer)
+
+
+def make_forecaster(name: str, region: str | None = None) -> Forecaster:
+    """The forecaster registered as `name` (`oracle`, `persistence`, `transformer`) for `region`."""
+    return FORECASTERS.get(name)(region)

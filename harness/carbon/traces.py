@@ -24,6 +24,7 @@ from harness.data.fetch import InputReader, VerifiedFile, cache_dir
 from harness.data.manifest import DataFile, Manifest, load_manifest
 from harness.data.tables import cached_table
 from harness.errors import DataIntegrityError, HarnessError
+from harness.registry import Registry
 
 BUILDER_VERSION = 1
 SOURCES: dict[str, str] = {
@@ -214,14 +215,15 @@ class NamedWindow:
         return int((parse_time(self.end_inclusive) - parse_time(self.start)) / pd.Timedelta(hours=1)) + 1
 
 
-WINDOWS: dict[str, NamedWindow] = {
-    w.name: w
-    for w in (
-        NamedWindow("hotcarbon-1", "US-CAL-CISO", "2021-01-01T00:00", "2021-01-02T16:00", "HotCarbon'23 trace 1"),
-        NamedWindow("hotcarbon-2", "US-CAL-CISO", "2021-01-02T17:00", "2021-01-04T09:00", "HotCarbon'23 trace 2"),
-        NamedWindow("neurips", "US-CAL-CISO", "2021-07-02T00:00", "2021-07-04T08:00", "CE-NAS NeurIPS'24 Fig. 3"),
-    )
-}
+WINDOWS: Registry[NamedWindow] = Registry("trace window", "traces list")
+"""Named trace windows (`--trace hotcarbon-1`)."""
+for _window in (
+    NamedWindow("hotcarbon-1", "US-CAL-CISO", "2021-01-01T00:00", "2021-01-02T16:00", "HotCarbon'23 trace 1"),
+    NamedWindow("hotcarbon-2", "US-CAL-CISO", "2021-01-02T17:00", "2021-01-04T09:00", "HotCarbon'23 trace 2"),
+    NamedWindow("neurips", "US-CAL-CISO", "2021-07-02T00:00", "2021-07-04T08:00", "CE-NAS NeurIPS'24 Fig. 3"),
+):
+    WINDOWS.add(_window.name, f"{_window.description}: {_window.region} {_window.start} to {_window.end_inclusive}",
+                value=_window)  # fmt: skip
 
 
 def trace_data_files(trace: Trace, manifest: Manifest | None = None) -> list[DataFile]:

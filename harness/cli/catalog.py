@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from harness.cli.common import err, out, print_named_list, sub_app
+from harness.cli.common import app, err, out, print_registry, sub_app
 
 bench_app = sub_app("benchmarks", "List and inspect the registered benchmarks.")
 traces_app = sub_app("traces", "List and inspect hourly carbon-intensity traces (gCO2eq/kWh, UTC).")
@@ -20,10 +20,10 @@ methods_app = sub_app("methods", "List the registered search methods and their o
 @bench_app.command("list")
 def benchmarks_list() -> None:
     """List the registered benchmark ids."""
-    from harness.benchmarks import DEFAULT_BENCHMARK, benchmark_ids
+    from harness.benchmarks import DEFAULT_BENCHMARK
+    from harness.benchmarks.base import BENCHMARKS
 
-    rows = [(i + (" (default)" if i == DEFAULT_BENCHMARK else ""), d) for i, d in benchmark_ids().items()]
-    print_named_list("Benchmarks", "id", rows)
+    print_registry(BENCHMARKS, "Benchmarks", "id", lambda i: " (default)" if i == DEFAULT_BENCHMARK else "")
 
 
 @bench_app.command("show")
@@ -125,13 +125,10 @@ def traces_show(
 @methods_app.command("list")
 def methods_list() -> None:
     """List the registered search methods."""
-    from harness.methods import registry
+    from harness.methods import METHODS, registry
 
-    rows = [
-        (e.name, e.description + (f" Runs on {e.benchmark} by default." if e.benchmark else ""))
-        for e in registry().values()
-    ]
-    print_named_list("Methods", "name", rows)
+    entries = registry()
+    print_registry(METHODS, "Methods", mark=lambda n: f" (on {entries[n].benchmark})" if entries[n].benchmark else "")
 
 
 @methods_app.command("show")
@@ -160,3 +157,24 @@ def methods_show(
     out.print(table)
     if overridden:
         out.print("* set by this registry entry (the class default differs)")
+
+
+@app.command("registries")
+def registries(
+    kind: Annotated[str | None, typer.Argument(help="One registry, e.g. 'forecaster' (default: all).")] = None,
+) -> None:
+    """Everything the harness looks up by name: benchmarks, methods, studies, reports, accounting profiles, trace
+    windows, forecasters, allocation policies and command plugins, each with its entries."""
+    import harness.benchmarks
+    import harness.carbon.forecast
+    import harness.carbon.traces
+    import harness.methods
+    import harness.sim.accounting
+    import harness.studies  # noqa: F401 - each import registers its entries
+    from harness.errors import HarnessError
+    from harness.registry import ALL
+
+    if kind is not None and kind not in ALL:
+        raise HarnessError(f"unknown registry '{kind}'; known: {', '.join(sorted(ALL))}")
+    for name in [kind] if kind else sorted(ALL):
+        print_registry(ALL[name], f"{name} ({len(ALL[name])})")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -44,3 +46,9 @@ def print_named_list(title: str, key: str, rows: list[tuple[str, str]], second: 
     for name, description in rows:
         table.add_row(escape(name), escape(description))
     out.print(table)
+
+
+def print_registry(registry: Any, title: str, key: str = "name", mark: Callable[[str], str] | None = None) -> None:
+    """Every `harness ... list` command: a registry's names and descriptions (`mark(name)` appends a note)."""
+    rows = [(name + (mark(name) if mark else ""), description) for name, description in registry.rows()]
+    print_named_list(title, key, rows)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import app, err, out, print_named_list, sub_app
+from harness.cli.common import app, err, out, print_registry, sub_app
 from harness.errors import HarnessError
 
 study_app = sub_app("study", "List, inspect and report studies (grids of runs as data).")
@@ -100,13 +100,9 @@ def _write_report(folder: Path, target: Path | None = None) -> None:
 @study_app.command("list")
 def study_list() -> None:
     """The shipped studies (leaderboards/studies/*.toml)."""
-    from harness.studies.spec import load_study_spec, shipped_studies
+    from harness.studies.spec import STUDIES
 
-    rows = []
-    for name in shipped_studies():
-        s = load_study_spec(name)
-        rows.append((name, f"{len(s.cells())} runs: {s.description}"))
-    print_named_list("Studies", "name", rows)
+    print_registry(STUDIES, "Studies")
 
 
 @study_app.command("show")

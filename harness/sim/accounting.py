@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.errors import HarnessError
+from harness.registry import Registry
 from harness.sim.jobs import ONESHOT, TRAIN
 
 
@@ -32,40 +32,38 @@ class PowerProfile:
         return self.idle_w * self.pue
 
 
-PROFILES: dict[str, PowerProfile] = {
-    p.name: p
-    for p in (
-        PowerProfile(
-            name="default",
-            train_w=350.0,
-            oneshot_w=350.0,
-            idle_w=18.0,
-            pue=1.58,
-            charge_init=True,
-            source=(
-                "NVIDIA GeForce RTX 3090 (the GPU of CE-NAS's HotCarbon simulation): 350 W total graphics power "
-                "(NVIDIA specification) for training and for supernet evaluation, 18 W idle (single-display idle "
-                "measured in public reviews), PUE 1.58 (Uptime Institute survey average used by Strubell et al., "
-                "ACL 2019). Initial samples are trained and charged like any other job."
-            ),
+PROFILES: Registry[PowerProfile] = Registry("accounting profile", "registries")
+"""Power profiles by name (`--accounting`)."""
+for _profile in (
+    PowerProfile(
+        name="default",
+        train_w=350.0,
+        oneshot_w=350.0,
+        idle_w=18.0,
+        pue=1.58,
+        charge_init=True,
+        source=(
+            "NVIDIA GeForce RTX 3090 (the GPU of CE-NAS's HotCarbon simulation): 350 W total graphics power "
+            "(NVIDIA specification) for training and for supernet evaluation, 18 W idle (single-display idle "
+            "measured in public reviews), PUE 1.58 (Uptime Institute survey average used by Strubell et al., "
+            "ACL 2019). Initial samples are trained and charged like any other job."
         ),
-        PowerProfile(
-            name="reference",
-            train_w=1000.0,
-            oneshot_w=0.0,
-            idle_w=0.0,
-            pue=1.0,
-            charge_init=False,
-            source=(
-                "CE-NAS reference code (cake-lab/CE-NAS cenas_RL.py): carbon = intensity x busy training GPU-hours, "
-                "i.e. an implicit 1 kW per training GPU; one-shot and idle GPUs are free; initial samples are free."
-            ),
+    ),
+    PowerProfile(
+        name="reference",
+        train_w=1000.0,
+        oneshot_w=0.0,
+        idle_w=0.0,
+        pue=1.0,
+        charge_init=False,
+        source=(
+            "CE-NAS reference code (cake-lab/CE-NAS cenas_RL.py): carbon = intensity x busy training GPU-hours, "
+            "i.e. an implicit 1 kW per training GPU; one-shot and idle GPUs are free; initial samples are free."
         ),
-    )
-}
+    ),
+):
+    PROFILES.add(_profile.name, _profile.source, value=_profile)
 
 
 def get_profile(name: str) -> PowerProfile:
-    if name not in PROFILES:
-        raise HarnessError(f"unknown accounting profile '{name}'; known: {', '.join(PROFILES)}")
-    return PROFILES[name]
+    return PROFILES.get(name)

@@ -120,4 +120,4 @@ def write(study: dict[str, Any], folder: Path, out: Path) -> list[Path]:
     return paths
 
 
-REPORTS["ecnas-points"] = write
+REPORTS.add("ecnas-points", "EC-NAS Table 1: extreme and knee points of the final fronts", value=write)

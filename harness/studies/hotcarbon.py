@@ -86,4 +86,4 @@ def write(study: dict[str, Any], folder: Path, out: Path) -> list[Path]:
     return paths
 
 
-REPORTS["hotcarbon"] = write
+REPORTS.add("hotcarbon", "HotCarbon'23 §4 table: mean ± SE per trace and method, carbon vs the reference", value=write)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from harness.errors import HarnessError
 from harness.io import atomic_write_text
+from harness.registry import Registry
 from harness.studies.aggregate import BOARD, CHECKPOINTS_LBS, anytime, fmt, load_runs, load_study, summary_table
 
 
@@ -148,11 +149,10 @@ def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[s
             board_tidy = tidy[(tidy[list(BOARD)] == pd.Series(dict(zip(BOARD, board, strict=True)))).all(axis=1)]
             paths += plot_allocation(board_tidy, board, out)
     study = json.loads((folder / "study.json").read_text())["study"] if (folder / "study.json").exists() else {}
-    extra = REPORTS.get(study.get("report") or "")
-    if extra:
-        paths += extra(study, folder, out)
+    if study.get("report"):
+        paths += REPORTS.get(study["report"])(study, folder, out)
     return text, paths
 
 
-REPORTS: dict[str, Callable[[dict, Path, Path], list[Path]]] = {}
+REPORTS: Registry[Callable[[dict, Path, Path], list[Path]]] = Registry("report", "registries")
 """Extra reports by name: `report(study as dict, study folder, output folder) -> written paths`."""

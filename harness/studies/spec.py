@@ -48,6 +48,7 @@ import pandas as pd
 
 from harness.config import RunSpec, parse_budget
 from harness.errors import HarnessError
+from harness.registry import Registry
 
 SCHEMA = "cenas-bench/study/1"
 _TOP_KEYS = {
@@ -270,8 +271,8 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
 def _report_name(value: Any, where: str) -> str | None:
     from harness.studies import REPORTS
 
-    if value is not None and value not in REPORTS:
-        raise HarnessError(f"{where}: unknown report {value!r}; known: {', '.join(REPORTS) or 'none'}")
+    if value is not None:
+        REPORTS.entry(_expect(value, str, f"{where}: report"))
     return value
 
 
@@ -304,6 +305,16 @@ def studies_dir() -> Path:
     return Path(str(resources.files("leaderboards").joinpath("studies")))
 
 
+STUDIES: Registry[Path] = Registry("study", "study list", group="cenas_bench.studies")
+"""Shipped studies: name -> TOML path (plugins: entry-point group `cenas_bench.studies`, target a Path)."""
+for _path in sorted(studies_dir().glob("*.toml")):
+    try:
+        _description = str(tomllib.loads(_path.read_text(encoding="utf-8")).get("description", ""))
+    except (OSError, tomllib.TOMLDecodeError) as _exc:
+        _description = f"unreadable ({_exc})"
+    STUDIES.add(_path.stem, _description, value=_path)
+
+
 def study_path(name_or_path: str) -> Path:
     """A shipped study by name (`leaderboards/studies/NAME.toml`) or a path to a TOML file."""
     candidate = Path(name_or_path)
@@ -311,11 +322,7 @@ def study_path(name_or_path: str) -> Path:
         if not candidate.is_file():
             raise HarnessError(f"no study file at {candidate}")
         return candidate
-    shipped = studies_dir() / f"{name_or_path}.toml"
-    if not shipped.is_file():
-        known = ", ".join(sorted(p.stem for p in studies_dir().glob("*.toml"))) or "none"
-        raise HarnessError(f"unknown study '{name_or_path}'; shipped studies: {known} (or give a .toml path)")
-    return shipped
+    return Path(STUDIES.get(name_or_path))
 
 
 def load_study_spec(name_or_path: str) -> Study:
@@ -331,4 +338,4 @@ def load_study_spec(name_or_path: str) -> Study:
 
 
 def shipped_studies() -> list[str]:
-    return sorted(p.stem for p in studies_dir().glob("*.toml"))
+    return sorted(STUDIES)
