@@ -149,3 +149,36 @@ def show(
 
         for path in write_plots(record, plot, record_path.stem):
             out.print(f"plot written to {path}")
+
+
+@app.command("goldens")
+def goldens_command(
+    update: Annotated[bool, typer.Option("--update", help="Rewrite the golden file with the new values.")] = False,
+    method: Annotated[list[str] | None, typer.Option(help="Only these methods (repeatable; default: all).")] = None,
+    file: Annotated[Path | None, typer.Option(help="Golden file (default: tests/goldens.json).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+) -> None:
+    """Golden runs (12 h, 8 GPUs, seed 0, hotcarbon-1) of every method against the committed goldens; exit 1 on a
+    difference. `--update` rewrites the file after a deliberate change and prints what changed."""
+    from harness import goldens as g
+    from harness.methods import METHODS
+
+    names = method or sorted(METHODS)
+    for name in names:
+        METHODS.entry(name)  # unknown methods: one error line before any run
+    path = file or g.GOLDEN_FILE
+    stored = g.load_goldens(path)
+    with err.status(f"running {len(names)} golden runs"):
+        fresh = g.compute(names, workers)
+    changed = 0
+    for name in names:
+        lines = g.differences(stored.get(name), fresh[name])
+        changed += bool(lines)
+        out.print(f"{name}: " + ("same" if not lines else "; ".join(lines)), markup=False)
+    if update:
+        g.write_goldens(stored | fresh, path)
+        out.print(f"{changed} of {len(names)} changed; written {path}", markup=False)
+    elif changed:
+        err.print(f"error: {changed} of {len(names)} golden runs differ; run with --update if the change is deliberate",
+                  markup=False)  # fmt: skip
+        raise typer.Exit(1)
