@@ -146,7 +146,7 @@ class SEMOA(Method):
         self.gate: HeuristicPolicy | None = None
         if self.options.gate.mode == "heuristic":
             self.gate = HeuristicPolicy(self.options.gate.window_hours, clamp=False)
-            forecaster = make_forecaster(self.options.gate.forecaster, ctx.carbon.trace.region)
+            forecaster = make_forecaster(self.options.gate.forecaster, ctx.carbon.region)
             self.gate.setup(ctx.carbon, forecaster, ctx.rng("gate"))
         self._start_phase()
 

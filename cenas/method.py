@@ -81,6 +81,11 @@ class RLOptions:
     checkpoint: str | None = option(None, "pretrained weights (path or shipped name; null: the shipped default)")
     greedy: bool = option(True, "act by the most probable action instead of sampling")
     online_updates: bool | None = option(None, "learn during the run (null: true in reference mode, else false)")
+    ci_range: Literal["history", "oracle-remaining"] = option(
+        "history",
+        "reference-mode intensity range: min/max of the 30 days before the run (history), or of the whole remaining "
+        "series as the CE-NAS code reads it (oracle-remaining: future knowledge)",
+    )
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,7 @@ class CENAS(Method):
         self.tree: Any = None
         self.tree_size = -1
         self.policy = self._make_policy(ctx)
-        self.policy.setup(ctx.carbon, make_forecaster(o.forecaster, ctx.carbon.trace.region), ctx.rng("policy"))
+        self.policy.setup(ctx.carbon, make_forecaster(o.forecaster, ctx.carbon.region), ctx.rng("policy"))
         x0 = ctx.rng("init").uniform(0.0, X_UPPER, size=(o.n_init, dim))
         archs = self.bench.space.decode(x0)
         self.seen.update(int(a) for a in archs)

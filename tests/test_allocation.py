@@ -13,8 +13,8 @@ from cenas.allocation.rl import ActorCritic, RLPolicy, checkpoint_path
 from cenas.allocation.simple import HeuristicPolicy, heuristic_train_gpus
 from harness.carbon.forecast import OracleForecaster, PersistenceForecaster
 from harness.carbon.traces import load_trace
+from harness.carbon.view import CarbonView
 from harness.errors import HarnessError
-from harness.sim.method import CarbonView
 
 
 def test_reference_action_map_for_8_gpus() -> None:
@@ -50,7 +50,7 @@ def state(**overrides) -> PolicyState:
 def test_heuristic_policy_uses_the_oracle_window() -> None:
     trace = load_trace("neurips")
     policy = HeuristicPolicy(window_hours=24)
-    policy.setup(CarbonView(trace), OracleForecaster(), np.random.default_rng(0))
+    policy.setup(CarbonView(trace, load_trace(trace.region)), OracleForecaster(), np.random.default_rng(0))
     window = trace.values[:24]
     assert policy.train_gpus(state(now_s=0.0, ci_now=window[0])) == heuristic_train_gpus(window[0], window, 8)
 
@@ -59,14 +59,14 @@ def test_persistence_is_yesterday_and_sees_history_before_the_window() -> None:
     trace = load_trace("neurips")
     full = load_trace("US-CAL-CISO")
     offset = int((trace.start - full.start).total_seconds() // 3600)
-    predicted = PersistenceForecaster().forecast(CarbonView(trace), 0.0, 48)
+    predicted = PersistenceForecaster().forecast(CarbonView(trace, load_trace(trace.region)), 0.0, 48)
     np.testing.assert_array_equal(predicted, np.tile(full.values[offset - 23 : offset + 1], 2))
 
 
 def test_reference_rl_state_and_reward() -> None:
     trace = load_trace("neurips")
     policy = RLPolicy(mode="reference", greedy=False)
-    policy.setup(CarbonView(trace), OracleForecaster(), np.random.default_rng(0))
+    policy.setup(CarbonView(trace, load_trace(trace.region)), OracleForecaster(), np.random.default_rng(0))
     first = policy.features(state(hv=1800.0, n_observed=10))
     later = policy.features(state(hv=1950.0, n_observed=42, hour=5))
     assert first[2] == later[2] == pytest.approx(1800.0 / 1991.5)  # stale HV, as in the reference

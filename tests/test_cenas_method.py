@@ -116,9 +116,9 @@ def test_qnehvi_sampler_completes() -> None:
 def test_shipped_transformer_forecaster_and_reproducible_training() -> None:
     forecaster = tf.TransformerForecaster.for_region("sc:US-CAL-CISO")
     from harness.carbon.traces import load_trace
-    from harness.sim.method import CarbonView
+    from harness.carbon.view import CarbonView
 
-    prediction = forecaster.forecast(CarbonView(load_trace("neurips")), 0.0, 72)
+    prediction = forecaster.forecast(CarbonView(load_trace("neurips"), load_trace("sc:US-CAL-CISO")), 0.0, 72)
     assert prediction.shape == (72,) and np.isfinite(prediction).all() and (prediction > 0).all()
     spec = tf.TrainSpec("sc:US-CAL-CISO", epochs=1)
     first, _ = tf.train(spec)

@@ -178,6 +178,24 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(small_study, refe
     ]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_sweep_stops_cleanly_with_no_orphan_workers(small_study, tmp_path, signum) -> None:
+    command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(small_study),
+               "--out", str(tmp_path), "--workers", "2", "--no-report"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((tmp_path / "records").glob("*.sha256")):
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1].startswith("interrupted: ") and "run the same command again" in stderr
+    time.sleep(1.0)
+    group = subprocess.run(["ps", "-o", "stat=", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert all(state.startswith("Z") for state in group), group  # nothing of the sweep left running (zombies wait
+    # for this machine's init to reap them)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

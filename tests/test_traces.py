@@ -100,3 +100,40 @@ def test_cli_traces_list_and_show_with_plot(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     assert "41 h from 2021-01-01 00:00" in shown.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _raw_rows(upstream, name: str) -> list[tuple[str, float]]:
+    import csv
+
+    with upstream(name).open(newline="") as handle:
+        return [(row["Time"], float(row["Carbon Intensity"])) for row in csv.DictReader(handle)]
+
+
+@pytest.mark.parametrize(
+    ("name", "zone", "hour", "samples"),
+    [
+        ("ci-lwa-ger", "DE", "2019-12-20 00", 4),  # 15-min series
+        ("ci-lwa-ger", "DE", "2020-06-01 13", 4),
+        ("ci-lwa-gb", "GB", "2019-12-20 00", 2),  # 30-min stretch
+        ("ci-lwa-gb", "GB", "2020-06-01 13", None),  # whichever step the file has there
+    ],
+)
+def test_native_lets_wait_awhile_hours_are_the_mean_of_their_samples(upstream, name, zone, hour, samples) -> None:
+    """Hand-computed from the raw CSV: the mean of every sample whose time starts with the hour."""
+    in_hour = [value for time, value in _raw_rows(upstream, name) if time.startswith(hour + ":")]
+    assert in_hour and (samples is None or len(in_hour) == samples)
+    trace = load_trace(f"lwa:{zone}")
+    index = int((pd.Timestamp(hour + ":00", tz="UTC") - trace.start) / pd.Timedelta(hours=1))
+    assert trace.values[index] == pytest.approx(sum(in_hour) / len(in_hour), rel=1e-12)
+    on_the_hour = next(value for time, value in _raw_rows(upstream, name) if time == hour + ":00:00")
+    if len(set(in_hour)) > 1:
+        assert trace.values[index] != on_the_hour  # the old on-the-hour sample is not the hour's value
+
+
+def test_french_lets_wait_awhile_hours_stay_on_the_hour(upstream) -> None:
+    """FR's half-hour points are the authors' interpolation of hourly data: the on-the-hour rows are the data."""
+    rows = _raw_rows(upstream, "ci-lwa-fr")
+    trace = load_trace("lwa:FR")
+    on_hour = [value for time, value in rows if time.endswith(":00:00")]
+    np.testing.assert_array_equal(trace.values[: len(on_hour)][~np.isnan(trace.values[: len(on_hour)])][:100],
+                                  np.array(on_hour[:100]))  # fmt: skip

@@ -34,7 +34,10 @@ def _fixed(o: Any) -> AllocationPolicy:
 def _rl(o: Any) -> AllocationPolicy:
     from cenas.allocation.rl import RLPolicy
 
-    return RLPolicy(mode=o.rl.mode, checkpoint=o.rl.checkpoint, greedy=o.rl.greedy, online_updates=o.rl.online_updates)
+    return RLPolicy(
+        mode=o.rl.mode, checkpoint=o.rl.checkpoint, greedy=o.rl.greedy, online_updates=o.rl.online_updates,
+        ci_range=o.rl.ci_range,
+    )  # fmt: skip
 
 
 POLICIES.add(

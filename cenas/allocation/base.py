@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.carbon.forecast import Forecaster
-from harness.sim.method import CarbonView
+from harness.carbon.view import CarbonView
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ HIDDEN = (100, 150, 200, 100)
 ALPHA, GAMMA_SAMPLES, ENTROPY_WEIGHT = 20.0, 0.05, 0.5
 REFERENCE_HORIZON = 40.0  # hard-coded in the reference's a3c_params.py
 MAX_SAMPLES = 1500
+HISTORY_HOURS = 30 * 24  # reference mode, ci_range=history: the intensity range of the 30 days up to the run's start
 DEFAULT_CHECKPOINT = "rl_clean_default.pt"
 STATE_DIMS = {"reference": 4, "clean": 8}
 
@@ -134,6 +135,7 @@ class RLPolicy(AllocationPolicy):
         greedy: bool = True,
         online_updates: bool | None = None,
         agent: ActorCritic | None = None,
+        ci_range: str = "history",
     ) -> None:
         if mode not in STATE_DIMS:
             raise HarnessError(f"rl_mode must be reference or clean (got {mode!r})")
@@ -141,6 +143,7 @@ class RLPolicy(AllocationPolicy):
         self.online = (mode == "reference") if online_updates is None else bool(online_updates)
         self.agent = agent  # a shared agent (pretraining); otherwise built in setup from the run's seed
         self.checkpoint = checkpoint
+        self.ci_range = ci_range
         self.previous: Transition | None = None
         self.hv0: float | None = None
         self.rewards: list[float] = []
@@ -152,8 +155,17 @@ class RLPolicy(AllocationPolicy):
             if self.mode == "clean":
                 payload = self.agent.torch.load(checkpoint_path(self.checkpoint), weights_only=True)
                 self.agent.load_state_dict(payload)
-        remaining = carbon.trace.values[~np.isnan(carbon.trace.values)]
-        self.ci_min, self.ci_max = float(remaining.min()), float(remaining.max())
+        self.observe_range(0.0)
+
+    def observe_range(self, now_s: float) -> None:
+        """The intensity range (g/kWh) the state and reward are normalised by: min/max of the 30 days up to now
+        (history), or of the whole remaining series (oracle-remaining, the CE-NAS code's future knowledge)."""
+        if self.ci_range == "oracle-remaining":
+            seen = self.carbon.oracle(now_s, 10**9)
+        else:
+            seen = self.carbon.history(now_s, HISTORY_HOURS)
+        seen = seen[~np.isnan(seen)]
+        self.ci_min, self.ci_max = float(seen.min()), float(seen.max())
 
     # ------------------------------------------------------------------------------------------- state
     def horizon_hours(self, state: PolicyState) -> float:
@@ -210,6 +222,8 @@ class RLPolicy(AllocationPolicy):
     # ------------------------------------------------------------------------------------------ decide
     def train_gpus(self, state: PolicyState) -> int:
         assert self.agent is not None, "setup() builds the agent"
+        if self.ci_range == "history":
+            self.observe_range(state.now_s)  # the range grows with what has been observed
         features = self.features(state)
         if self.previous is not None:
             r = self.reward(state)

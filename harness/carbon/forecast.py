@@ -18,7 +18,7 @@ import pandas as pd
 from harness.registry import Registry
 
 if TYPE_CHECKING:
-    from harness.sim.method import CarbonView
+    from harness.carbon.view import CarbonView
 
 
 class Forecaster(ABC):
@@ -29,22 +29,17 @@ class Forecaster(ABC):
         """Predicted intensity (g/kWh) of the `horizon` hours after the current one, shape (horizon,)."""
 
     def past(self, view: CarbonView, now_s: float, hours: int) -> tuple[np.ndarray, pd.Timestamp]:
-        """The last `hours` values of the region's full series up to and including the current hour (history
-        before the run's window counts: it was observable), and the current hour's timestamp."""
-        from harness.carbon.traces import load_trace
-
-        full = load_trace(view.trace.region)
-        now = view.trace.start + pd.Timedelta(hours=view.hour_index(now_s))
-        end = int((now - full.start) / pd.Timedelta(hours=1)) + 1
-        return full.values[max(0, end - hours) : end], now
+        """The last `hours` values of the region's series up to and including the current hour (history before the
+        run's window counts: it was observable), and the current hour's timestamp."""
+        return view.history(now_s, hours), view.now_time(now_s)
 
 
 class OracleForecaster(Forecaster):
     name = "oracle"
 
     def forecast(self, view: CarbonView, now_s: float, horizon: int) -> np.ndarray:
-        future = view.oracle(now_s, horizon + 1)[1:]
-        if len(future) < horizon:  # trace end: hold the last known value
+        future = view.oracle(now_s, horizon + 1)[1:]  # past the window's end: the world goes on
+        if len(future) < horizon:  # end of the region's series: hold the last known value
             last = future[-1] if len(future) else view.current(now_s)
             future = np.concatenate([future, np.full(horizon - len(future), last)])
         return future

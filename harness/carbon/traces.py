@@ -3,7 +3,9 @@
 Sources, in the order a bare zone name resolves to them:
   sc  - Electricity Maps data portal via HewlettPackard/sustain-cluster (life-cycle `LCA` column), 2021-2022
   dp  - Electricity Maps data portal via umassos/decarbonization-potential (older vintage), 2021-2022
-  lwa - ENTSO-E derived series via dos-group/lets-wait-awhile (on-the-hour rows, which are the original values)
+  lwa - ENTSO-E derived series via dos-group/lets-wait-awhile: GB and DE are native 15/30-min series, their hourly value
+        is the mean of the hour's samples; FR's half-hour points were interpolated by the authors from hourly data, so
+        its on-the-hour rows are the original values
   ca  - polled co2signal / Electricity Maps via umassos/carbonAdvisor (hourly with gaps)
 Each (source, zone) becomes one series on a complete hourly UTC index; hours the source lacks stay NaN and are
 reported as gaps, never filled.
@@ -26,7 +28,7 @@ from harness.data.tables import cached_table
 from harness.errors import DataIntegrityError, HarnessError
 from harness.registry import Registry
 
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2  # 2: GB and DE lets-wait-awhile hours are the mean of their 15/30-min samples
 SOURCES: dict[str, str] = {
     "sc": "Electricity Maps via sustain-cluster",
     "dp": "Electricity Maps via decarbonization-potential",
@@ -34,6 +36,7 @@ SOURCES: dict[str, str] = {
     "ca": "co2signal via carbonAdvisor",
 }
 LWA_ZONES = {"fr": "FR", "gb": "GB", "ger": "DE"}
+LWA_ON_THE_HOUR = {"FR"}  # FR's half-hour points are cubic interpolations of hourly data; GB and DE are native
 ZONE_ALIASES = {"BR-SP": "BR-CS", "CL-SIC": "CL-SEN", "DE-LU": "DE"}  # sustain-cluster folder -> Zone Id
 E1_TIME = "Datetime (UTC)"
 E1_LCA = "Carbon Intensity gCO\u2082eq/kWh (LCA)"
@@ -69,11 +72,13 @@ def _read_one(entry: DataFile, file: VerifiedFile) -> pd.DataFrame:
         if source == "lwa":
             raw = pd.read_csv(file.stream())
             time = pd.to_datetime(raw["Time"], format="%Y-%m-%d %H:%M:%S", utc=True)
-            on_hour = (time.dt.minute == 0).to_numpy()
             zone = LWA_ZONES[re.sub(r"^ci-lwa-", "", entry.name)]
-            return pd.DataFrame(
-                {"zone": zone, "time": time[on_hour], "ci": raw["Carbon Intensity"][on_hour].astype(float)}
-            )
+            ci = raw["Carbon Intensity"].astype(float)
+            if zone in LWA_ON_THE_HOUR:  # interpolated by the authors from hourly data: the hour's value is on it
+                on_hour = (time.dt.minute == 0).to_numpy()
+                return pd.DataFrame({"zone": zone, "time": time[on_hour], "ci": ci[on_hour]})
+            hourly = ci.groupby(time.dt.floor("h").to_numpy()).mean()  # native 15/30-min series: the hour's mean
+            return pd.DataFrame({"zone": zone, "time": hourly.index, "ci": hourly.to_numpy()})
         if source == "ca":
             raw = pd.read_csv(file.stream())
             zone = entry.name.removeprefix("ci-ca-")
@@ -221,6 +226,13 @@ for _window in (
     NamedWindow("hotcarbon-1", "US-CAL-CISO", "2021-01-01T00:00", "2021-01-02T16:00", "HotCarbon'23 trace 1"),
     NamedWindow("hotcarbon-2", "US-CAL-CISO", "2021-01-02T17:00", "2021-01-04T09:00", "HotCarbon'23 trace 2"),
     NamedWindow("neurips", "US-CAL-CISO", "2021-07-02T00:00", "2021-07-04T08:00", "CE-NAS NeurIPS'24 Fig. 3"),
+    NamedWindow(
+        "neurips-code",
+        "US-CAL-CISO",
+        "2021-07-02T06:00",
+        "2021-07-04T14:00",
+        "CE-NAS code's start: row 13158 of its file, if that file starts 2020-01-01 00:00 UTC",
+    ),
 ):
     WINDOWS.add(_window.name, f"{_window.description}: {_window.region} {_window.start} to {_window.end_inclusive}",
                 value=_window)  # fmt: skip

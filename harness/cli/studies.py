@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -54,6 +55,7 @@ def sweep_command(
             state["last"] = time.monotonic()
             err.print(sw.log_line(spec.name, done, total, elapsed, int(state["skipped"])), markup=False)
 
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a sweep as Ctrl-C does: workers terminated, resumable
     try:
         if err.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -73,7 +75,7 @@ def sweep_command(
         else:
             result = sw.sweep(spec, folder, executor, only, plain)
     except KeyboardInterrupt:
-        executor.close()
+        executor.abort()
         done = len(sw.Store(folder).keys())
         err.print(f"interrupted: {done} records in {folder / 'records'}; run the same command again to finish the "
                   "remaining cells", markup=False)  # fmt: skip
@@ -84,6 +86,10 @@ def sweep_command(
               f"{result.seconds:.1f} s on {executor.description}; records in {folder / 'records'}")  # fmt: skip
     if report_after and not only:
         _write_report(folder)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _write_report(folder: Path, target: Path | None = None) -> None:

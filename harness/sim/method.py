@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from harness.benchmarks.base import Benchmark
-from harness.carbon.traces import Trace
+from harness.carbon.view import CarbonView
 from harness.config import Budget
 from harness.options import NoOptions
 from harness.sim.jobs import Allocation, Job, Outcome
@@ -26,30 +26,6 @@ from harness.sim.jobs import Allocation, Job, Outcome
 def rng_for(seed: int, purpose: str) -> np.random.Generator:
     """An independent generator for one purpose of one run (sub-stream keyed by a stable hash of `purpose`)."""
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(purpose.encode())]))
-
-
-@dataclass(frozen=True)
-class CarbonView:
-    """What a method may see of the trace: the past, the current hour, and (for oracle policies) the future."""
-
-    trace: Trace
-
-    def hour_index(self, now_s: float) -> int:
-        return int(now_s // 3600)
-
-    def current(self, now_s: float) -> float:
-        """Intensity (g/kWh) of the hour containing `now_s`."""
-        return float(self.trace.values[min(self.hour_index(now_s), self.trace.hours - 1)])
-
-    def history(self, now_s: float, hours: int) -> np.ndarray:
-        """The last `hours` hourly values up to and including the current hour (shorter at the trace start)."""
-        h = self.hour_index(now_s)
-        return self.trace.values[max(0, h + 1 - hours) : h + 1]
-
-    def oracle(self, now_s: float, hours: int) -> np.ndarray:
-        """The true next `hours` values starting with the current hour (truncated at the trace end)."""
-        h = self.hour_index(now_s)
-        return self.trace.values[h : h + hours]
 
 
 @dataclass

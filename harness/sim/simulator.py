@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 
 from harness.benchmarks.base import Benchmark
-from harness.carbon.traces import Trace, fmt_time
+from harness.carbon.traces import Trace, fmt_time, load_trace
+from harness.carbon.view import CarbonView
 from harness.config import Budget
 from harness.errors import HarnessError
 from harness.metrics import hypervolume, log_hv_difference
 from harness.sim.accounting import PowerProfile
 from harness.sim.jobs import JOB_KINDS, ONESHOT, TRAIN, Allocation, Job, Outcome, RunningJob
-from harness.sim.method import CarbonView, IntervalInfo, Method, MethodContext
+from harness.sim.method import IntervalInfo, Method, MethodContext
 
 _DONE, _BOUNDARY = 0, 1
 _EPS = 1e-9
@@ -66,6 +67,7 @@ class Simulator:
         seed: int,
         interval_s: float = 3600.0,
         on_boundary: Callable[[float], None] | None = None,
+        world: Trace | None = None,
     ) -> None:
         self.bench, self.trace, self.method = benchmark, trace, method
         self.n_gpus, self.budget, self.profile, self.seed = n_gpus, budget, profile, seed
@@ -91,7 +93,7 @@ class Simulator:
         self.interval_counts: dict[str, int] = {"preempted": 0}
         self.interval_totals = Totals()
         self.hv = 0.0
-        self.view = CarbonView(trace)
+        self.view = CarbonView(trace, world if world is not None else load_trace(trace.region))
 
     # ------------------------------------------------------------------------------------------------ public
     def run(self) -> SimResult:

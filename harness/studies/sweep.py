@@ -151,6 +151,8 @@ class Executor(Protocol):
 
     def close(self) -> None: ...
 
+    def abort(self) -> None: ...
+
 
 class SerialExecutor:
     description = "this process"
@@ -160,6 +162,9 @@ class SerialExecutor:
             yield i, run_cell(spec)
 
     def close(self) -> None:
+        return None
+
+    def abort(self) -> None:
         return None
 
 
@@ -193,6 +198,12 @@ class LocalPool:
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def abort(self) -> None:
+        """Stop now: cancel queued cells and terminate the workers (no orphan processes; their cells rerun later)."""
+        for process in list(getattr(self.pool, "_processes", {}).values()):  # the pool keeps no public handle
+            process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
 
 class DaskExecutor:
     """Dask distributed: a LocalCluster on 127.0.0.1 (`local_workers`) or an existing scheduler (`address`)."""
@@ -224,6 +235,9 @@ class DaskExecutor:
         futures = {self.client.submit(run_cell, spec, pure=False): i for i, spec in enumerate(specs)}
         for future in as_completed(futures):
             yield futures[future], future.result()
+
+    def abort(self) -> None:
+        self.close()
 
     def close(self) -> None:
         client = getattr(self, "client", None)
