@@ -10,7 +10,6 @@ import numpy as np
 import typer
 from rich.table import Table
 
-import cenas.allocation  # noqa: F401 - registers the allocation policies (`harness registries`)
 from harness.cli.common import err, out
 
 

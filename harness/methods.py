@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 from harness.options import flatten, parse_options
 from harness.registry import Entry, Registry
-from harness.sim.method import Method
+
+if TYPE_CHECKING:
+    from harness.sim.method import Method
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ def default_benchmark(name: str) -> str:
 
 def method_class(name: str) -> type[Method]:
     """The class behind registry entry `name` (imported on demand)."""
+    from harness.sim.method import Method
+
     target = METHODS.get(name).target
     cls: Any = Entry(name, "", target=target).load()
     if not (isinstance(cls, type) and issubclass(cls, Method)):

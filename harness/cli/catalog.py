@@ -172,7 +172,11 @@ def registries(
     import harness.sim.accounting
     import harness.studies  # noqa: F401 - each import registers its entries
     from harness.errors import HarnessError
+    from harness.methods import METHODS, method_class
     from harness.registry import ALL
+
+    for name in METHODS:
+        method_class(name)  # importing the methods registers their own registries (e.g. allocation policies)
 
     if kind is not None and kind not in ALL:
         raise HarnessError(f"unknown registry '{kind}'; known: {', '.join(sorted(ALL))}")
