@@ -123,6 +123,18 @@ def test_front_points_on_a_real_front() -> None:
     assert not np.any((energy < energy[knee]) & (accuracy > accuracy[knee]))  # the knee is on the front
 
 
+def test_the_knee_moves_with_the_end_of_its_line() -> None:
+    """On a run's front that lacks the table's best, a line to the table's best picks a more accurate knee."""
+    table = get_benchmark("ecnas/4v").table
+    energy, accuracy = table["energy_kwh"].to_numpy(), table["val_acc"].to_numpy()
+    cheap = energy <= np.quantile(energy, 0.5)  # a front that stops at the cheaper half of the table
+    own = front_points(energy[cheap], accuracy[cheap])
+    best = int(np.argmax(accuracy))
+    anchored = front_points(energy[cheap], accuracy[cheap], (float(energy[best]), float(accuracy[best])))
+    assert (anchored["r0"], anchored["r1"]) == (own["r0"], own["r1"])
+    assert accuracy[cheap][anchored["rk"]] >= accuracy[cheap][own["rk"]]
+
+
 def test_ecnas_points_study_writes_both_rows(tmp_path: Path) -> None:
     study = tmp_path / "points.toml"
     study.write_text(
