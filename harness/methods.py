@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 from harness.options import flatten, parse_options
-from harness.registry import Entry, Registry
+from harness.registry import Entry, Registry, import_target
 
 if TYPE_CHECKING:
     from harness.sim.method import Method
@@ -136,7 +136,7 @@ def method_class(name: str) -> type[Method]:
     from harness.sim.method import Method
 
     target = METHODS.get(name).target
-    cls: Any = Entry(name, "", target=target).load()
+    cls: Any = import_target(target)
     if not (isinstance(cls, type) and issubclass(cls, Method)):
         raise HarnessError(f"method {name}: {target} is not a harness Method")
     return cls

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from harness import __version__
-from harness.benchmarks import get_benchmark
-from harness.carbon.traces import load_trace, trace_data_files
+from harness.benchmarks import Benchmark, get_benchmark
+from harness.carbon.traces import Trace, load_trace, trace_data_files
 from harness.config import RunSpec
 from harness.data.manifest import load_manifest
 from harness.data.tables import read_hashes
@@ -66,6 +66,17 @@ def _library_versions() -> dict[str, str]:
     return found
 
 
+def data_hashes(benchmark: Benchmark, trace: Trace) -> dict[str, str]:
+    """Hash of every data file a run on `benchmark` and `trace` reads, as the verified tables recorded the bytes they
+    were built from (sha256; the git blob id for the HW-NAS-Bench pickle)."""
+    files = [*benchmark.data_files, *(f.name for f in trace_data_files(trace, load_manifest()))]
+    read = read_hashes()
+    unread = [name for name in files if name not in read]
+    if unread:
+        raise HarnessError(f"no cached table records reading {', '.join(unread)}; run `harness data build`")
+    return {name: read[name] for name in sorted(files)}
+
+
 def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -> RunRecord:
     """Run `spec` and return its record. Every input is validated before simulation starts."""
     method = create_method(spec.method, spec.method_options)  # options first: the cheapest check
@@ -76,16 +87,11 @@ def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -
         benchmark, trace, method, spec.gpus, spec.budget, profile, spec.seed, spec.interval_s, on_boundary
     )
     result = simulator.run()
-    files = [*benchmark.data_files, *(f.name for f in trace_data_files(trace, load_manifest()))]
-    read = read_hashes()
-    unread = [name for name in files if name not in read]
-    if unread:
-        raise HarnessError(f"no cached table records reading {', '.join(unread)}; run `harness data build`")
     provenance: dict[str, Any] = {
         "package": {"name": "cenas-bench", "version": __version__, "git_commit": git_commit()},
         "python": platform.python_version(),
         "libraries": _library_versions(),
-        "data_files": {name: read[name] for name in files},  # hashes of the bytes the tables were built from
+        "data_files": data_hashes(benchmark, trace),
         "accounting": asdict(profile),
         "trace": {"region": trace.region, "start": trace.start.isoformat(), "hours": trace.hours},
         "benchmark": {

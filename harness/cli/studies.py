@@ -93,13 +93,11 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _write_report(folder: Path, target: Path | None = None) -> None:
-    from harness.studies.aggregate import write_aggregate
     from harness.studies.report import report
 
-    paths = write_aggregate(folder, target) if (folder / "records").is_dir() else []
     text, written = report(folder, target)
     out.print(text, markup=False, highlight=False)
-    for path in [*paths, *written]:
+    for path in written:
         out.print(f"written {path}", markup=False)
 
 

@@ -63,18 +63,17 @@ class TableCheck:
 
 def check_table(name: str, stamp: Mapping[str, Any] | None = None, cache: Path | None = None) -> TableCheck:
     """Whether a cached table's bytes match its recorded checksum (and, if given, its stamp matches `stamp`)."""
-    document = read_stamp(name, cache)
-    path = table_path(name, cache)
-    if document is None or not path.exists():
-        return TableCheck(name, "missing" if not path.exists() else "corrupt", "" if not path.exists() else "no stamp")
-    if stamp is not None and document.get("stamp") != _canonical(stamp):
-        return TableCheck(name, "stale", "built from other inputs or by another builder version")
+    if not table_path(name, cache).exists():
+        return TableCheck(name, "missing")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return TableCheck(name, "corrupt", f"unreadable ({exc.strerror or exc})")
-    problem = _bytes_problem(data, document)
-    return TableCheck(name, "corrupt" if problem else "ok", problem or "")
+        data, why = _verified_bytes(name, stamp, cache)
+    except HarnessError as exc:
+        return TableCheck(name, "corrupt", str(exc))
+    if why == "missing":
+        return TableCheck(name, "corrupt", "no stamp")
+    if why == "stale":
+        return TableCheck(name, "stale", "built from other inputs or by another builder version")
+    return TableCheck(name, "ok") if data is not None else TableCheck(name, "corrupt", why)
 
 
 def _bytes_problem(data: bytes, document: Mapping[str, Any]) -> str | None:
@@ -111,12 +110,13 @@ def _parse(data: bytes, name: str, columns: list[str] | None, filters: Any) -> p
         raise DataIntegrityError(f"cached table {name} passed its checksum but cannot be parsed ({exc})") from None
 
 
-def _verified_bytes(name: str, stamp: Mapping[str, Any], cache: Path | None) -> tuple[bytes | None, str]:
-    """The table's bytes if its stamp matches `stamp` and its bytes their checksum; else (None, why)."""
+def _verified_bytes(name: str, stamp: Mapping[str, Any] | None, cache: Path | None) -> tuple[bytes | None, str]:
+    """The table's bytes if its stamp matches `stamp` (any stamp when None) and its bytes their checksum; else
+    (None, why): "missing", "stale" or "fails its checksum (...)". An unreadable file is a HarnessError."""
     document = read_stamp(name, cache)
     if document is None:
         return None, "missing"
-    if document.get("stamp") != _canonical(stamp):
+    if stamp is not None and document.get("stamp") != _canonical(stamp):
         return None, "stale"
     try:
         data = table_path(name, cache).read_bytes()

@@ -82,28 +82,21 @@ def frames_from_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return runs_frame, curve_frame
 
 
-def load_runs(folder: str | Path) -> pd.DataFrame:
-    """One row per run: identity (method, benchmark, trace, budget, GPUs, seed, key) and summary numbers."""
-    folder = Path(folder)
-    committed = folder / "runs.csv.gz"
-    if committed.exists() and not (folder / "records").is_dir():
-        return pd.read_csv(committed, keep_default_na=True)
-    return frames_from_records(folder)[0]
-
-
-def load_study(folder: str | Path) -> pd.DataFrame:
-    """Tidy anytime data: one row per run x allocation interval (hour, cumulative carbon, HV, HV regret, intensity,
-    GPUs training and sampling), joined with the run's identity and HV_max. Reads the run records when the folder has
-    them, else the committed aggregate (`curves.parquet` + `runs.csv.gz`)."""
+def study_frames(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, curves) of a study folder: from its run records when it has them, else from the committed aggregate
+    (`runs.csv.gz` + `curves.parquet`)."""
     folder = Path(folder)
     if (folder / "records").is_dir():
-        runs, curves = frames_from_records(folder)
-    else:
-        try:
-            runs = pd.read_csv(folder / "runs.csv.gz")
-            curves = pd.read_parquet(folder / "curves.parquet")
-        except FileNotFoundError:
-            raise HarnessError(f"{folder} has neither run records nor committed curves.parquet/runs.csv.gz") from None
+        return frames_from_records(folder)
+    try:
+        return pd.read_csv(folder / "runs.csv.gz"), pd.read_parquet(folder / "curves.parquet")
+    except FileNotFoundError:
+        raise HarnessError(f"{folder} has neither run records nor committed curves.parquet/runs.csv.gz") from None
+
+
+def tidy_frame(runs: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """Curves joined with each run's identity and HV_max, plus carbon in lbs, HV fraction, regret and log10 relative
+    regret."""
     tidy = curves.drop(columns=[c for c in ("method",) if c in curves]).merge(
         runs[[*RUN_COLUMNS, "hv_max"]], on="key", how="left"
     )
@@ -114,18 +107,27 @@ def load_study(folder: str | Path) -> pd.DataFrame:
     return tidy
 
 
-def write_aggregate(folder: Path, out: Path | None = None) -> list[Path]:
+def load_runs(folder: str | Path) -> pd.DataFrame:
+    """One row per run: identity (method, benchmark, trace, budget, GPUs, seed, key) and summary numbers."""
+    return study_frames(folder)[0]
+
+
+def load_study(folder: str | Path) -> pd.DataFrame:
+    """Tidy anytime data: one row per run x allocation interval (hour, cumulative carbon, HV, HV regret, intensity,
+    GPUs training and sampling), joined with the run's identity and HV_max. Reads the run records when the folder has
+    them, else the committed aggregate (`curves.parquet` + `runs.csv.gz`)."""
+    return tidy_frame(*study_frames(folder))
+
+
+def write_aggregate(runs: pd.DataFrame, curves: pd.DataFrame, out: Path) -> list[Path]:
     """The small committed form of a study: `runs.csv.gz` (per-run summary) and `curves.parquet` (per interval)."""
+    import gzip
+
     from harness.io import atomic_open
 
-    out = out or folder
-    runs, curves = frames_from_records(folder)
     paths = [out / "runs.csv.gz", out / "curves.parquet"]
-    with atomic_open(paths[0], "wb") as handle:
-        import gzip
-
-        with gzip.GzipFile(filename="", fileobj=handle, mode="wb", mtime=0) as gz:  # no name, no time: same bytes
-            gz.write(runs.to_csv(index=False, lineterminator="\n").encode())
+    with atomic_open(paths[0], "wb") as handle, gzip.GzipFile(filename="", fileobj=handle, mode="wb", mtime=0) as gz:
+        gz.write(runs.to_csv(index=False, lineterminator="\n").encode())
     with atomic_open(paths[1], "wb") as handle:
         curves.to_parquet(handle, index=False, compression="zstd")
     return paths

@@ -75,11 +75,9 @@ def markdown(study: dict[str, Any], table: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(study: dict[str, Any], folder: Path, out: Path) -> list[Path]:
+def write(study: dict[str, Any], folder: Path, runs: pd.DataFrame, out: Path) -> list[Path]:
     """comparison.md (the table) and comparison.json (table + study)."""
-    from harness.studies.aggregate import load_runs
-
-    table = aggregate(study, rows_from(load_runs(folder)))
+    table = aggregate(study, rows_from(runs))
     paths = [out / "comparison.md", out / "comparison.json"]
     atomic_write_text(paths[0], markdown(study, table))
     atomic_write_text(paths[1], json.dumps({"study": study, "table": table}, indent=1, sort_keys=True) + "\n")

@@ -19,7 +19,16 @@ import pandas as pd
 from harness.errors import HarnessError
 from harness.io import atomic_write_text
 from harness.registry import Registry
-from harness.studies.aggregate import BOARD, CHECKPOINTS_LBS, anytime, fmt, load_runs, load_study, summary_table
+from harness.studies.aggregate import (
+    BOARD,
+    CHECKPOINTS_LBS,
+    anytime,
+    fmt,
+    study_frames,
+    summary_table,
+    tidy_frame,
+    write_aggregate,
+)
 
 
 def board_slug(board: tuple) -> str:
@@ -126,33 +135,30 @@ def _save(fig, stem: Path) -> list[Path]:  # type: ignore[no-untyped-def]
 
 
 def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[str, list[Path]]:
-    """Write report.md and plots for the study in `folder` (into `out`, default the folder); returns the Markdown."""
+    """Write report.md and plots for the study in `folder` (into `out`, default the folder), and, when the folder has
+    run records, the committed aggregate (`runs.csv.gz`, `curves.parquet`); returns the Markdown."""
     import json
 
     out = out or folder
-    name = (
-        json.loads((folder / "study.json").read_text())["study"]["name"]
-        if (folder / "study.json").exists()
-        else folder.name
-    )
-    runs, tidy = load_runs(folder), load_study(folder)
+    study = json.loads((folder / "study.json").read_text())["study"] if (folder / "study.json").exists() else {}
+    runs, curves = study_frames(folder)  # every record is read once
     if runs.empty:
         raise HarnessError(f"{folder}: the study has no runs")
-    table = summary_table(runs, tidy)
-    text = markdown(name, table)
-    paths = [out / "report.md"]
-    atomic_write_text(paths[0], text + "\n")
+    paths = write_aggregate(runs, curves, out) if (folder / "records").is_dir() else []
+    tidy = tidy_frame(runs, curves)
+    text = markdown(study.get("name", folder.name), summary_table(runs, tidy))
+    paths.append(out / "report.md")
+    atomic_write_text(paths[-1], text + "\n")
     if plots:
         curves = anytime(tidy)
         for board, group in curves.groupby(list(BOARD), sort=False):
             paths += plot_anytime(group, board, out)
             board_tidy = tidy[(tidy[list(BOARD)] == pd.Series(dict(zip(BOARD, board, strict=True)))).all(axis=1)]
             paths += plot_allocation(board_tidy, board, out)
-    study = json.loads((folder / "study.json").read_text())["study"] if (folder / "study.json").exists() else {}
     if study.get("report"):
-        paths += REPORTS.get(study["report"])(study, folder, out)
+        paths += REPORTS.get(study["report"])(study, folder, runs, out)
     return text, paths
 
 
-REPORTS: Registry[Callable[[dict, Path, Path], list[Path]]] = Registry("report", "registries")
-"""Extra reports by name: `report(study as dict, study folder, output folder) -> written paths`."""
+REPORTS: Registry[Callable[[dict, Path, pd.DataFrame, Path], list[Path]]] = Registry("report", "registries")
+"""Extra reports by name: `report(study as dict, study folder, runs frame, output folder) -> written paths`."""

@@ -175,7 +175,7 @@ def _list(raw: Mapping[str, Any], key: str, kind: type, default: list[Any], wher
 
 def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     """A Study from a decoded TOML document, every field and cross-rule checked (HarnessError, one line)."""
-    from harness.methods import registry, resolve_options
+    from harness.methods import METHODS, resolve_options
     from harness.options import flatten, option_specs, options_dict
 
     where = f"study {name}"
@@ -189,13 +189,14 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     shared = flatten(_expect(raw.get("shared_options", {}), dict, f"{where}: shared_options"))
     methods = []
     shared_typed: dict[str, Any] = {}
+    trees: dict[str, dict[str, Any]] = {}  # methods that partition (tree.max_height > 0) must share every tree setting
     for i, entry in enumerate(_expect(raw["methods"], list, f"{where}: methods")):
         _expect(entry, dict, f"{where}: methods[{i}]")
         extra = sorted(set(entry) - {"name", "options"})
         if extra or "name" not in entry:
             raise HarnessError(f"{where}: methods[{i}] needs 'name' and may have 'options' (got {sorted(entry)})")
         method = _expect(entry["name"], str, f"{where}: methods[{i}].name")
-        if method not in registry():
+        if method not in METHODS:
             raise HarnessError(f"{where}: unknown method '{method}' (see `harness methods list`)")
         keys = {s.key for s in option_specs(_options_class(method))}
         own = flatten(_expect(entry.get("options", {}), dict, f"{where}: methods[{i}].options"))
@@ -203,6 +204,8 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         typed = flatten(options_dict(resolve_options(method, options)))  # bad keys, types, ranges: one error line
         methods.append(MethodCell(method, {k: typed[k] for k in options}))
         shared_typed.update({k: typed[k] for k in shared if k in keys and k not in own})
+        if typed.get("tree.max_height", 0):
+            trees[method] = {k: v for k, v in typed.items() if k.startswith("tree.")}
     unused = sorted(set(shared) - set(shared_typed))
     if unused:
         raise HarnessError(f"{where}: shared option(s) {', '.join(unused)} apply to none of the study's methods")
@@ -210,11 +213,6 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     names = [m.name for m in methods]
     if len(set(zip(names, [json.dumps(m.options, sort_keys=True) for m in methods], strict=True))) != len(methods):
         raise HarnessError(f"{where}: a method is listed twice with the same options")
-    trees = {}  # methods that partition (tree.max_height > 0) must share every tree setting
-    for m in methods:
-        resolved = flatten(options_dict(resolve_options(m.name, m.options)))
-        if resolved.get("tree.max_height", 0):
-            trees[m.name] = {k: v for k, v in resolved.items() if k.startswith("tree.")}
     if len({json.dumps(t, sort_keys=True) for t in trees.values()}) > 1:
         differing = ", ".join(f"{n}: {json.dumps(t, sort_keys=True)}" for n, t in trees.items())
         raise HarnessError(

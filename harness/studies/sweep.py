@@ -51,20 +51,16 @@ def resolved_spec(spec: RunSpec) -> dict[str, Any]:
 def data_hashes(spec: RunSpec) -> dict[str, str]:
     """Hash of every data file the run reads (as the verified tables recorded them when built)."""
     from harness.benchmarks import get_benchmark
-    from harness.carbon.traces import load_trace, trace_data_files
-    from harness.data.tables import read_hashes
+    from harness.carbon.traces import load_trace
+    from harness.runner import data_hashes as hashes
 
-    names = [*get_benchmark(spec.benchmark).data_files, *(f.name for f in trace_data_files(load_trace(spec.trace)))]
-    read = read_hashes()
-    missing = [n for n in names if n not in read]
-    if missing:
-        raise HarnessError(f"no verified table records reading {', '.join(missing)}; run `harness data build`")
-    return {n: read[n] for n in sorted(names)}
+    return hashes(get_benchmark(spec.benchmark), load_trace(spec.trace))
 
 
-def cell_key(spec: RunSpec) -> str:
-    """Content address of a cell: sha256 of its resolved spec, the project version and its data files' hashes."""
-    document = {"spec": resolved_spec(spec), "version": __version__, "data": data_hashes(spec)}
+def cell_key(spec: RunSpec, data: dict[str, str] | None = None) -> str:
+    """Content address of a cell: sha256 of its resolved spec, the project version and its data files' hashes
+    (`data`, when the caller already has them for the cell's benchmark and trace)."""
+    document = {"spec": resolved_spec(spec), "version": __version__, "data": data or data_hashes(spec)}
     return hashlib.sha256(json.dumps(document, sort_keys=True, allow_nan=False).encode()).hexdigest()
 
 
@@ -286,7 +282,12 @@ def plan(study: Study, only: str | None = None) -> list[tuple[Cell, str]]:
         cells = [c for c in cells if all(t in c.label() for t in terms)]
         if not cells:
             raise HarnessError(f"--only {only!r} matches no cell of study {study.name}")
-    return [(cell, cell_key(cell.spec)) for cell in cells]
+    data: dict[tuple[str, str], dict[str, str]] = {}  # the same for every cell on one benchmark and trace
+    for cell in cells:
+        pair = (cell.spec.benchmark, cell.spec.trace)
+        if pair not in data:
+            data[pair] = data_hashes(cell.spec)
+    return [(cell, cell_key(cell.spec, data[(cell.spec.benchmark, cell.spec.trace)])) for cell in cells]
 
 
 def sweep(
