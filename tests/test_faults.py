@@ -34,7 +34,7 @@ from harness.data.manifest import DataFile, load_manifest
 from harness.data.safe_pickle import PANDAS_FRAME, PLAIN_DATA, restricted_loads
 from harness.data.tables import check_table, table_path
 from harness.errors import DataIntegrityError, HarnessError
-from tests.helpers import snapshot
+from tests.helpers import cli, one_error_line, snapshot
 
 LOADERS = {"nb201": load_nb201, "ecnas": load_ecnas, "traces": load_trace_table}
 RAW_KINDS = {  # one real file of every raw format, with the table it feeds
@@ -73,24 +73,6 @@ def flip(path: Path, offset: int | None = None) -> None:
     data[len(data) // 2 if offset is None else offset] ^= 0x01
     path.unlink()
     path.write_bytes(bytes(data))
-
-
-def cli(*args: str, cache: Path | None = None, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
-    environment = os.environ | env | ({"CENAS_BENCH_CACHE": str(cache)} if cache else {})
-    return subprocess.run(
-        [sys.executable, "-c", "from harness.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=300, env=environment, cwd=cwd,
-    )  # fmt: skip
-
-
-def one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> str:
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 @contextlib.contextmanager

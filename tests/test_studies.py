@@ -18,6 +18,7 @@ from harness.errors import HarnessError
 from harness.studies import sweep as sw
 from harness.studies.aggregate import anytime, hv_at, load_runs, load_study, mean_ci, summary_table
 from harness.studies.spec import load_study_spec, parse_study, shipped_studies
+from tests.helpers import cli, one_error_line
 
 SMALL = """
 schema = "cenas-bench/study/1"
@@ -55,17 +56,6 @@ def reference_sweep(small_study: Path, tmp_path_factory) -> Path:
 
 def record_set(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((folder / "records").iterdir())}
-
-
-def cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from harness.cli import main; main()", *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=cwd)  # fmt: skip
-
-
-def one_error_line(result: subprocess.CompletedProcess, fragment: str) -> None:
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.stderr
 
 
 # ----------------------------------------------------------------------------------------------- study files
@@ -266,7 +256,11 @@ def test_report_writes_tables_and_plots(reference_sweep: Path, tmp_path: Path) -
     result = cli("study", "report", str(reference_sweep), "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     written = {p.name for p in tmp_path.iterdir()}
-    assert {"report.md", "runs.csv.gz", "curves.parquet"} <= written
+    assert {"report.md", "runs.csv.gz", "curves.parquet", "fronts.parquet", "provenance.json"} <= written
+    provenance = json.loads((tmp_path / "provenance.json").read_text())
+    assert provenance["schema"] == "cenas-bench/study-results/1" and set(provenance["methods"]) == {"random-search",
+                                                                                                   "nsga2"}  # fmt: skip
+    assert set(provenance["traces"]) == {"hotcarbon-1", "hotcarbon-2"} and provenance["data_files"]
     assert any(n.startswith("anytime_") and n.endswith(".svg") for n in written)
     assert any(n.startswith("allocation_") and n.endswith(".pdf") for n in written)
     assert "| random-search | 6 |" in (tmp_path / "report.md").read_text()

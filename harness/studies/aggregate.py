@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ SUMMARY_COLUMNS = (
     "simulated_hours", "n_trained", "carbon_to_95pct_g", "carbon_to_99pct_g", "stop_reason",
 )  # fmt: skip
 CURVE_COLUMNS = ("hour", "cum_carbon_g", "hv", "ci", "train_gpus", "oneshot_gpus")
+FRONT_COLUMNS = ("key", "benchmark", "arch", "accuracy", "cost")
 
 
 def _index(folder: Path) -> dict[str, Any]:
@@ -52,12 +54,30 @@ def _budget_text(spec: dict[str, Any]) -> str:
     return Budget(**spec["budget"]).describe()
 
 
-def frames_from_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(runs, curves) from the run records of a swept study folder, in the study's cell order."""
+@dataclass(frozen=True)
+class StudyFrames:
+    """Everything a study's reports and the leaderboard read, in the study's cell order.
+
+    runs: one row per run (`RUN_COLUMNS` + `SUMMARY_COLUMNS`); curves: one row per run x allocation interval
+    (`key`, `method`, `CURVE_COLUMNS`); fronts: the final Pareto front of every run and each benchmark's true front
+    (`FRONT_COLUMNS`, key "" for the true front; accuracy in %, cost in the benchmark's cost unit, lower is better);
+    provenance: see `harness.studies.published.provenance_from`.
+    """
+
+    runs: pd.DataFrame
+    curves: pd.DataFrame
+    fronts: pd.DataFrame
+    provenance: dict[str, Any]
+
+
+def frames_from_records(folder: Path) -> StudyFrames:
+    """The frames of a swept study folder, from its run records (each read once). A run's front is rebuilt from its
+    finished evaluations with the benchmark's true objectives, and its hypervolume must equal the record's."""
     from harness.results import load_record
+    from harness.studies.published import front_rows, provenance_from, true_front_rows
 
     index = _index(folder)
-    runs, curves = [], []
+    runs, curves, fronts, records = [], [], [], []
     missing = []
     for cell in index["cells"]:
         path = folder / "records" / f"{cell['key']}.json"
@@ -72,6 +92,8 @@ def frames_from_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         frame = pd.DataFrame(record.intervals)
         frame = frame.assign(hour=frame["end_h"])[list(CURVE_COLUMNS)]
         curves.append(frame.assign(**{k: ident[k] for k in ("key", "method")}))
+        fronts += front_rows(cell["key"], record)
+        records.append(record)
     if missing:
         raise HarnessError(f"{len(missing)} cell(s) of {folder} have no record (e.g. {missing[0]}); rerun the sweep")
     runs_frame = pd.DataFrame(runs, columns=[*RUN_COLUMNS, *SUMMARY_COLUMNS])
@@ -79,19 +101,21 @@ def frames_from_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if column != "stop_reason":
             runs_frame[column] = pd.to_numeric(runs_frame[column]).astype(np.float64)  # None (never reached) -> NaN
     curve_frame = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["key", *CURVE_COLUMNS])
-    return runs_frame, curve_frame
+    for benchmark in dict.fromkeys(runs_frame["benchmark"]):
+        fronts += true_front_rows(benchmark)
+    front_frame = pd.DataFrame(fronts, columns=list(FRONT_COLUMNS))
+    return StudyFrames(runs_frame, curve_frame, front_frame, provenance_from(index, records))
 
 
-def study_frames(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(runs, curves) of a study folder: from its run records when it has them, else from the committed aggregate
-    (`runs.csv.gz` + `curves.parquet`)."""
+def study_frames(folder: str | Path) -> StudyFrames:
+    """The frames of a study folder: from its run records when it has them, else from its committed form
+    (`runs.csv.gz`, `curves.parquet`, `fronts.parquet`, `provenance.json`; `harness.studies.published`)."""
+    from harness.studies.published import read_published
+
     folder = Path(folder)
     if (folder / "records").is_dir():
         return frames_from_records(folder)
-    try:
-        return pd.read_csv(folder / "runs.csv.gz"), pd.read_parquet(folder / "curves.parquet")
-    except FileNotFoundError:
-        raise HarnessError(f"{folder} has neither run records nor committed curves.parquet/runs.csv.gz") from None
+    return read_published(folder)
 
 
 def tidy_frame(runs: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
@@ -109,28 +133,15 @@ def tidy_frame(runs: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
 
 def load_runs(folder: str | Path) -> pd.DataFrame:
     """One row per run: identity (method, benchmark, trace, budget, GPUs, seed, key) and summary numbers."""
-    return study_frames(folder)[0]
+    return study_frames(folder).runs
 
 
 def load_study(folder: str | Path) -> pd.DataFrame:
     """Tidy anytime data: one row per run x allocation interval (hour, cumulative carbon, HV, HV regret, intensity,
     GPUs training and sampling), joined with the run's identity and HV_max. Reads the run records when the folder has
     them, else the committed aggregate (`curves.parquet` + `runs.csv.gz`)."""
-    return tidy_frame(*study_frames(folder))
-
-
-def write_aggregate(runs: pd.DataFrame, curves: pd.DataFrame, out: Path) -> list[Path]:
-    """The small committed form of a study: `runs.csv.gz` (per-run summary) and `curves.parquet` (per interval)."""
-    import gzip
-
-    from harness.io import atomic_open
-
-    paths = [out / "runs.csv.gz", out / "curves.parquet"]
-    with atomic_open(paths[0], "wb") as handle, gzip.GzipFile(filename="", fileobj=handle, mode="wb", mtime=0) as gz:
-        gz.write(runs.to_csv(index=False, lineterminator="\n").encode())
-    with atomic_open(paths[1], "wb") as handle:
-        curves.to_parquet(handle, index=False, compression="zstd")
-    return paths
+    frames = study_frames(folder)
+    return tidy_frame(frames.runs, frames.curves)
 
 
 # ------------------------------------------------------------------------------------------------------ curves
@@ -185,7 +196,8 @@ def summary_table(
 ) -> pd.DataFrame:
     """Per board and method: HV regret and fraction at carbon checkpoints (mean, 95 % CI, runs reaching it), carbon
     to 95 %/99 % of HV_max (median over runs that reached it; how many did), GPU-hours, rank per checkpoint, and the
-    Mann-Whitney U p-value against the best method at each checkpoint (NaN for the best itself)."""
+    Mann-Whitney U p-value against the best method at each checkpoint (NaN for the best itself, and where either has
+    fewer than two runs). HV fraction = 1 - regret / HV_max, so its band is the regret's, mapped."""
     from scipy import stats
 
     out: list[dict[str, Any]] = []
@@ -205,8 +217,8 @@ def summary_table(
                 mean, lower, upper = mean_ci(regret[:, None])
                 reached = int(np.sum(~np.isnan(values)))
                 row |= {f"regret@{lbs:g}": mean[0], f"regret_lo@{lbs:g}": lower[0], f"regret_hi@{lbs:g}": upper[0],
-                        f"fraction@{lbs:g}": float(np.nanmean(values / hv_max)) if reached else np.nan,
-                        f"reached@{lbs:g}": reached}  # fmt: skip
+                        f"fraction@{lbs:g}": 1 - mean[0] / hv_max, f"fraction_lo@{lbs:g}": 1 - upper[0] / hv_max,
+                        f"fraction_hi@{lbs:g}": 1 - lower[0] / hv_max, f"reached@{lbs:g}": reached}  # fmt: skip
             for pct in (95, 99):
                 reached = group[f"carbon_to_{pct}pct_g"].dropna()
                 row[f"to{pct}_lbs"] = float(reached.median() / GRAMS_PER["lbs"]) if len(reached) else np.nan
@@ -219,13 +231,7 @@ def summary_table(
             ranked = sorted(means, key=lambda m: means[m])
             for m, r in per_method.items():
                 r[f"rank@{lbs:g}"] = ranked.index(m) + 1 if m in ranked else np.nan
-                if (
-                    ranked
-                    and m != ranked[0]
-                    and m in means
-                    and len(samples[(m, lbs)])
-                    and len(samples[(ranked[0], lbs)])
-                ):
+                if ranked and m != ranked[0] and m in means and min(len(samples[(k, lbs)]) for k in (m, ranked[0])) > 1:
                     r[f"p@{lbs:g}"] = float(stats.mannwhitneyu(samples[(m, lbs)], samples[(ranked[0], lbs)],
                                                                alternative="two-sided").pvalue)  # fmt: skip
                 else:

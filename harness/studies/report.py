@@ -27,8 +27,11 @@ from harness.studies.aggregate import (
     study_frames,
     summary_table,
     tidy_frame,
-    write_aggregate,
 )
+from harness.studies.published import write_published
+
+FORMATS = ("svg", "pdf")
+METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}  # no dates: same inputs, same bytes
 
 
 def board_slug(board: tuple) -> str:
@@ -65,7 +68,8 @@ def markdown(name: str, table: pd.DataFrame, checkpoints: tuple[float, ...] = CH
     return "\n".join(lines)
 
 
-def plot_anytime(curves: pd.DataFrame, board: tuple, out: Path) -> list[Path]:
+def plot_anytime(curves: pd.DataFrame, board: tuple, out: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Mean log10 relative HV regret against cumulative carbon (log axis) with 95 % bands, one line per method."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,7 +77,7 @@ def plot_anytime(curves: pd.DataFrame, board: tuple, out: Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for i, (method, g) in enumerate(curves.groupby("method", sort=False)):
-        g = g[g["runs"] >= max(2, 0.5 * g["runs"].max())]  # drawn while at least half of the runs are still going
+        g = g[g["runs"] >= max(1, 0.5 * g["runs"].max())]  # drawn while at least half of the runs are still going
         color = f"C{i % 10}"
         ax.plot(g["carbon_lbs"], g["mean"], color=color, label=method, linestyle=["-", "--", ":", "-."][i % 4])
         ax.fill_between(g["carbon_lbs"], g["lower"], g["upper"], color=color, alpha=0.15, linewidth=0)
@@ -84,10 +88,10 @@ def plot_anytime(curves: pd.DataFrame, board: tuple, out: Path) -> list[Path]:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
-    return _save(fig, out / f"anytime_{board_slug(board)}")
+    return _save(fig, out / f"anytime_{board_slug(board)}", formats)
 
 
-def plot_allocation(tidy: pd.DataFrame, board: tuple, out: Path) -> list[Path]:
+def plot_allocation(tidy: pd.DataFrame, board: tuple, out: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Mean training GPUs against the hour's intensity percentile within its own trace window (0 = cleanest hour),
     in deciles, one line per method that changes its allocation; percentiles make regions with different intensity
     levels comparable."""
@@ -116,16 +120,46 @@ def plot_allocation(tidy: pd.DataFrame, board: tuple, out: Path) -> list[Path]:
     if plotted:
         ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
-    return _save(fig, out / f"allocation_{board_slug(board)}")
+    return _save(fig, out / f"allocation_{board_slug(board)}", formats)
 
 
-def _save(fig, stem: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+def plot_fronts(
+    fronts: pd.DataFrame, objectives: list[str], title: str, stem: Path, formats: tuple[str, ...] = FORMATS
+) -> list[Path]:
+    """Final Pareto fronts of one run per method (column `method`; rows with method "" are the benchmark's true front):
+    error (100 - accuracy, log axis) against cost, both lower is better. Methods differ by marker as well as colour."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    true = fronts[fronts["method"] == ""].sort_values("cost")
+    ax.step(true["cost"], 100 - true["accuracy"], where="post", color="0.4", linewidth=1.2, label="true front")
+    markers = "os^vDP*Xh<>p"
+    methods = [m for m in dict.fromkeys(fronts["method"]) if m]
+    for i, method in enumerate(methods):
+        g = fronts[fronts["method"] == method].sort_values("cost")
+        error = 100 - g["accuracy"]
+        ax.step(g["cost"], error, where="post", color=f"C{i % 10}", alpha=0.5, linewidth=0.8)
+        ax.scatter(g["cost"], error, color=f"C{i % 10}", marker=markers[i % len(markers)], s=18, label=method)
+    ax.set_yscale("log")  # error = 100 - accuracy on a log axis spreads the good architectures apart
+    ax.set_xlabel(objectives[1] if len(objectives) > 1 else "cost")
+    ax.set_ylabel("100 − " + (objectives[0] if objectives else "accuracy (%)") + ", log scale")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    fig.tight_layout()
+    return _save(fig, stem, formats)
+
+
+def _save(fig, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:  # type: ignore[no-untyped-def]
     import matplotlib.pyplot as plt
 
     from harness.io import atomic_open
 
     paths = []
-    for ext, meta in (("svg", {"Date": None}), ("pdf", {"CreationDate": None})):
+    for ext, meta in ((f, METADATA[f]) for f in formats):
         path = stem.with_suffix(f".{ext}")
         with atomic_open(path, "wb") as handle, plt.rc_context({"svg.hashsalt": "cenas-bench"}):
             fig.savefig(handle, format=ext, metadata=meta)  # no dates, fixed SVG ids: same inputs, same bytes
@@ -136,16 +170,17 @@ def _save(fig, stem: Path) -> list[Path]:  # type: ignore[no-untyped-def]
 
 def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[str, list[Path]]:
     """Write report.md and plots for the study in `folder` (into `out`, default the folder), and, when the folder has
-    run records, the committed aggregate (`runs.csv.gz`, `curves.parquet`); returns the Markdown."""
+    run records, its committed form (`harness.studies.published`); returns the Markdown."""
     import json
 
     out = out or folder
     study = json.loads((folder / "study.json").read_text())["study"] if (folder / "study.json").exists() else {}
-    runs, curves = study_frames(folder)  # every record is read once
+    frames = study_frames(folder)  # every record is read once
+    runs = frames.runs
     if runs.empty:
         raise HarnessError(f"{folder}: the study has no runs")
-    paths = write_aggregate(runs, curves, out) if (folder / "records").is_dir() else []
-    tidy = tidy_frame(runs, curves)
+    paths = write_published(frames, out) if (folder / "records").is_dir() else []
+    tidy = tidy_frame(runs, frames.curves)
     text = markdown(study.get("name", folder.name), summary_table(runs, tidy))
     paths.append(out / "report.md")
     atomic_write_text(paths[-1], text + "\n")

@@ -1,0 +1,1 @@
+"""The static leaderboard: boards computed from committed study results (`boards`) and the offline site (`site`)."""

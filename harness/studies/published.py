@@ -1,0 +1,193 @@
+"""The committed form of a study: what `results/STUDY/` holds, what `harness study report` reads when a folder has no
+run records, and the only input of the leaderboard.
+
+Files (written by `write_published`, checked by `read_published`):
+- `study.json`: the resolved study and every cell's key (written by the sweep);
+- `runs.csv.gz`: one row per run, identity and summary numbers;
+- `curves.parquet`: one row per run x allocation interval (hour, cumulative carbon, HV, intensity, GPUs per kind);
+- `fronts.parquet`: the final Pareto front of every run, rebuilt from its record with the benchmark's true objectives
+  (its HV equals the record's), and each benchmark's true front (key "");
+- `provenance.json`, written last: schema, project versions and git commits, libraries, each benchmark's objectives,
+  reference point and HV_max, power profiles, trace windows, the sha256 of every upstream data file the runs read, each
+  method's resolved options, and the sha256 and size of the three data files above (checked on every read).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from harness.errors import HarnessError, os_error
+
+if TYPE_CHECKING:
+    from harness.results import RunRecord
+    from harness.studies.aggregate import StudyFrames
+
+SCHEMA = "cenas-bench/study-results/1"
+DATA_FILES = ("runs.csv.gz", "curves.parquet", "fronts.parquet")
+PROVENANCE = "provenance.json"
+
+
+# ------------------------------------------------------------------------------------------------------ fronts
+def front_rows(key: str, record: RunRecord) -> list[dict[str, Any]]:
+    """The final Pareto front of one run: the finished evaluations whose kind enters the run's HV (the method's
+    `hv_kinds`), with true objectives. Raises HarnessError when its hypervolume differs from the record's."""
+    from harness.benchmarks import get_benchmark
+    from harness.methods import method_class
+    from harness.metrics import hypervolume, pareto_mask
+
+    bench = get_benchmark(record.spec["benchmark"])
+    kinds = set(method_class(record.spec["method"]).hv_kinds)
+    archs = sorted({int(e["arch"]) for e in record.evaluations if e["status"] == "done" and e["kind"] in kinds})
+    points = bench.objectives(np.asarray(archs, dtype=np.int64)).reshape(-1, 2)
+    hv = hypervolume(points, bench.ref_point)
+    recorded = float(record.summary["hv"])
+    if abs(hv - recorded) > 1e-9 * max(1.0, abs(recorded)):
+        raise HarnessError(f"run {key}: the HV of its evaluations ({hv!r}) is not the record's ({recorded!r})")
+    mask = pareto_mask(points) if len(archs) else np.zeros(0, dtype=bool)
+    return [{"key": key, "benchmark": bench.id, "arch": bench.space.arch_id(a), "accuracy": float(p[0]),
+             "cost": float(-p[1])} for a, p, m in zip(archs, points, mask, strict=True) if m]  # fmt: skip
+
+
+def true_front_rows(benchmark_id: str) -> list[dict[str, Any]]:
+    """The benchmark's true Pareto front (key "")."""
+    from harness.benchmarks import get_benchmark
+
+    bench = get_benchmark(benchmark_id)
+    points = bench.objectives(bench.pareto_indices)
+    return [{"key": "", "benchmark": bench.id, "arch": bench.space.arch_id(int(a)), "accuracy": float(p[0]),
+             "cost": float(-p[1])} for a, p in zip(bench.pareto_indices, points, strict=True)]  # fmt: skip
+
+
+# -------------------------------------------------------------------------------------------------- provenance
+def _one(values: dict[str, Any], name: str, value: Any, what: str) -> None:
+    if values.setdefault(name, value) != value:
+        raise HarnessError(f"the runs of this study disagree on {what} {name!r}; sweep it again into a fresh folder")
+
+
+def provenance_from(index: dict[str, Any], records: list[RunRecord]) -> dict[str, Any]:
+    """What the study's runs used, gathered from their records (each item must agree across runs)."""
+    from harness.benchmarks import get_benchmark
+
+    benchmarks: dict[str, Any] = {}
+    accounting: dict[str, Any] = {}
+    traces: dict[str, Any] = {}
+    data_files: dict[str, str] = {}
+    methods: dict[str, Any] = {}
+    versions, commits, pythons = set(), set(), set()
+    libraries: dict[str, set[str]] = {}
+    for record in records:
+        p = record.provenance
+        bench = p["benchmark"]
+        if bench["id"] not in benchmarks:
+            made = get_benchmark(bench["id"])
+            benchmarks[bench["id"]] = bench | {"description": made.description, "data_files": list(made.data_files)}
+        _one(accounting, p["accounting"]["name"], p["accounting"], "power profile")
+        _one(traces, record.spec["trace"], p["trace"], "trace window")
+        for name, digest in p["data_files"].items():
+            _one(data_files, name, digest, "data file")
+        _one(methods, record.spec["method"], p["method"]["options"], "the options of method")
+        versions.add(p["package"]["version"])
+        commits.add(p["package"]["git_commit"] or "unknown")
+        pythons.add(p.get("python", "unknown"))
+        for lib, version in p.get("libraries", {}).items():
+            libraries.setdefault(lib, set()).add(version)
+    from harness.results import SCHEMA as RECORD_SCHEMA
+
+    return {
+        "schema": SCHEMA,
+        "record_schema": RECORD_SCHEMA,
+        "study": index["study"]["name"],
+        "package": {"versions": sorted(versions), "git_commits": sorted(commits)},
+        "python": sorted(pythons),
+        "libraries": {k: sorted(v) for k, v in sorted(libraries.items())},
+        "benchmarks": benchmarks,
+        "accounting": accounting,
+        "traces": traces,
+        "methods": methods,
+        "data_files": dict(sorted(data_files.items())),
+    }
+
+
+# ----------------------------------------------------------------------------------------------- write / read
+def _encode(frames: StudyFrames) -> dict[str, bytes]:
+    gz = io.BytesIO()
+    with gzip.GzipFile(filename="", fileobj=gz, mode="wb", mtime=0) as handle:
+        handle.write(frames.runs.to_csv(index=False, lineterminator="\n").encode())
+    parquets = {}
+    for name, frame in (("curves.parquet", frames.curves), ("fronts.parquet", frames.fronts)):
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False, compression="zstd")
+        parquets[name] = buffer.getvalue()
+    return {"runs.csv.gz": gz.getvalue(), **parquets}
+
+
+def write_published(frames: StudyFrames, out: Path) -> list[Path]:
+    """Write the committed form into `out`: atomic files, `provenance.json` (the others' checksums) last."""
+    from harness.io import atomic_write_bytes, atomic_write_text
+
+    blobs = _encode(frames)
+    paths = []
+    for name, data in blobs.items():
+        atomic_write_bytes(out / name, data)
+        paths.append(out / name)
+    checksums = {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for name, data in blobs.items()}
+    document = frames.provenance | {"files": checksums}
+    atomic_write_text(out / PROVENANCE, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return [*paths, out / PROVENANCE]
+
+
+def read_provenance(folder: Path) -> dict[str, Any]:
+    """A study folder's `provenance.json`, its schema checked (one error line naming the folder otherwise)."""
+    path = folder / PROVENANCE
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if (folder / "runs.csv.gz").exists():
+            raise HarnessError(f"{folder} holds study results of an older schema (no {PROVENANCE}); regenerate them "
+                               f"with `harness study report {folder}` from its run records") from None  # fmt: skip
+        raise HarnessError(f"{folder} has neither run records nor committed study results") from None
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"cannot read {path} ({exc})") from None
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        found = document.get("schema") if isinstance(document, dict) else None
+        raise HarnessError(f"{path}: study results schema {found!r}, this harness reads {SCHEMA!r}; regenerate them "
+                           f"with `harness study report` from the run records")  # fmt: skip
+    from harness.results import SCHEMA as RECORD_SCHEMA
+
+    if document.get("record_schema") != RECORD_SCHEMA:
+        raise HarnessError(f"{path}: aggregated from run records of schema {document.get('record_schema')!r}, this "
+                           f"harness reads {RECORD_SCHEMA!r}; sweep the study again")  # fmt: skip
+    return document
+
+
+def read_published(folder: Path) -> StudyFrames:
+    """The committed form of a study folder, every data file checked against the checksums in `provenance.json`."""
+    from harness.studies.aggregate import StudyFrames
+
+    provenance = read_provenance(folder)
+    blobs = {}
+    for name in DATA_FILES:
+        try:
+            data = (folder / name).read_bytes()
+        except FileNotFoundError:
+            raise HarnessError(f"{folder} lacks {name}; regenerate with `harness study report {folder}`") from None
+        except OSError as exc:
+            raise os_error(exc, f"cannot read {folder / name}") from None
+        pin = provenance.get("files", {}).get(name, {})
+        if hashlib.sha256(data).hexdigest() != pin.get("sha256") or len(data) != pin.get("size"):
+            raise HarnessError(f"{folder / name} does not match the checksum in {folder / PROVENANCE}; it was changed "
+                               f"after the report was written")  # fmt: skip
+        blobs[name] = data
+    runs = pd.read_csv(io.BytesIO(blobs["runs.csv.gz"]), compression="gzip")
+    curves = pd.read_parquet(io.BytesIO(blobs["curves.parquet"]))
+    fronts = pd.read_parquet(io.BytesIO(blobs["fronts.parquet"]))
+    provenance = {k: v for k, v in provenance.items() if k != "files"}
+    return StudyFrames(runs, curves, fronts, provenance)

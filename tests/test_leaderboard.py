@@ -1,0 +1,259 @@
+"""The static leaderboard: built from the committed study results, deterministic, checked in real headless Chromium
+(DOM, charts, CSV links, no network request), and clear about bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.leaderboard.boards import boards_of, round_down
+from harness.leaderboard.site import build_site, load_studies
+from harness.studies.published import read_published
+from tests.conftest import REPO
+from tests.helpers import cli, one_error_line, snapshot
+
+RESULTS = REPO / "results"
+COMMITTED_SITE = REPO / "leaderboards" / "site"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+ONE_SEED = """
+schema = "cenas-bench/study/1"
+name = "one-seed"
+description = "two methods, one trace, one seed, 6 h on 4 GPUs"
+traces = ["hotcarbon-1"]
+budgets = ["6h"]
+gpus = [4]
+seeds = 1
+
+[[methods]]
+name = "random-search"
+
+[[methods]]
+name = "cenas-heuristic"
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site built (in this process) from the committed results."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    build_site(RESULTS, out)
+    return out
+
+
+def board_pages(site: Path) -> list[str]:
+    return sorted(p.name for p in site.glob("*.html") if p.name not in ("index.html", "methodology.html"))
+
+
+# ------------------------------------------------------------------------------------------------- the build
+def test_the_committed_site_is_the_build_of_the_committed_results(site: Path) -> None:
+    """Same inputs, same bytes: a build in this process equals the committed site built by the CLI."""
+    assert snapshot(site) == snapshot(COMMITTED_SITE), (
+        "leaderboards/site/ is not the build of results/: run `harness leaderboard build` and commit it"
+    )
+    manifest = json.loads((site / "site.json").read_text())
+    assert set(manifest["files"]) == {k for k in snapshot(site) if k != "site.json"}
+
+
+def test_every_committed_study_is_published(site: Path) -> None:
+    studies = sorted(p.name for p in RESULTS.iterdir() if (p / "study.json").is_file())
+    assert {"hotcarbon", "leaderboard-nb201"} <= set(studies)
+    pages = board_pages(site)
+    for study in studies:
+        assert any(p.startswith(f"{study}--") for p in pages), study
+
+
+def test_boards_rank_at_a_carbon_every_run_reached() -> None:
+    frames = read_published(RESULTS / "leaderboard-nb201")
+    study = json.loads((RESULTS / "leaderboard-nb201" / "study.json").read_text())["study"]
+    (board,) = boards_of(study, frames)
+    assert len(board.methods) >= 8 and len(board.traces) == 3 and board.seeds == list(range(10))
+    final = board.tidy.sort_values("hour").groupby("key")["cum_carbon_lbs"].last()
+    assert board.matched_lbs <= final.min() < board.matched_lbs * 1.1  # two significant digits, rounded down
+    k = f"{board.matched_lbs:g}"
+    assert (board.summary[f"reached@{k}"] == board.summary["runs"]).all()
+    assert sorted(board.summary[f"rank@{k}"].astype(int)) == list(range(1, len(board.methods) + 1))
+    per_run = board.per_run()
+    assert len(per_run) == len(board.runs) and per_run[f"regret@{k}lbs"].notna().all()
+    means = per_run.groupby("method")[f"regret@{k}lbs"].mean()
+    np.testing.assert_allclose(means[board.summary["method"]].to_numpy(), board.summary[f"regret@{k}"].to_numpy())
+
+
+def test_fronts_are_nondominated_and_never_beyond_the_true_front() -> None:
+    from harness.metrics import pareto_mask
+
+    frames = read_published(RESULTS / "hotcarbon")
+    fronts = frames.fronts
+    true = fronts[fronts["key"] == ""][["accuracy", "cost"]].to_numpy()
+    assert len(true) > 5
+    for _, run in fronts[fronts["key"] != ""].groupby("key"):
+        points = run[["accuracy", "cost"]].to_numpy() * [1, -1]
+        assert pareto_mask(points).all()
+        assert pareto_mask(np.vstack([true * [1, -1], points]))[: len(true)].all()  # no run dominates the true front
+    assert set(fronts["key"]) - {""} == set(frames.runs["key"])
+
+
+def test_round_down_keeps_two_significant_digits() -> None:
+    assert [round_down(v) for v in (22.87, 8.843, 0.01234, 130.0)] == [22.0, 8.8, 0.012, 130.0]
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+def test_an_empty_results_folder_builds_nothing(tmp_path: Path) -> None:
+    (tmp_path / "results").mkdir()
+    one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "s")),
+                   "holds no study results")  # fmt: skip
+    one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "nope"), "--out", str(tmp_path / "s")),
+                   "does not exist")  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def committed_copy(tmp_path: Path, study: str = "ecnas-points") -> Path:
+    """A copy of one study's committed results (no run records) in a fresh results folder."""
+    folder = tmp_path / "results" / study
+    shutil.copytree(RESULTS / study, folder, ignore=shutil.ignore_patterns("records"))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("schema", "cenas-bench/study-results/0", "study results schema 'cenas-bench/study-results/0'"),
+        ("record_schema", "cenas-bench/run-record/0", "run records of schema 'cenas-bench/run-record/0'"),
+    ],
+)
+def test_results_of_another_schema_are_refused(tmp_path: Path, key: str, value: str, message: str) -> None:
+    folder = committed_copy(tmp_path)
+    provenance = json.loads((folder / "provenance.json").read_text())
+    (folder / "provenance.json").write_text(json.dumps(provenance | {key: value}))
+    one_error_line(cli("leaderboard", "build", "--results", str(folder.parent), "--out", str(tmp_path / "site")),
+                   message)  # fmt: skip
+    assert not (tmp_path / "site").exists()
+
+
+def test_changed_or_old_results_are_refused(tmp_path: Path) -> None:
+    folder = committed_copy(tmp_path)
+    runs = folder / "runs.csv.gz"
+    data = bytearray(runs.read_bytes())
+    data[-12] ^= 0x01
+    runs.write_bytes(bytes(data))
+    args = ("leaderboard", "build", "--results", str(folder.parent), "--out", str(tmp_path / "site"))
+    one_error_line(cli(*args), "does not match the checksum")
+    (folder / "provenance.json").unlink()
+    one_error_line(cli(*args), "older schema")
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_foreign_output_folder_is_never_replaced(tmp_path: Path) -> None:
+    committed_copy(tmp_path)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(out)),
+                   "did not build")  # fmt: skip
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "results"]
+
+
+def test_a_one_seed_study_is_published_and_marked(tmp_path: Path) -> None:
+    """One run per method: no CI and no test, said on the page; the build still succeeds and rebuilds in place."""
+    from harness.studies import sweep as sw
+    from harness.studies.report import report
+    from harness.studies.spec import load_study_spec
+
+    spec_file = tmp_path / "one-seed.toml"
+    spec_file.write_text(ONE_SEED)
+    folder = tmp_path / "results" / "one-seed"
+    sw.sweep(load_study_spec(str(spec_file)), folder, sw.SerialExecutor())
+    report(folder, plots=False)
+    shutil.rmtree(folder / "records")  # the leaderboard reads the committed form only
+    out = tmp_path / "site"
+    for _ in range(2):  # the second build replaces the first
+        result = cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(out))
+        assert result.returncode == 0, result.stderr
+    (page,) = board_pages(out)
+    html = (out / page).read_text()
+    assert "One run per method" in html and "(no CI: 1 run)" in html and 'class="mark"' not in html
+    index = (out / "index.html").read_text()
+    assert "no test (one run per method)" in index
+    summary = pd.read_csv(next((out / "data").glob("*-summary.csv")))
+    assert summary["regret_lo_at_" + summary.columns[3].split("_at_")[1]].isna().all()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one-seed.toml", "results", "site"]
+
+
+# ----------------------------------------------------------------------------------------- headless Chromium
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("the leaderboard test needs headless Chromium: apt-get install -y chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?( %)?")
+
+
+def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    requests: list[str] = []
+    problems: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    page = context.new_page()
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+
+    page.goto((site / "index.html").as_uri())
+    pages = board_pages(site)
+    linked = page.eval_on_selector_all("table a", "els => els.map(e => e.getAttribute('href'))")
+    assert sorted(linked) == pages  # every board, once, from the index table
+    studies = {s.study["name"]: s for s in load_studies(RESULTS)}
+    for name in pages:
+        page.goto((site / name).as_uri())
+        board = next(b for s in studies.values() for b in s.boards if f"{b.slug}.html" == name)
+        assert page.locator("h1").count() == 1
+        rows = page.locator("table.results tbody tr")
+        assert rows.count() == len(board.methods)
+        matched = page.eval_on_selector_all(
+            "table.results tbody tr", "rows => rows.map(r => r.cells[3].textContent.trim())"
+        )
+        assert all(NUMBER.match(text) for text in matched), matched  # every method has a number at matched carbon
+        headers = page.eval_on_selector_all("table.results thead th", "ths => ths.map(t => [t.scope, t.title])")
+        assert all(scope == "col" and len(title) > 20 for scope, title in headers)  # header cells with definitions
+        images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.alt])")
+        assert len(images) >= 2 and all(done and width > 0 and len(alt) > 60 for done, width, alt in images)
+        hrefs = page.eval_on_selector_all("a[download]", "els => els.map(e => e.href)")
+        assert len(hrefs) == 4
+        for href in hrefs:
+            frame = pd.read_csv(Path(href.removeprefix("file://")))
+            assert len(frame) > 0
+        # sorting: the matched-carbon regret column, ascending then descending, by its numbers
+        header = page.locator("table.results thead th").nth(3).locator("button")
+        for order in ("ascending", "descending"):
+            header.click()
+            values = [float(v) for v in page.eval_on_selector_all(
+                "table.results tbody tr", "rows => rows.map(r => r.cells[3].dataset.sort)")]  # fmt: skip
+            assert values == sorted(values, reverse=order == "descending")
+            assert page.locator("table.results thead th").nth(3).get_attribute("aria-sort") == order
+    page.goto((site / "methodology.html").as_uri())
+    text = page.inner_text("main")
+    assert "HV_max" in text and "PUE" in text and "git commit" in text
+    hashes = page.eval_on_selector_all("code.hash", "els => els.map(e => e.textContent)")
+    used = {d for s in studies.values() for d in s.provenance["data_files"].values()}
+    assert used <= set(" ".join(hashes).split())
+    page.goto((site / pages[-1]).as_uri())
+    shot = tmp_path / "board.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 50_000
+    context.close()
+    assert not problems, problems
+    assert requests and all(url.startswith("file://") for url in requests), [u for u in requests if "file:" not in u]
