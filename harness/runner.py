@@ -33,9 +33,14 @@ LIBRARIES = ("numpy", "pandas", "pyarrow", "moocore", "scikit-learn", "torch", "
 TARGET_FRACTIONS = (0.9, 0.95, 0.99)
 
 
+OUTPUTS = (":(exclude)results", ":(exclude)leaderboards/site")
+"""Committed outputs (study results, the built site): changing them does not make the code dirty."""
+
+
 @functools.cache
 def git_commit() -> str | None:
-    """HEAD of the checkout the package runs from (with `+dirty` for uncommitted changes), or None."""
+    """HEAD of the checkout the package runs from (with `+dirty` for uncommitted changes to anything but the committed
+    outputs), or None."""
     root = Path(__file__).resolve().parents[1]
     git = shutil.which("git")
     if git is None:
@@ -45,7 +50,7 @@ def git_commit() -> str | None:
             [git, "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
         ).stdout.strip()
         dirty = subprocess.run(  # noqa: S603
-            [git, "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            [git, "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", ".", *OUTPUTS],
             capture_output=True,
             text=True,
             check=True,

@@ -5,6 +5,10 @@ Internally the harness uses grams CO2eq, kWh, seconds and GPU-hours.
 
 from __future__ import annotations
 
+import math
+
+from harness.errors import HarnessError
+
 GRAMS_PER: dict[str, float] = {"g": 1.0, "kg": 1_000.0, "t": 1_000_000.0, "lbs": 453.59237}  # lbs: avoirdupois
 SECONDS_PER: dict[str, float] = {"s": 1.0, "h": 3_600.0, "d": 86_400.0}
 JOULES_PER_KWH = 3_600_000.0
@@ -39,3 +43,11 @@ def format_carbon(value_g: float) -> str:
     else:
         main = f"{value_g:.1f} g"
     return f"{main} ({from_grams(value_g, 'lbs'):.2f} lbs)"
+
+
+def round_down(value: float, digits: int = 2) -> float:
+    """`value` rounded down to `digits` significant digits (22.87 -> 22, 8.843 -> 8.8)."""
+    if value <= 0 or not math.isfinite(value):
+        raise HarnessError(f"cannot round {value!r} down to significant digits")
+    step = 10.0 ** (math.floor(math.log10(value)) - digits + 1)
+    return round(math.floor(round(value / step, 9)) * step, 12)

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.leaderboard.boards import boards_of, round_down
+from harness.leaderboard.boards import boards_of
 from harness.leaderboard.site import build_site, load_studies
 from harness.studies.published import read_published
+from harness.units import round_down
 from tests.conftest import REPO
 from tests.helpers import cli, one_error_line, snapshot
 

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from harness.cli.common import app, err, out, print_named_list
 from harness.errors import HarnessError
+from harness.io import check_writable
 
 DEFAULT_TRACE = "US-CAL-CISO@2021-07-02T00:00"
 
@@ -182,3 +183,48 @@ def goldens_command(
         err.print(f"error: {changed} of {len(names)} golden runs differ; run with --update if the change is deliberate",
                   markup=False)  # fmt: skip
         raise typer.Exit(1)
+
+
+@app.command("regress")
+def regress_command(
+    method: Annotated[list[str], typer.Option(help="Method to gate (repeatable; `all` for every registered method).")],
+    baseline: Annotated[
+        Path | None, typer.Option(help="Baseline file (one method only; default: tests/quality/METHOD.json).")
+    ] = None,
+    update: Annotated[bool, typer.Option("--update", help="Run the seeds and write them as the new baseline.")] = False,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+) -> None:
+    """Statistical quality gate: 10 seeds of a 12 h run (8 GPUs, hotcarbon-1, the method's default benchmark) against
+    a committed baseline; fails (exit 1) when HV regret at a carbon checkpoint or the carbon to reach the target HV is
+    significantly worse (one-sided Mann-Whitney U, p < 0.01) by more than 10 % of the baseline's median. `--update`
+    writes a baseline instead. Works for any registered method, plugins included (docs/quality.md)."""
+    from harness import quality as q
+    from harness.methods import METHODS
+
+    names = sorted(METHODS) if method == ["all"] else method
+    for name in names:
+        METHODS.entry(name)  # unknown methods: one error line before any run
+    if baseline is not None and len(names) > 1:
+        raise HarnessError("--baseline names one method's file; give one --method with it")
+    paths = {name: baseline or q.BASELINE_DIR / f"{name}.json" for name in names}
+    if update:
+        for name in names:
+            check_writable(paths[name])
+            specs = q.gate_specs(name, range(q.SEEDS))
+            with err.status(f"{name}: {len(specs)} seeds"):
+                document = q.make_baseline(name, specs, q.run_curves(specs, workers))
+            q.write_baseline(document, paths[name])
+            out.print(f"{name}: baseline written to {paths[name]}", markup=False)
+        return
+    baselines = {name: q.load_baseline(paths[name], name) for name in names}  # every file checked before any run
+    lines, failed = list(q.TABLE_HEADER), []
+    for name in names:
+        with err.status(f"{name}: {len(baselines[name]['run']['seeds'])} seeds"):
+            rows = q.check(name, baselines[name], workers=workers)
+        lines += q.table(name, rows)
+        failed += [name] if any(r.failed for r in rows) else []
+    out.print("\n".join(lines), markup=False, highlight=False)
+    if failed:
+        err.print(f"error: search quality regressed for {', '.join(failed)} (see the FAIL rows)", markup=False)
+        raise typer.Exit(1)
+    out.print(f"quality gate passed for {len(names)} method(s)", markup=False)

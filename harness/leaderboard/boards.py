@@ -9,7 +9,6 @@ least one method reached in all its runs.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from harness.studies.aggregate import (
     summary_table,
     tidy_frame,
 )
-from harness.units import GRAMS_PER
+from harness.units import GRAMS_PER, round_down
 
 
 @dataclass(frozen=True)
@@ -103,14 +102,6 @@ class Board:
                     "energy_kwh": run["energy_kwh"], "stop_reason": run["stop_reason"]}  # fmt: skip
             rows.append(row)
         return pd.DataFrame(rows)
-
-
-def round_down(value: float, digits: int = 2) -> float:
-    """`value` rounded down to `digits` significant digits (22.87 -> 22, 8.843 -> 8.8)."""
-    if value <= 0 or not math.isfinite(value):
-        raise HarnessError(f"cannot match carbon at {value!r} lbs")
-    step = 10.0 ** (math.floor(math.log10(value)) - digits + 1)
-    return round(math.floor(round(value / step, 9)) * step, 12)
 
 
 def boards_of(study: dict[str, Any], frames: StudyFrames) -> list[Board]:

@@ -1,0 +1,104 @@
+"""asv benchmarks: speed (`time_`) and search quality (`track_`) of the installed cenas-bench, charted over commits.
+
+Run from the repository root (data from `$CENAS_BENCH_MIRROR`, cache in `$CENAS_BENCH_CACHE`; see docs/quality.md):
+`asv run --config benchmarks/asv/asv.conf.json --quick`. pytest-benchmark (`benchmarks/test_bench_*.py`) keeps the
+micro-benchmarks with pass/fail speed targets; asv keeps the history.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.methods import METHODS
+
+METHOD_NAMES = sorted(METHODS)
+QUALITY_SEEDS = 5
+
+
+class RunPerMethod:
+    """One golden-sized run (12 simulated hours, 8 GPUs, hotcarbon-1, seed 0) per method, tables already loaded."""
+
+    params = METHOD_NAMES
+    param_names = ("method",)
+    timeout = 300
+
+    def setup(self, method: str) -> None:
+        from harness.goldens import golden_spec
+        from harness.studies.sweep import run_cell
+
+        self.spec = golden_spec(method)
+        run_cell(self.spec)  # loads tables, forecasters and checkpoints once, outside the timing
+
+    def time_run(self, method: str) -> None:
+        from harness.studies.sweep import run_cell
+
+        run_cell(self.spec)
+
+
+class Tables:
+    """Loading a cached, checksummed table (the hash of its bytes is checked on every load)."""
+
+    def setup(self) -> None:
+        from harness.carbon.traces import load_trace_table
+        from harness.data.build_nb201 import load_nb201
+
+        load_nb201()  # built once if the cache is empty
+        load_trace_table()
+
+    def time_load_nb201(self) -> None:
+        from harness.data.build_nb201 import load_nb201
+
+        load_nb201()
+
+    def time_load_traces(self) -> None:
+        from harness.carbon.traces import load_trace_table
+
+        load_trace_table()
+
+
+class Hypervolume:
+    """Exact 2-D hypervolume of 10,000 real NB201 objective vectors (accuracy, -Pi 5 energy)."""
+
+    def setup(self) -> None:
+        from harness.benchmarks import get_benchmark
+
+        bench = get_benchmark("nb201/cifar10/pi5-energy")
+        self.points = bench.objectives(np.arange(10_000))
+        self.ref = bench.ref_point
+
+    def time_hv_10k(self) -> None:
+        from harness.metrics import hypervolume
+
+        hypervolume(self.points, self.ref)
+
+
+class SearchQuality:
+    """Mean HV regret over the first seeds of each method's quality baseline (tests/quality) at its largest carbon
+    checkpoint and at the end of the 12 h budget: search quality charted across commits like time."""
+
+    params = METHOD_NAMES
+    param_names = ("method",)
+    timeout = 900
+
+    def setup_cache(self) -> dict[str, dict[str, float]]:
+        from harness import quality as q
+
+        baselines = {m: q.load_baseline(q.BASELINE_DIR / f"{m}.json", m) for m in METHOD_NAMES}
+        specs = {m: q.specs_for(m, b)[:QUALITY_SEEDS] for m, b in baselines.items()}
+        curves = iter(q.run_curves([s for batch in specs.values() for s in batch]))
+        out = {}
+        for m, b in baselines.items():
+            values = q.measure(b, [next(curves) for _ in specs[m]])
+            out[m] = {"matched": float(np.mean(values[f"regret@{b['checkpoints_g'][-1]:g}g"])),
+                      "end": float(np.mean(values[q.END]))}  # fmt: skip
+        return out
+
+    def track_regret_at_matched_carbon(self, cache: dict[str, dict[str, float]], method: str) -> float:
+        return cache[method]["matched"]
+
+    track_regret_at_matched_carbon.unit = "HV regret"  # type: ignore[attr-defined]
+
+    def track_regret_at_end(self, cache: dict[str, dict[str, float]], method: str) -> float:
+        return cache[method]["end"]
+
+    track_regret_at_end.unit = "HV regret"  # type: ignore[attr-defined]
