@@ -73,6 +73,8 @@ class OneShotLaMOO(CENAS):
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
         if kind == TRAIN:
             return None  # training GPUs only serve the initial samples
+        if not self.supernet.ready:
+            return self.supernet.next_chunk()
         if self.started >= self.quota or self.issued + self.options.n_init >= self.max_samples:
             return None
         self.started += 1
@@ -82,6 +84,9 @@ class OneShotLaMOO(CENAS):
 
     def tell(self, job: Job, outcome: Outcome) -> None:
         """Initial samples are trained (true objectives); afterwards LaMOO sees one-shot estimates only."""
+        if job.is_supernet:
+            self.supernet.finished(job)
+            return
         x = job.payload[0] if job.kind == TRAIN else job.payload
         self.initial_trained += job.kind == TRAIN
         self.x_obs.append(np.asarray(x, dtype=np.float64))

@@ -18,6 +18,7 @@ from cenas.lamoo.dominance import pick_least_dominated
 from cenas.lamoo.samplers import QNEHVISampler, RegionSampler
 from cenas.lamoo.tree import TreeConfig, build_tree, leaf_select, mcts_select
 from cenas.queue import Candidate, ReadyQueue
+from cenas.supernet import Supernet
 from harness.carbon.forecast import make_forecaster
 from harness.errors import HarnessError
 from harness.metrics import hypervolume
@@ -89,6 +90,24 @@ class RLOptions:
 
 
 @dataclass(frozen=True)
+class SupernetOptions:
+    """Supernet training, charged to the sampling GPUs before they may score candidates in a region."""
+
+    seconds: float = option(
+        8007.0,
+        "GPU-seconds to train the supernet of a new region (default: RSPS's search cost on CIFAR-10 in NAS-Bench-201, "
+        "Dong & Yang, ICLR 2020; 0: free, as in the CE-NAS reference simulator)",
+        ge=0,
+    )
+    scope: Literal["region", "once"] = option(
+        "region", "train a supernet for every newly selected region (leaf path), or once for the whole space"
+    )
+    chunk_seconds: float = option(
+        900.0, "the training is split into chunks of this many GPU-seconds shared by the sampling GPUs", gt=0
+    )
+
+
+@dataclass(frozen=True)
 class CENASOptions:
     n_init: int = option(10, "uniform initial samples, trained first", ge=1)
     queue_capacity: int = option(10, "capacity of the ready-to-train queue R", ge=1)
@@ -106,6 +125,7 @@ class CENASOptions:
     heuristic: HeuristicOptions = group(HeuristicOptions, "heuristic policy")
     fixed_train: int = option(1, "training GPUs each interval (policy=fixed)", ge=0)
     rl: RLOptions = group(RLOptions, "RL policy")
+    supernet: SupernetOptions = group(SupernetOptions, "supernet training cost")
 
 
 class CENAS(Method):
@@ -143,6 +163,7 @@ class CENAS(Method):
         self.last = {"carbon": 0.0, "n": 0, "hv": 0.0}
         self.tree: Any = None
         self.tree_size = -1
+        self.supernet = Supernet(o.supernet.seconds, o.supernet.scope, o.supernet.chunk_seconds)
         self.policy = self._make_policy(ctx)
         self.policy.setup(ctx.carbon, make_forecaster(o.forecaster, ctx.carbon.region), ctx.rng("policy"))
         x0 = ctx.rng("init").uniform(0.0, X_UPPER, size=(o.n_init, dim))
@@ -177,6 +198,7 @@ class CENAS(Method):
                 self.tree_size = len(self.x_obs)
             select = leaf_select if self.options.tree.node_select == "leaf" else mcts_select
             _, path = select(self.tree, self._cp(), self.tree_rng)
+        self.supernet.select(tuple(kid for _, kid in path))
         self.sampler.reset(path, np.asarray(self.x_obs), np.asarray(self.f_obs))
         budget = self.ctx.budget
         state = PolicyState(
@@ -211,6 +233,8 @@ class CENAS(Method):
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
         if kind == ONESHOT:
+            if not self.supernet.ready:
+                return self.supernet.next_chunk()  # None: the rest of the training runs on other GPUs
             if not self.queue.accepting():
                 return None
             x, arch = self._sample()
@@ -223,6 +247,9 @@ class CENAS(Method):
         return Job(TRAIN, best.arch, payload=(best.x, best.f_oneshot))
 
     def tell(self, job: Job, outcome: Outcome) -> None:
+        if job.is_supernet:
+            self.supernet.finished(job)
+            return
         if job.kind == ONESHOT:
             self.queue.push(Candidate(job.payload, job.arch, outcome.objectives, self.seq))
             self.seq += 1

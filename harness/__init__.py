@@ -1,3 +1,3 @@
 """cenas-bench harness: data, benchmarks, carbon traces, simulator and run records."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -131,6 +131,7 @@ def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray) -> dict[
     carbon = [row["cum_carbon_g"] for row in result.intervals]
     hv = [row["hv"] for row in result.intervals]
     unfinished = sum(e["status"] == "unfinished" for e in result.evaluations)
+    supernet_s = sum(e["seconds"] for e in result.evaluations if e["kind"] == "supernet" and e["status"] == "done")
     trained = [e["arch"] for e in result.evaluations if e["kind"] == "train" and e["status"] in ("done", "init-free")]
     summary: dict[str, Any] = {
         "stop_reason": result.stop_reason,
@@ -151,6 +152,7 @@ def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray) -> dict[
         "n_unique_trained": len(set(trained)),
         "n_observed": len(result.observed),
         "n_oneshot": sum(e["kind"] == "oneshot" and e["status"] == "done" for e in result.evaluations),
+        "supernet_gpu_hours": supernet_s / 3600.0,
         "n_unfinished": unfinished,
         "best_accuracy": float(observed_f[:, 0].max()) if len(observed_f) else None,  # over the HV set
     }

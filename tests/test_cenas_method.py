@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from cenas.method import CENAS
 from cenas.queue import Candidate, ReadyQueue
+from cenas.supernet import Supernet
 from harness.benchmarks import DEFAULT_BENCHMARK, get_benchmark
 from harness.carbon import transformer as tf
 from harness.cli import app
@@ -103,7 +105,8 @@ def test_variants_run(options) -> None:
 
 
 def test_qnehvi_sampler_completes() -> None:
-    options = {"sampler": "qnehvi", "qnehvi": {"raw_samples": 32, "restarts": 2, "maxiter": 5, "q": 2}}
+    options = {"sampler": "qnehvi", "qnehvi": {"raw_samples": 32, "restarts": 2, "maxiter": 5, "q": 2},
+               "supernet": {"seconds": 0}}  # no supernet to train first: a 1-h run samples at once  # fmt: skip
     spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("1h"), gpus=2, accounting="reference",
                    method_options=options | {"queue_capacity": 2})  # fmt: skip
     record = execute(spec)
@@ -147,3 +150,47 @@ def test_default_cenas_run_from_the_cli(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["run", "--budget", "20lbs", "--out", str(tmp_path / "c.json")])
     assert result.exit_code == 0, result.output
     assert "cenas on nb201/cifar10/pi5-energy" in result.output and "20.00 lbs" in result.output
+
+
+# ------------------------------------------------------------------------------------------------ supernet cost
+def test_supernet_chunks_generations_and_scopes() -> None:
+    net = Supernet(seconds=2000.0, scope="region", chunk_seconds=900.0)
+    net.select(())
+    chunks = [net.next_chunk() for _ in range(4)]
+    assert [c.seconds for c in chunks[:3] if c] == [900.0, 900.0, 200.0] and chunks[3] is None
+    assert all(c.is_supernet and c.kind == "oneshot" for c in chunks[:3] if c)
+    for chunk in chunks[:2]:
+        net.finished(chunk)  # type: ignore[arg-type]
+    assert not net.ready  # one chunk still running
+    net.finished(chunks[2])  # type: ignore[arg-type]
+    assert net.ready
+    net.select(())
+    assert net.ready  # the same region needs no new supernet
+    net.select((0, 1))
+    assert not net.ready and net.trainings == 2
+    running = net.next_chunk()
+    net.finished(chunks[0])  # type: ignore[arg-type]  # a superseded supernet's chunk counts for nothing
+    assert net.in_flight == 1 and running is not None
+    once = Supernet(100.0, "once", 900.0)
+    once.select((1, 0))
+    once.finished(once.next_chunk())  # type: ignore[arg-type]
+    once.select((0, 0))
+    assert once.ready and once.trainings == 1
+    free = Supernet(0.0, "region", 900.0)
+    free.select((1,))
+    assert free.ready and free.next_chunk() is None and free.trainings == 0
+
+
+def test_sampling_waits_for_the_supernet_which_draws_training_power() -> None:
+    spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "hotcarbon-1", parse_budget("8h"), accounting="reference")
+    record = execute(spec)
+    supernet = [e for e in record.evaluations if e["kind"] == "supernet" and e["status"] == "done"]
+    first_sample = min(e["start_h"] for e in record.evaluations if e["kind"] == "oneshot")
+    assert sum(e["seconds"] for e in supernet if e["end_h"] <= first_sample + 1e-9) >= 8007.0 - 1e-6
+    for e in supernet:  # reference accounting: training draws 1 kW, one-shot evaluation is free
+        assert e["energy_kwh"] == pytest.approx(e["seconds"] * 1000.0 / 3.6e6) and e["f_acc"] is None
+    assert record.summary["supernet_gpu_hours"] == pytest.approx(sum(e["seconds"] for e in supernet) / 3600.0)
+    assert sum(r["finished_supernet"] for r in record.intervals) == len(supernet)
+    free = execute(replace(spec, method_options={"supernet": {"seconds": 0}}))
+    assert not [e for e in free.evaluations if e["kind"] == "supernet"]
+    assert min(e["start_h"] for e in free.evaluations if e["kind"] == "oneshot") < first_sample

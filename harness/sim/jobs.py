@@ -15,9 +15,14 @@ Allocation = dict[str, int]
 """GPUs per job kind for the next interval, e.g. {"train": 6, "oneshot": 2}; GPUs not allocated stay idle."""
 
 
+SUPERNET = -1
+"""`Job.arch` of supernet training: work on sampling GPUs that is not one architecture's."""
+
+
 @dataclass
 class Job:
-    """A unit of GPU work on one architecture: full training (`train`) or a supernet evaluation (`oneshot`).
+    """A unit of GPU work on one architecture: full training (`train`) or a supernet evaluation (`oneshot`); or, with
+    `arch = SUPERNET` on a sampling GPU, `seconds` of supernet training (see `Job.supernet_training`).
 
     `payload` is the method's own data (e.g. CE-NAS's continuous point x); the simulator never reads it.
     """
@@ -26,11 +31,25 @@ class Job:
     arch: int
     payload: Any = None
     job_id: int = -1
+    seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in JOB_KINDS:
             raise ValueError(f"unknown job kind {self.kind!r}; expected one of {JOB_KINDS}")
         self.arch = int(self.arch)
+        if (self.arch == SUPERNET) != (self.seconds is not None):
+            raise ValueError("a job has explicit seconds exactly when it is supernet training")
+        if self.seconds is not None and not (self.kind == ONESHOT and self.seconds > 0):
+            raise ValueError("supernet training runs on a sampling GPU for a positive number of seconds")
+
+    @classmethod
+    def supernet_training(cls, seconds: float, payload: Any = None) -> Job:
+        """`seconds` GPU-seconds of supernet training on a sampling GPU, drawing training power; no objectives."""
+        return cls(ONESHOT, SUPERNET, payload, seconds=float(seconds))
+
+    @property
+    def is_supernet(self) -> bool:
+        return self.arch == SUPERNET
 
 
 @dataclass(frozen=True)

@@ -243,7 +243,8 @@ class Simulator:
 
     def _open_interval(self, index: int, allocation: Allocation) -> None:
         self.interval = {"index": index, "start_s": self.now, "allocation": allocation, "ci_gpu_seconds": 0.0}
-        self.interval_counts = {f"started_{k}": 0 for k in JOB_KINDS} | {f"finished_{k}": 0 for k in JOB_KINDS}
+        kinds = (*JOB_KINDS, "supernet")
+        self.interval_counts = {f"started_{k}": 0 for k in kinds} | {f"finished_{k}": 0 for k in kinds}
         self.interval_counts["preempted"] = 0
         self.interval_totals = Totals()
 
@@ -330,18 +331,21 @@ class Simulator:
         self._push(self.now + running.remaining_s, _DONE, gpu, running.token)
 
     def _seconds(self, job: Job) -> float:
-        """GPU-seconds the job takes on this benchmark (full training or one-shot evaluation)."""
+        """GPU-seconds the job takes on this benchmark (full training or one-shot evaluation), or its own seconds
+        (supernet training)."""
+        if job.seconds is not None:
+            return job.seconds
         cost = self.bench.train_seconds if job.kind == TRAIN else self.bench.oneshot_seconds
         return float(cost([job.arch])[0])
 
     def _fresh(self, job: Job) -> RunningJob:
         seconds = self._seconds(job)
-        power = self.profile.busy_w(job.kind)
+        power = self.profile.busy_w(TRAIN if job.is_supernet else job.kind)  # supernet training is training
         if job.kind == TRAIN:
             measured = self.bench.train_energy_kwh([job.arch])
             if measured is not None:
                 power = float(measured[0]) * 3.6e6 / seconds
-        self.interval_counts[f"started_{job.kind}"] += 1
+        self.interval_counts[f"started_{_counted(job)}"] += 1
         return RunningJob(job=job, remaining_s=seconds, power_w=power, first_start_s=self.now)
 
     def _complete(self, gpu: int, token: int) -> None:
@@ -350,13 +354,16 @@ class Simulator:
             return  # a stale completion of a job that was cut at a boundary
         self.gpu_job[gpu] = None
         job = running.job
-        objectives = self.bench.objectives if job.kind == TRAIN else self.bench.oneshot_objectives
-        f = objectives([job.arch])[0]
+        if job.is_supernet:
+            f = np.empty(0)
+        else:
+            objectives = self.bench.objectives if job.kind == TRAIN else self.bench.oneshot_objectives
+            f = objectives([job.arch])[0]
         seconds = self._seconds(job)
-        if job.kind in self.method.hv_kinds:
+        if job.kind in self.method.hv_kinds and not job.is_supernet:
             self._observe(job, self.bench.objectives([job.arch])[0])
         outcome = Outcome(f, seconds, running.energy_kwh, running.carbon_g, running.first_start_s, self.now)
-        self.interval_counts[f"finished_{job.kind}"] += 1
+        self.interval_counts[f"finished_{_counted(job)}"] += 1
         self._record(job, outcome, gpu, status="done", preemptions=running.preemptions)
         self.method.tell(job, outcome)
 
@@ -370,7 +377,7 @@ class Simulator:
             {
                 "job": job.job_id,
                 "arch": job.arch,
-                "kind": job.kind,
+                "kind": _counted(job),
                 "gpu": gpu,
                 "start_h": outcome.start_s / 3600.0,
                 "end_h": outcome.end_s / 3600.0,
@@ -393,6 +400,11 @@ class Simulator:
                 np.empty(0), seconds, running.energy_kwh, running.carbon_g, running.first_start_s, self.now
             )
             self._record(running.job, outcome, running.gpu, status="unfinished", preemptions=running.preemptions)
+
+
+def _counted(job: Job) -> str:
+    """The interval counter a job counts in: its kind, or `supernet` for supernet training."""
+    return "supernet" if job.is_supernet else job.kind
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -1,0 +1,61 @@
+"""The supernet the sampling GPUs score candidates with, and what training it costs.
+
+HotCarbon §3.3 trains a supernet for the selected region before sampling in it; the CE-NAS reference simulator does
+not charge that work. Here a newly selected region (its leaf path; or, with `scope=once`, the whole space once)
+starts a new supernet of `seconds` GPU-seconds, split into chunks that sampling GPUs take as jobs when they ask for
+work (data-parallel training, perfect scaling assumed). Candidates are scored only once every chunk of the current
+supernet has finished; chunks of a superseded supernet still run to the end of their chunk (the simulator never
+cancels work) and then count for nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.sim.jobs import Job
+
+
+@dataclass
+class Supernet:
+    """`seconds`: GPU-seconds per supernet; `scope`: "region" or "once"; `chunk_seconds`: size of one job."""
+
+    seconds: float
+    scope: str
+    chunk_seconds: float
+    region: tuple[int, ...] | None = None
+    generation: int = 0
+    left_s: float = 0.0
+    in_flight: int = 0
+    trainings: int = 0
+
+    def select(self, region: tuple[int, ...]) -> None:
+        """The region sampled next (kid indices from the root); a new one starts a new supernet."""
+        if self.scope == "once":
+            if self.region is not None:
+                return
+            region = ()
+        if region == self.region:
+            return
+        self.region = region
+        self.generation += 1
+        self.left_s = self.seconds
+        self.in_flight = 0
+        self.trainings += self.seconds > 0
+
+    @property
+    def ready(self) -> bool:
+        return self.left_s <= 0 and self.in_flight == 0
+
+    def next_chunk(self) -> Job | None:
+        """The next chunk of training for a sampling GPU, or None when the rest is already running elsewhere."""
+        if self.left_s <= 0:
+            return None
+        seconds = min(self.chunk_seconds, self.left_s)
+        self.left_s -= seconds
+        self.in_flight += 1
+        return Job.supernet_training(seconds, payload=self.generation)
+
+    def finished(self, job: Job) -> None:
+        """A chunk finished; chunks of superseded supernets are ignored."""
+        if job.payload == self.generation:
+            self.in_flight -= 1
