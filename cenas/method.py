@@ -99,8 +99,10 @@ class SupernetOptions:
         "Dong & Yang, ICLR 2020; 0: free, as in the CE-NAS reference simulator)",
         ge=0,
     )
-    scope: Literal["region", "once"] = option(
-        "region", "train a supernet for every newly selected region (leaf path), or once for the whole space"
+    scope: Literal["region", "rebuild", "once"] = option(
+        "region",
+        "a new supernet for every newly selected region (leaf path); also whenever the tree is refitted (rebuild: the "
+        "region's boundaries moved); or once for the whole space",
     )
     chunk_seconds: float = option(
         900.0, "the training is split into chunks of this many GPU-seconds shared by the sampling GPUs", gt=0
@@ -198,7 +200,7 @@ class CENAS(Method):
                 self.tree_size = len(self.x_obs)
             select = leaf_select if self.options.tree.node_select == "leaf" else mcts_select
             _, path = select(self.tree, self._cp(), self.tree_rng)
-        self.supernet.select(tuple(kid for _, kid in path))
+        self.supernet.select(tuple(kid for _, kid in path), self.tree_size)
         self.sampler.reset(path, np.asarray(self.x_obs), np.asarray(self.f_obs))
         budget = self.ctx.budget
         state = PolicyState(

@@ -1,11 +1,12 @@
 """The supernet the sampling GPUs score candidates with, and what training it costs.
 
 HotCarbon §3.3 trains a supernet for the selected region before sampling in it; the CE-NAS reference simulator does
-not charge that work. Here a newly selected region (its leaf path; or, with `scope=once`, the whole space once)
-starts a new supernet of `seconds` GPU-seconds, split into chunks that sampling GPUs take as jobs when they ask for
-work (data-parallel training, perfect scaling assumed). Candidates are scored only once every chunk of the current
-supernet has finished; chunks of a superseded supernet still run to the end of their chunk (the simulator never
-cancels work) and then count for nothing.
+not charge that work. Here a newly selected region (its leaf path; with `scope=rebuild` also every refit of the
+tree, which moves the region's boundaries; with `scope=once` the whole space, once) starts a new supernet of
+`seconds` GPU-seconds, split into chunks that sampling GPUs take as jobs when they ask for work (data-parallel
+training, perfect scaling assumed). Candidates are scored only once every chunk of the current supernet has
+finished; chunks of a superseded supernet still run to the end of their chunk (the simulator never cancels work)
+and then count for nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from harness.sim.jobs import Job
 
 @dataclass
 class Supernet:
-    """`seconds`: GPU-seconds per supernet; `scope`: "region" or "once"; `chunk_seconds`: size of one job."""
+    """`seconds`: GPU-seconds per supernet; `scope`: "region", "rebuild" or "once"; `chunk_seconds`: one job's size."""
 
     seconds: float
     scope: str
@@ -28,12 +29,15 @@ class Supernet:
     in_flight: int = 0
     trainings: int = 0
 
-    def select(self, region: tuple[int, ...]) -> None:
-        """The region sampled next (kid indices from the root); a new one starts a new supernet."""
+    def select(self, region: tuple[int, ...], tree_version: int = 0) -> None:
+        """The region sampled next (kid indices from the root) and the version of the tree it is a leaf of (samples
+        it was fitted on); a new region, or with `scope=rebuild` a refitted tree, starts a new supernet."""
         if self.scope == "once":
             if self.region is not None:
                 return
             region = ()
+        elif self.scope == "rebuild":
+            region = (tree_version, *region)
         if region == self.region:
             return
         self.region = region

@@ -176,6 +176,13 @@ def test_supernet_chunks_generations_and_scopes() -> None:
     once.finished(once.next_chunk())  # type: ignore[arg-type]
     once.select((0, 0))
     assert once.ready and once.trainings == 1
+    refit = Supernet(100.0, "rebuild", 900.0)
+    refit.select((1, 0), 10)
+    refit.finished(refit.next_chunk())  # type: ignore[arg-type]
+    refit.select((1, 0), 10)
+    assert refit.ready
+    refit.select((1, 0), 11)  # the same leaf of a refitted tree: new boundaries, new supernet
+    assert not refit.ready and refit.trainings == 2
     free = Supernet(0.0, "region", 900.0)
     free.select((1,))
     assert free.ready and free.next_chunk() is None and free.trainings == 0
