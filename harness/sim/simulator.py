@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,19 @@ class Simulator:
 
     # ------------------------------------------------------------------------------------------------ public
     def run(self) -> SimResult:
+        """Simulate the whole run, the method deciding every allocation."""
+        steps = self.decisions()
+        try:
+            info = next(steps)
+            while True:
+                info = steps.send(self.method.on_interval(info))
+        except StopIteration as stop:
+            return stop.value
+
+    def decisions(self) -> Generator[IntervalInfo, Allocation, SimResult]:
+        """The run as a generator: it yields the `IntervalInfo` of each allocation boundary and takes the allocation
+        for the coming interval (`send`); it returns the `SimResult`. `run` sends the method's own decisions; an
+        environment (`harness.envs`) may send others."""
         ctx = MethodContext(
             benchmark=self.bench,
             n_gpus=self.n_gpus,
@@ -107,7 +120,7 @@ class Simulator:
             submit_initial=self._submit_initial,
         )
         self.method.setup(ctx)
-        self._boundary()
+        self._open_boundary((yield self._close_boundary()))
         reason = ""
         while not reason:
             next_t = min(self.events[0][0], self.end_s) if self.events else self.end_s
@@ -123,7 +136,7 @@ class Simulator:
                 if kind == _DONE:
                     self._complete(gpu, token)
                 else:
-                    self._boundary()
+                    self._open_boundary((yield self._close_boundary()))
             self._dispatch_all()
             if self.method.done and not self._busy() and not any(self.halfwork.values()) and not self.initial:
                 reason = "method finished"
@@ -201,7 +214,8 @@ class Simulator:
         self.now += dt
 
     # ------------------------------------------------------------------------------------------- intervals
-    def _boundary(self) -> None:
+    def _close_boundary(self) -> IntervalInfo:
+        """An allocation boundary: running jobs are cut, the interval closes; what the next decision may know."""
         for g in range(self.n_gpus):
             running = self.gpu_job[g]
             if running is not None:
@@ -213,11 +227,10 @@ class Simulator:
                 self.interval_counts["preempted"] += 1
         if self.interval:
             self._close_interval(final=False)
-        index = len(self.intervals)
         if self.on_boundary:
             self.on_boundary(self.now)
-        info = IntervalInfo(
-            index=index,
+        return IntervalInfo(
+            index=len(self.intervals),
             now_s=self.now,
             ci_now=self.view.current(self.now),
             carbon_used_g=self.totals.carbon_g,
@@ -225,12 +238,15 @@ class Simulator:
             n_observed=len(self.observed),
             hv=self.hv,
         )
-        allocation = self._validate(self.method.on_interval(info))
+
+    def _open_boundary(self, decided: Allocation) -> None:
+        """The next interval starts with `decided` (validated): GPUs get their kinds and take work."""
+        allocation = self._validate(decided)
         kinds: list[str | None] = []
         for kind in JOB_KINDS:
             kinds += [kind] * allocation.get(kind, 0)
         self.gpu_kind = kinds + [None] * (self.n_gpus - len(kinds))
-        self._open_interval(index, allocation)
+        self._open_interval(len(self.intervals), allocation)
         self._push(self.now + self.interval_s, _BOUNDARY, -1, 0)
         self._dispatch_all()
 
