@@ -14,3 +14,14 @@ def test_random_search_80h_8gpu(benchmark) -> None:
     assert record.summary["simulated_hours"] == 80.0
     if benchmark.stats is not None:
         assert benchmark.stats["mean"] < 1.0
+
+
+def test_random_search_1000h_is_linear_in_run_length(benchmark) -> None:
+    """Target: a 1,000-hour random search in well under 10 s (the HV is updated from the front, not recomputed from
+    every observation: 21.5 s -> 3.0 s wall including start-up when this was introduced)."""
+    spec = RunSpec("random-search", "nb201/cifar10/pi5-energy", "US-CAL-CISO@2021-07-02T00:00", parse_budget("1000h"))
+    execute(RunSpec(spec.method, spec.benchmark, spec.trace, parse_budget("1h")))  # warm the caches
+    record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
+    assert record.summary["simulated_hours"] == 1000.0
+    if benchmark.stats is not None:
+        assert benchmark.stats["mean"] < 10.0

@@ -87,6 +87,7 @@ class Simulator:
         self.next_job_id = 0
         self.observed: list[int] = []
         self.observed_f: list[np.ndarray] = []
+        self.front = np.empty((0, 2))  # non-dominated observed objectives (maximisation), the only points HV needs
         self.evaluations: list[dict[str, Any]] = []
         self.intervals: list[dict[str, Any]] = []
         self.interval: dict[str, Any] = {}
@@ -386,7 +387,11 @@ class Simulator:
     def _observe(self, job: Job, f: np.ndarray) -> None:
         self.observed.append(job.arch)
         self.observed_f.append(f)
-        self.hv = hypervolume(np.asarray(self.observed_f), self.bench.ref_point)
+        if len(self.front) and np.any(np.all(self.front >= f, axis=1)):
+            return  # weakly dominated (or a repeat): the front and its HV do not change
+        front = np.vstack([self.front[~np.all(self.front <= f, axis=1)], f[None, :]])
+        self.front = front
+        self.hv = hypervolume(front, self.bench.ref_point)  # the front alone: O(front) per new point, not O(all)
 
     def _record(self, job: Job, outcome: Outcome, gpu: int, status: str, preemptions: int) -> None:
         self.evaluations.append(
