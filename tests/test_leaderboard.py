@@ -75,6 +75,7 @@ def test_boards_rank_at_a_carbon_every_run_reached() -> None:
     study = json.loads((RESULTS / "leaderboard-nb201" / "study.json").read_text())["study"]
     (board,) = boards_of(study, frames)
     assert len(board.methods) >= 8 and len(board.traces) == 3 and board.seeds == list(range(10))
+    assert board.title == "nb201/cifar10/pi5-energy · 80 h · 8 GPUs"  # the study's budget spelling, not grams
     final = board.tidy.sort_values("hour").groupby("key")["cum_carbon_lbs"].last()
     assert board.matched_lbs <= final.min() < board.matched_lbs * 1.1  # two significant digits, rounded down
     k = f"{board.matched_lbs:g}"

@@ -53,8 +53,17 @@ class Board:
         return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
 
     @property
+    def budget_label(self) -> str:
+        """The budget as the study file gives it, spaced (`500 lbs`, not `226796 g CO2eq`)."""
+        from harness.config import parse_budget
+
+        budgets = self.study.get("budgets", [])
+        labels = {parse_budget(b).describe(): re.sub(r"(\d)([A-Za-z])", r"\1 \2", b) for b in budgets}
+        return labels.get(self.budget, self.budget)
+
+    @property
     def title(self) -> str:
-        return f"{self.benchmark} · {self.budget} · {self.gpus} GPUs"
+        return f"{self.benchmark} · {self.budget_label} · {self.gpus} GPUs"
 
     @property
     def methods(self) -> list[str]:
