@@ -41,14 +41,10 @@ def _digest(rows: list[dict[str, Any]]) -> str:
 
 def compute(methods: list[str], workers: int | None = None) -> dict[str, dict[str, Any]]:
     """Goldens of `methods`, their runs spread over the sweep executor (`workers` processes, default one per core)."""
-    from harness.studies.sweep import make_executor
+    from harness.studies.sweep import run_texts
 
-    executor = make_executor(workers, None, None)
-    try:
-        texts = dict(executor.run([golden_spec(m) for m in methods]))
-    finally:
-        executor.close()
-    return {m: summarise(texts[i]) for i, m in enumerate(methods)}
+    texts = run_texts([golden_spec(m) for m in methods], workers)
+    return {m: summarise(text) for m, text in zip(methods, texts, strict=True)}
 
 
 def summarise(record_text: str) -> dict[str, Any]:

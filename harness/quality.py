@@ -32,6 +32,7 @@ from harness import __version__
 from harness.config import RunSpec, parse_budget
 from harness.errors import HarnessError
 from harness.io import atomic_write_text
+from harness.metrics import carbon_to_target
 from harness.units import round_down
 
 SCHEMA = "cenas-bench/quality-baseline/1"
@@ -73,8 +74,9 @@ class Curve:
         return float(self.hv[position]) if position >= 0 else 0.0
 
     def carbon_to(self, target_hv: float) -> float:
-        reached = np.flatnonzero(self.hv >= target_hv)
-        return float(self.carbon_g[reached[0]]) if reached.size else math.inf
+        """Cumulative carbon (g) when the HV first reached `target_hv`; inf if it never did."""
+        reached = carbon_to_target(self.carbon_g, self.hv, target_hv)
+        return math.inf if reached is None else reached
 
 
 @dataclass(frozen=True)
@@ -101,14 +103,9 @@ def gate_specs(
 
 def run_curves(specs: list[RunSpec], workers: int | None = None) -> list[Curve]:
     """Run `specs` on the sweep executor (`workers` processes, default one per core); curves in spec order."""
-    from harness.studies.sweep import make_executor
+    from harness.studies.sweep import run_texts
 
-    executor = make_executor(workers, None, None)
-    try:
-        texts = dict(executor.run(specs))
-    finally:
-        executor.close()
-    return [Curve.from_record(texts[i]) for i in range(len(specs))]
+    return [Curve.from_record(text) for text in run_texts(specs, workers)]
 
 
 def metrics(curves: list[Curve], checkpoints_g: list[float], target_hv: float) -> dict[str, list[float]]:
@@ -218,14 +215,17 @@ def specs_for(
     return gate_specs(method, seeds, gpus or run["gpus"], run["method_options"] if options is None else options)
 
 
-def check(method: str, baseline: dict[str, Any], workers: int | None = None, **variant: Any) -> list[Row]:
-    """Run the gate for `method` against `baseline` (`variant`: `specs_for`'s seed_offset, gpus, options)."""
-    return compare(baseline, measure(baseline, run_curves(specs_for(method, baseline, **variant), workers)))
-
-
 def measure(baseline: dict[str, Any], curves: list[Curve]) -> dict[str, list[float]]:
     """The gate's metrics of new curves at the baseline's checkpoints and target."""
     return metrics(curves, list(baseline["checkpoints_g"]), float(baseline["target_hv"]))
+
+
+def measure_all(
+    jobs: dict[str, tuple[dict[str, Any], list[RunSpec]]], workers: int | None = None
+) -> dict[str, dict[str, list[float]]]:
+    """Name -> (baseline, runs) measured from one pool of runs: name -> the metrics of its runs."""
+    curves = iter(run_curves([s for _, specs in jobs.values() for s in specs], workers))
+    return {name: measure(baseline, [next(curves) for _ in specs]) for name, (baseline, specs) in jobs.items()}
 
 
 def table(method: str, rows: list[Row]) -> list[str]:

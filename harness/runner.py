@@ -26,6 +26,7 @@ from harness.metrics import carbon_to_target, log_hv_difference
 from harness.options import flatten, options_dict
 from harness.results import RunRecord
 from harness.sim.accounting import get_profile
+from harness.sim.jobs import SUPERNET_KIND
 from harness.sim.simulator import SimResult, Simulator
 from harness.units import from_grams
 
@@ -131,7 +132,7 @@ def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray) -> dict[
     carbon = [row["cum_carbon_g"] for row in result.intervals]
     hv = [row["hv"] for row in result.intervals]
     unfinished = sum(e["status"] == "unfinished" for e in result.evaluations)
-    supernet_s = sum(e["seconds"] for e in result.evaluations if e["kind"] == "supernet" and e["status"] == "done")
+    supernet_s = sum(e["seconds"] for e in result.evaluations if e["kind"] == SUPERNET_KIND and e["status"] == "done")
     trained = [e["arch"] for e in result.evaluations if e["kind"] == "train" and e["status"] in ("done", "init-free")]
     summary: dict[str, Any] = {
         "stop_reason": result.stop_reason,

@@ -10,7 +10,7 @@ import pytest
 
 from harness.benchmarks import Benchmark, get_benchmark
 from harness.metrics import hypervolume
-from harness.sim.jobs import SUPERNET
+from harness.sim.jobs import SUPERNET, SUPERNET_KIND
 
 
 class BenchmarkContract:
@@ -116,7 +116,7 @@ class MethodContract:
         for row in record.intervals:
             assert 0 <= row["train_gpus"] + row["oneshot_gpus"] <= 4
         for evaluation in record.evaluations:
-            if evaluation["kind"] == "supernet":  # supernet training: no architecture, no objectives
+            if evaluation["kind"] == SUPERNET_KIND:  # supernet training: no architecture, no objectives
                 assert evaluation["arch"] == SUPERNET and evaluation["f_acc"] is None and evaluation["seconds"] > 0
                 continue
             assert 0 <= evaluation["arch"] < bench.n_archs

@@ -70,6 +70,17 @@ def test_every_committed_study_is_published(site: Path) -> None:
         assert any(p.startswith(f"{study}--") for p in pages), study
 
 
+def test_the_fronts_chart_text_describes_the_run_it_draws(site: Path) -> None:
+    for name in board_pages(site):
+        html = (site / name).read_text()
+        alt = re.search(r'alt="(Scatter chart[^"]*)"', html).group(1)  # type: ignore[union-attr]
+        trace, seed = re.search(r"found on trace (\S+) with seed (\d+):", alt).groups()  # type: ignore[union-attr]
+        fronts = pd.read_csv(site / "data" / name.replace(".html", "-fronts.csv"))
+        drawn = fronts[(fronts["trace"] == trace) & (fronts["seed"] == int(seed))].groupby("method").size()
+        said = {m: int(n) for m, n in re.findall(r"([\w-]+): (\d+) points", alt)}
+        assert said == drawn.to_dict()
+
+
 def test_boards_rank_at_a_carbon_every_run_reached() -> None:
     frames = read_published(RESULTS / "leaderboard-nb201")
     study = json.loads((RESULTS / "leaderboard-nb201" / "study.json").read_text())["study"]

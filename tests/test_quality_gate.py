@@ -25,9 +25,7 @@ def gate() -> SimpleNamespace:
     jobs = {m: (b, q.specs_for(m, b)) for m, b in baselines.items()}
     jobs["perturbed"] = (control, q.specs_for(CONTROL, control, seed_offset=PERTURBED_OFFSET))
     jobs["degraded"] = (control, q.specs_for(CONTROL, control, gpus=control["run"]["gpus"] // 2))
-    specs = [s for _, batch in jobs.values() for s in batch]
-    curves = iter(q.run_curves(specs))
-    measured = {name: q.measure(b, [next(curves) for _ in batch]) for name, (b, batch) in jobs.items()}
+    measured = q.measure_all(jobs)
     rows = {name: q.compare(jobs[name][0], values) for name, values in measured.items()}
     return SimpleNamespace(rows=rows, measured=measured)
 

@@ -217,10 +217,12 @@ def regress_command(
             out.print(f"{name}: baseline written to {paths[name]}", markup=False)
         return
     baselines = {name: q.load_baseline(paths[name], name) for name in names}  # every file checked before any run
+    jobs = {name: (b, q.specs_for(name, b)) for name, b in baselines.items()}
+    with err.status(f"{sum(len(specs) for _, specs in jobs.values())} gate runs"):
+        measured = q.measure_all(jobs, workers)
     lines, failed = list(q.TABLE_HEADER), []
     for name in names:
-        with err.status(f"{name}: {len(baselines[name]['run']['seeds'])} seeds"):
-            rows = q.check(name, baselines[name], workers=workers)
+        rows = q.compare(baselines[name], measured[name])
         lines += q.table(name, rows)
         failed += [name] if any(r.failed for r in rows) else []
     out.print("\n".join(lines), markup=False, highlight=False)

@@ -43,7 +43,7 @@ class StudyPage:
 # ------------------------------------------------------------------------------------------------- formatting
 def num(value: Any, sig: int = 3) -> str:
     """A number with about `sig` significant digits and no exponent ("n/a" for NaN/None)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if not _finite(value):
         return "n/a"
     v = float(value)
     if v == 0:
@@ -53,13 +53,18 @@ def num(value: Any, sig: int = 3) -> str:
 
 
 def pct(value: Any, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if not _finite(value):
         return "n/a"
     return f"{100 * float(value):.{digits}f} %"
 
 
 def _finite(value: Any) -> bool:
     return value is not None and isinstance(value, int | float | np.floating) and math.isfinite(float(value))
+
+
+def _not_worse(p: Any) -> bool:
+    """A p-value against the best that does not reject equality at ALPHA (NaN: no test)."""
+    return _finite(p) and p >= ALPHA
 
 
 def cells_for(board: Board, row: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +78,7 @@ def cells_for(board: Board, row: dict[str, Any]) -> dict[str, Any]:
         mark = ""
         if complete and _finite(rank) and int(rank) == 1 and board.min_runs > 1:
             mark = "best"
-        elif complete and _finite(p) and p >= ALPHA:
+        elif complete and _not_worse(p):
             mark = "tie"
         half = (row[f"regret_hi@{k}"] - row[f"regret_lo@{k}"]) / 2
         fhalf = (row[f"fraction_hi@{k}"] - row[f"fraction_lo@{k}"]) / 2
@@ -115,7 +120,7 @@ def index_row(board: Board) -> dict[str, Any]:
     k = f"{board.matched_lbs:g}"
     leader = board.leader
     ties = [r["method"] for r in board.summary.to_dict("records")
-            if r["method"] != leader["method"] and _finite(r[f"p@{k}"]) and r[f"p@{k}"] >= ALPHA]  # fmt: skip
+            if r["method"] != leader["method"] and _not_worse(r[f"p@{k}"])]  # fmt: skip
     return {"board": board, "leader": leader["method"], "regret": leader[f"regret@{k}"], "ties": ties,
             "tests": board.min_runs > 1}  # fmt: skip
 
@@ -130,19 +135,14 @@ def alt_anytime(board: Board) -> str:
             f"{num(leader[f'regret@{c:g}'])}. The numbers are in the table above and in the curve CSV.")  # fmt: skip
 
 
-def alt_fronts(board: Board, trace: str, seed: int) -> str:
-    sizes = board.fronts[board.fronts["method"] != ""].groupby("method").size()
-    parts = ", ".join(f"{m}: {int(sizes.get(m, 0))} points" for m in board.methods)
+def alt_fronts(chosen: pd.DataFrame, methods: list[str], trace: str, seed: int) -> str:
+    """`chosen`: the true front (method "") and the one run per method the chart draws."""
+    sizes = chosen[chosen["method"] != ""].groupby("method").size()
+    parts = ", ".join(f"{m}: {int(sizes.get(m, 0))} points" for m in methods)
     return (f"Scatter chart of the final Pareto fronts found on trace {trace} with seed {seed}: error (100 minus "
             f"accuracy, log scale) against cost, "
-            f"drawn against the benchmark's true front ({int((board.fronts['method'] == '').sum())} points); "
+            f"drawn against the benchmark's true front ({int((chosen['method'] == '').sum())} points); "
             f"{parts}. The points are in the fronts CSV.")  # fmt: skip
-
-
-def carbon_aware(board: Board) -> list[str]:
-    """Methods whose number of training GPUs changes during a run."""
-    changes = board.tidy.groupby("method", sort=False)["train_gpus"].nunique()
-    return [m for m in board.methods if changes.get(m, 0) > 1]
 
 
 def alt_allocation(board: Board, methods: list[str]) -> str:
@@ -152,7 +152,7 @@ def alt_allocation(board: Board, methods: list[str]) -> str:
 
 
 def _charts(board: Board, site: Path) -> dict[str, Any]:
-    from harness.studies.report import plot_allocation, plot_anytime, plot_fronts
+    from harness.studies.report import allocating_methods, plot_allocation, plot_anytime, plot_fronts
 
     folder = site / "charts" / board.slug
     folder.mkdir(parents=True, exist_ok=True)
@@ -166,9 +166,9 @@ def _charts(board: Board, site: Path) -> dict[str, Any]:
     objectives = board.provenance["benchmarks"][board.benchmark]["objectives"]
     title = f"{board.benchmark}: final fronts, {trace}, seed {seed}"
     fronts = plot_fronts(chosen, objectives, title, folder / "fronts", ("svg",))[0]
-    charts["fronts"] = {"src": fronts.relative_to(site).as_posix(), "alt": alt_fronts(board, trace, seed),
-                        "trace": trace, "seed": seed}  # fmt: skip
-    aware = carbon_aware(board)
+    alt = alt_fronts(chosen, board.methods, trace, seed)
+    charts["fronts"] = {"src": fronts.relative_to(site).as_posix(), "alt": alt, "trace": trace, "seed": seed}
+    aware = allocating_methods(board.tidy)
     if aware:
         allocation = plot_allocation(board.tidy, key, folder, ("svg",))[0]
         charts["allocation"] = {"src": allocation.relative_to(site).as_posix(), "alt": alt_allocation(board, aware),
@@ -177,10 +177,9 @@ def _charts(board: Board, site: Path) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------------- writing
-def _csv(frame: pd.DataFrame, path: Path) -> str:
+def _csv(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(frame.to_csv(index=False, lineterminator="\n", float_format="%.10g"), encoding="utf-8")
-    return path.name
 
 
 def _environment():  # type: ignore[no-untyped-def]

@@ -17,6 +17,9 @@ Allocation = dict[str, int]
 
 SUPERNET = -1
 """`Job.arch` of supernet training: work on sampling GPUs that is not one architecture's."""
+SUPERNET_KIND = "supernet"
+"""How records and interval counters name supernet training (it runs as a `oneshot` job)."""
+RECORDED_KINDS: tuple[str, ...] = (*JOB_KINDS, SUPERNET_KIND)
 
 
 @dataclass
@@ -50,6 +53,11 @@ class Job:
     @property
     def is_supernet(self) -> bool:
         return self.arch == SUPERNET
+
+    @property
+    def recorded_kind(self) -> str:
+        """Its kind in records and interval counters: `supernet` for supernet training, else its kind."""
+        return SUPERNET_KIND if self.is_supernet else self.kind
 
 
 @dataclass(frozen=True)

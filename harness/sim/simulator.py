@@ -23,7 +23,7 @@ from harness.config import Budget
 from harness.errors import HarnessError
 from harness.metrics import hypervolume, log_hv_difference
 from harness.sim.accounting import PowerProfile
-from harness.sim.jobs import JOB_KINDS, ONESHOT, TRAIN, Allocation, Job, Outcome, RunningJob
+from harness.sim.jobs import JOB_KINDS, ONESHOT, RECORDED_KINDS, TRAIN, Allocation, Job, Outcome, RunningJob
 from harness.sim.method import IntervalInfo, Method, MethodContext
 
 _DONE, _BOUNDARY = 0, 1
@@ -86,7 +86,6 @@ class Simulator:
         self.seq = 0
         self.next_job_id = 0
         self.observed: list[int] = []
-        self.observed_f: list[np.ndarray] = []
         self.front = np.empty((0, 2))  # non-dominated observed objectives (maximisation), the only points HV needs
         self.evaluations: list[dict[str, Any]] = []
         self.intervals: list[dict[str, Any]] = []
@@ -260,8 +259,7 @@ class Simulator:
 
     def _open_interval(self, index: int, allocation: Allocation) -> None:
         self.interval = {"index": index, "start_s": self.now, "allocation": allocation, "ci_gpu_seconds": 0.0}
-        kinds = (*JOB_KINDS, "supernet")
-        self.interval_counts = {f"started_{k}": 0 for k in kinds} | {f"finished_{k}": 0 for k in kinds}
+        self.interval_counts = {f"{event}_{k}": 0 for event in ("started", "finished") for k in RECORDED_KINDS}
         self.interval_counts["preempted"] = 0
         self.interval_totals = Totals()
 
@@ -362,7 +360,7 @@ class Simulator:
             measured = self.bench.train_energy_kwh([job.arch])
             if measured is not None:
                 power = float(measured[0]) * 3.6e6 / seconds
-        self.interval_counts[f"started_{_counted(job)}"] += 1
+        self.interval_counts[f"started_{job.recorded_kind}"] += 1
         return RunningJob(job=job, remaining_s=seconds, power_w=power, first_start_s=self.now)
 
     def _complete(self, gpu: int, token: int) -> None:
@@ -380,13 +378,12 @@ class Simulator:
         if job.kind in self.method.hv_kinds and not job.is_supernet:
             self._observe(job, self.bench.objectives([job.arch])[0])
         outcome = Outcome(f, seconds, running.energy_kwh, running.carbon_g, running.first_start_s, self.now)
-        self.interval_counts[f"finished_{_counted(job)}"] += 1
+        self.interval_counts[f"finished_{job.recorded_kind}"] += 1
         self._record(job, outcome, gpu, status="done", preemptions=running.preemptions)
         self.method.tell(job, outcome)
 
     def _observe(self, job: Job, f: np.ndarray) -> None:
         self.observed.append(job.arch)
-        self.observed_f.append(f)
         if len(self.front) and np.any(np.all(self.front >= f, axis=1)):
             return  # weakly dominated (or a repeat): the front and its HV do not change
         front = np.vstack([self.front[~np.all(self.front <= f, axis=1)], f[None, :]])
@@ -398,7 +395,7 @@ class Simulator:
             {
                 "job": job.job_id,
                 "arch": job.arch,
-                "kind": _counted(job),
+                "kind": job.recorded_kind,
                 "gpu": gpu,
                 "start_h": outcome.start_s / 3600.0,
                 "end_h": outcome.end_s / 3600.0,
@@ -421,11 +418,6 @@ class Simulator:
                 np.empty(0), seconds, running.energy_kwh, running.carbon_g, running.first_start_s, self.now
             )
             self._record(running.job, outcome, running.gpu, status="unfinished", preemptions=running.preemptions)
-
-
-def _counted(job: Job) -> str:
-    """The interval counter a job counts in: its kind, or `supernet` for supernet training."""
-    return "supernet" if job.is_supernet else job.kind
 
 
 def _finite_or_none(value: float) -> float | None:

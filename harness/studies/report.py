@@ -91,6 +91,12 @@ def plot_anytime(curves: pd.DataFrame, board: tuple, out: Path, formats: tuple[s
     return _save(fig, out / f"anytime_{board_slug(board)}", formats)
 
 
+def allocating_methods(tidy: pd.DataFrame) -> list[str]:
+    """Methods whose number of training GPUs changes during their runs (the ones an allocation plot shows)."""
+    changes = tidy.groupby("method", sort=False)["train_gpus"].nunique()
+    return [str(m) for m, n in changes.items() if n > 1]
+
+
 def plot_allocation(tidy: pd.DataFrame, board: tuple, out: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Mean training GPUs against the hour's intensity percentile within its own trace window (0 = cleanest hour),
     in deciles, one line per method that changes its allocation; percentiles make regions with different intensity
@@ -104,8 +110,9 @@ def plot_allocation(tidy: pd.DataFrame, board: tuple, out: Path, formats: tuple[
     tidy = tidy.assign(pct=100 * tidy.groupby("key")["ci"].rank(pct=True))
     edges = np.linspace(0, 100, 11)
     plotted = 0
+    drawn = set(allocating_methods(tidy))
     for i, (method, g) in enumerate(tidy.groupby("method", sort=False)):
-        if g["train_gpus"].nunique() <= 1:
+        if method not in drawn:
             continue
         bins = pd.cut(g["pct"], edges, include_lowest=True)
         means = g.groupby(bins, observed=True)["train_gpus"].mean()

@@ -260,6 +260,17 @@ def make_executor(workers: int | None, scheduler: str | None, dask_local: int | 
     return SerialExecutor() if count == 1 else LocalPool(count)
 
 
+def run_texts(specs: list[RunSpec], workers: int | None = None) -> list[str]:
+    """Run `specs` outside any store on a local executor (`workers` processes, default one per core); their record
+    texts in spec order."""
+    executor = make_executor(workers, None, None)
+    try:
+        texts = dict(executor.run(specs))
+    finally:
+        executor.close()
+    return [texts[i] for i in range(len(specs))]
+
+
 # ------------------------------------------------------------------------------------------------------- sweep
 @dataclass
 class SweepResult:

@@ -84,14 +84,9 @@ class SearchQuality:
         from harness import quality as q
 
         baselines = {m: q.load_baseline(q.BASELINE_DIR / f"{m}.json", m) for m in METHOD_NAMES}
-        specs = {m: q.specs_for(m, b)[:QUALITY_SEEDS] for m, b in baselines.items()}
-        curves = iter(q.run_curves([s for batch in specs.values() for s in batch]))
-        out = {}
-        for m, b in baselines.items():
-            values = q.measure(b, [next(curves) for _ in specs[m]])
-            out[m] = {"matched": float(np.mean(values[f"regret@{b['checkpoints_g'][-1]:g}g"])),
-                      "end": float(np.mean(values[q.END]))}  # fmt: skip
-        return out
+        measured = q.measure_all({m: (b, q.specs_for(m, b)[:QUALITY_SEEDS]) for m, b in baselines.items()})
+        return {m: {"matched": float(np.mean(measured[m][f"regret@{b['checkpoints_g'][-1]:g}g"])),
+                    "end": float(np.mean(measured[m][q.END]))} for m, b in baselines.items()}  # fmt: skip
 
     def track_regret_at_matched_carbon(self, cache: dict[str, dict[str, float]], method: str) -> float:
         return cache[method]["matched"]
