@@ -1,42 +1,84 @@
 """CE-NAS's own commands, plugged into `harness` through the command registry (`harness.methods.command_plugins`):
-`harness rl pretrain` and `harness lamoo-check`."""
+`harness rl train` and `harness lamoo-check`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from harness.cli.common import err, out
+from cenas.allocation.ppo import TrainSpec
+from harness.cli.common import err, out, progress_reporter
+from harness.errors import HarnessError
+
+TRAIN_DEFAULTS = TrainSpec()
 
 
-def rl_pretrain(
-    episodes: Annotated[int, typer.Option(help="Episodes (80-h windows, cycled).")] = 24,
-    region: Annotated[str, typer.Option(help="Trace region of the pretraining windows.")] = "US-CAL-CISO",
-    first: Annotated[str, typer.Option(help="First hour of the pretraining period (UTC).")] = "2021-01-05T00:00",
-    last: Annotated[str, typer.Option(help="Last hour of the pretraining period (UTC).")] = "2021-06-30T23:00",
-    forecaster: Annotated[str, typer.Option(help="Forecaster the agent sees: transformer, persistence, oracle.")] = (
-        "transformer"
+def rl_train(
+    timesteps: Annotated[int, typer.Option(help="Environment steps (allocation intervals) PPO trains on.")] = (
+        TRAIN_DEFAULTS.timesteps
     ),
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    region: Annotated[
+        list[str] | None, typer.Option(help="Trace region of the training windows (repeat for several).")
+    ] = None,
+    first: Annotated[str, typer.Option(help="First hour of the training period (UTC).")] = TRAIN_DEFAULTS.first,
+    last: Annotated[str, typer.Option(help="Last hour of the training period (UTC).")] = TRAIN_DEFAULTS.last,
+    windows_per_region: Annotated[int, typer.Option(help="Windows drawn per region.")] = (
+        TRAIN_DEFAULTS.windows_per_region
+    ),
+    forecaster: Annotated[str, typer.Option(help="Forecaster the agent sees: transformer, persistence, oracle.")] = (
+        TRAIN_DEFAULTS.forecaster
+    ),
+    carbon_price: Annotated[
+        float,
+        typer.Option(
+            help="Reward's carbon price: decades of regret per all-GPU training hour at the reference intensity."
+        ),
+    ] = TRAIN_DEFAULTS.carbon_price,
+    train_credit: Annotated[
+        float,
+        typer.Option(
+            help="Reward per all-GPU training hour (equal to the price: training at the reference "
+            "intensity is neutral)."
+        ),
+    ] = TRAIN_DEFAULTS.train_credit,
+    n_envs: Annotated[int, typer.Option(help="Environments stepped in parallel (one process each).")] = (
+        TRAIN_DEFAULTS.n_envs
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the window draw, PPO and the environments.")] = 0,
     out_path: Annotated[
-        Path | None, typer.Option("--out", help="Checkpoint path (default: CACHE/models/rl.pt).")
+        Path | None, typer.Option("--out", help="Checkpoint path (default: CACHE/models/rl_clean_ppo.pt).")
     ] = None,
 ) -> None:
-    """Pretrain the clean-mode actor-critic over non-overlapping historical windows; writes .pt + .json spec."""
-    from cenas.allocation.pretrain import PretrainSpec, pretrain
-    from harness.data.fetch import cache_dir
+    """Train CE-NAS's clean allocation agent with PPO (Stable-Baselines3) on the allocation environment; writes the
+    weights (.pt) and the spec, command and learning curve beside them (.json). Pass the .pt as rl.checkpoint."""
+    from dataclasses import replace
 
-    spec = PretrainSpec(region=region, first=first, last=last, episodes=episodes, forecaster=forecaster, seed=seed)
-    target = out_path or cache_dir() / "models" / "rl_clean.pt"
-    with err.status("pretraining") as status:
-        log = pretrain(spec, target, lambda e, n, r: status.update(f"episode {e}/{n}: return {r:.3f}"))
-    returns = log["episode_returns"]
-    out.print(f"{len(returns)} episodes; mean return first quarter {np.mean(returns[: len(returns) // 4 or 1]):.3f}, "
-              f"last quarter {np.mean(returns[-(len(returns) // 4 or 1) :]):.3f}")  # fmt: skip
+    from cenas.allocation.ppo import train
+    from harness.data.fetch import cache_dir
+    from harness.io import check_writable
+
+    for name, value in (("--timesteps", timesteps), ("--windows-per-region", windows_per_region), ("--n-envs", n_envs)):
+        if value < 1:
+            raise HarnessError(f"{name} must be at least 1 (got {value})")
+    for name, price in (("--carbon-price", carbon_price), ("--train-credit", train_credit)):
+        if not price >= 0:
+            raise HarnessError(f"{name} must be >= 0 (got {price})")
+    spec = replace(
+        TRAIN_DEFAULTS, timesteps=timesteps, regions=tuple(region or TRAIN_DEFAULTS.regions), first=first, last=last,
+        windows_per_region=windows_per_region, forecaster=forecaster, carbon_price=carbon_price,
+        train_credit=train_credit, n_envs=n_envs,
+        seed=seed,
+    )  # fmt: skip
+    target = out_path or cache_dir() / "models" / "rl_clean_ppo.pt"
+    check_writable(target)
+    with progress_reporter("training", timesteps) as report:
+        document = train(spec, target, lambda done, total, ret: report(done, f"mean episode return {ret:.2f}"))
+    curve = document["learning_curve"]
+    out.print(f"{timesteps} steps in {document['wall_s']:.0f} s; mean episode return {curve[0]['mean_return']:.2f} "
+              f"after the first rollout, {curve[-1]['mean_return']:.2f} after the last")  # fmt: skip
     out.print(f"checkpoint written to {target} (spec in {target.with_suffix('.json')})")
 
 
@@ -76,7 +118,7 @@ def lamoo_check_command(
 
 def register(app: typer.Typer) -> None:
     """Add CE-NAS's commands to the `harness` app."""
-    rl_app = typer.Typer(help="Pretrain CE-NAS's clean-mode RL allocation agent.", no_args_is_help=True)
+    rl_app = typer.Typer(help="Train CE-NAS's clean RL allocation agent.", no_args_is_help=True)
     app.add_typer(rl_app, name="rl")
-    rl_app.command("pretrain")(rl_pretrain)
+    rl_app.command("train")(rl_train)
     app.command("lamoo-check")(lamoo_check_command)

@@ -78,10 +78,18 @@ class HeuristicOptions:
 class RLOptions:
     """The actor-critic allocation (`policy=rl`)."""
 
-    mode: Literal["reference", "clean"] = option("clean", "reference: the CE-NAS code's agent; clean: our design")
-    checkpoint: str | None = option(None, "pretrained weights (path or shipped name; null: the shipped default)")
+    mode: Literal["reference", "clean"] = option(
+        "clean",
+        "reference: the CE-NAS code's online actor-critic; clean: a PPO agent trained on the allocation environment "
+        "(`harness rl train`)",
+    )
+    checkpoint: str | None = option(
+        None, "clean agent's weights (path or shipped name; null: the shipped rl_clean_ppo.pt)"
+    )
     greedy: bool = option(True, "act by the most probable action instead of sampling")
-    online_updates: bool | None = option(None, "learn during the run (null: true in reference mode, else false)")
+    online_updates: bool | None = option(
+        None, "reference agent learns during the run (null: true); the clean agent never does"
+    )
     ci_range: Literal["history", "oracle-remaining"] = option(
         "history",
         "reference-mode intensity range: min/max of the 30 days before the run (history), or of the whole remaining "
@@ -141,6 +149,23 @@ class CENAS(Method):
             t.leaf_size, t.max_height, t.kernel, t.degree, t.gamma, svm_max_samples=t.svm_max_samples
         )
 
+    def model_files(self, region: str) -> dict[str, str]:
+        """The transformer forecaster's model and the clean RL agent's weights, when these options use them."""
+        import hashlib
+
+        o, found = self.options, {}
+        if o.forecaster == "transformer":
+            from harness.carbon.transformer import find_checkpoint
+
+            path = find_checkpoint(region)
+            found[f"forecaster/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        if o.policy == "rl" and o.rl.mode == "clean":
+            from cenas.allocation.ppo import verified_weights
+
+            path, _, document = verified_weights(o.rl.checkpoint)
+            found[f"rl/{path.name}"] = document["sha256"]
+        return found
+
     # ---------------------------------------------------------------------------------------------- setup
     def _setup(self, ctx: MethodContext) -> None:
         o, qn = self.options, self.options.qnehvi
@@ -173,13 +198,9 @@ class CENAS(Method):
         self.seen.update(int(a) for a in archs)
         ctx.submit_initial([Job(TRAIN, int(a), payload=(x, None)) for a, x in zip(archs, x0, strict=True)])
 
-    policy_override: AllocationPolicy | None = None  # set by RL pretraining to share one learning agent
-
     def _make_policy(self, ctx: MethodContext) -> AllocationPolicy:
         from cenas.allocation import POLICIES
 
-        if self.policy_override is not None:
-            return self.policy_override
         return POLICIES.get(self.options.policy)(self.options)
 
     # ------------------------------------------------------------------------------------------- interval

@@ -32,7 +32,8 @@ BUILTIN: tuple[MethodEntry, ...] = (
     MethodEntry(
         "cenas",
         CENAS,
-        "CE-NAS, NeurIPS'24 design: RL allocation (clean mode, pretrained) fed by a transformer carbon forecast; "
+        "CE-NAS, NeurIPS'24 design: RL allocation (clean mode: a PPO agent trained on the allocation environment) "
+        "fed by a transformer carbon forecast; "
         "RBF split SVMs fitted on at most 300 samples per node (fast; set tree.kernel=poly tree.svm_max_samples=null "
         "for the reference code's tree).",
         (
@@ -159,7 +160,7 @@ def create_method(name: str, options: Mapping[str, Any] | None = None) -> Method
 COMMANDS: Registry[Any] = Registry("command plugin", "registries", group="cenas_bench.commands")
 """Command plugins: "module:function", each called with the `harness` Typer app (entry-point group
 `cenas_bench.commands` for installed packages)."""
-COMMANDS.add("cenas", "CE-NAS: `harness rl pretrain`, `harness lamoo-check`", target="cenas.cli:register")
+COMMANDS.add("cenas", "CE-NAS: `harness rl train`, `harness lamoo-check`", target="cenas.cli:register")
 
 
 def load_command_plugins(app: Any) -> None:

@@ -108,6 +108,9 @@ def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -
         },
         "method": {"name": method.name, "options": options_dict(method.options)},
     }
+    models = method.model_files(trace.region)
+    if models:
+        provenance["models"] = models
     return RunRecord(
         spec=spec_dict(spec, method.options),
         provenance=provenance,

@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 
 from cenas.allocation.base import PolicyState, action_to_train_gpus
-from cenas.allocation.pretrain import PretrainSpec, episode_windows
-from cenas.allocation.rl import ActorCritic, RLPolicy, checkpoint_path
+from cenas.allocation.rl import ActorCritic, RLPolicy
 from cenas.allocation.simple import HeuristicPolicy, heuristic_train_gpus
 from harness.carbon.forecast import OracleForecaster, PersistenceForecaster
 from harness.carbon.traces import load_trace
 from harness.carbon.view import CarbonView
-from harness.errors import HarnessError
 
 
 def test_reference_action_map_for_8_gpus() -> None:
@@ -65,7 +63,7 @@ def test_persistence_is_yesterday_and_sees_history_before_the_window() -> None:
 
 def test_reference_rl_state_and_reward() -> None:
     trace = load_trace("neurips")
-    policy = RLPolicy(mode="reference", greedy=False)
+    policy = RLPolicy(greedy=False)
     policy.setup(CarbonView(trace, load_trace(trace.region)), OracleForecaster(), np.random.default_rng(0))
     first = policy.features(state(hv=1800.0, n_observed=10))
     later = policy.features(state(hv=1950.0, n_observed=42, hour=5))
@@ -84,17 +82,3 @@ def test_online_update_changes_the_actor() -> None:
     agent.update(s, np.array([3]), np.array([1.0]))
     assert not np.allclose(before, agent.probabilities(s[0]))
     assert np.allclose(ActorCritic(4, seed=0).probabilities(s[0]), before)  # seeded, no global RNG
-
-
-def test_clean_checkpoint_is_shipped_with_its_spec() -> None:
-    path = checkpoint_path(None)
-    assert path.exists() and path.with_suffix(".json").exists()
-    with pytest.raises(HarnessError, match="harness rl pretrain"):
-        checkpoint_path("no-such-checkpoint.pt")
-
-
-def test_pretraining_windows_never_overlap_evaluation_windows() -> None:
-    starts = episode_windows(PretrainSpec())
-    assert len(starts) == 53 and starts[0].isoformat() == "2021-01-05T00:00:00+00:00"
-    with pytest.raises(HarnessError, match="overlaps evaluation window hotcarbon-2"):
-        episode_windows(PretrainSpec(first="2021-01-03T00:00"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from harness.config import RunSpec, parse_budget
+from harness.config import Budget, RunSpec, parse_budget
 from harness.envs import ENV_ID, CarbonAllocationEnv
 from harness.errors import HarnessError
 from harness.runner import execute
@@ -36,8 +38,28 @@ def test_a_constant_action_is_the_fixed_split_run(train: int) -> None:
     record = execute(spec)
     assert env.result.hv == record.summary["hv"] and env.result.totals.carbon_g == record.summary["carbon_g"]
     assert [r["train_gpus"] for r in env.result.intervals] == [train] * len(rewards)
-    expected = 100 * env.result.hv / env.bench.hv_max - env.result.totals.carbon_g / env.reference_carbon_g
-    assert sum(rewards) == pytest.approx(expected)  # the reward telescopes: HV gained minus priced carbon
+    decades = -math.log10(env.regret(env.result.hv))  # regret starts at 1 (nothing trained)
+    expected = decades - env.result.totals.carbon_g / env.reference_carbon_g / 10.0  # default price: 1 / 10 h
+    assert sum(rewards) == pytest.approx(expected)  # the reward telescopes: decades of regret minus priced carbon
+
+
+def test_a_carbon_budget_ends_the_episode_as_it_ends_the_run() -> None:
+    """`carbon_budget` (reference hours) is a run budget like any other; the training credit telescopes too."""
+    env = CarbonAllocationEnv(traces=(TRACE,), hours=24, carbon_budget=3.0, train_credit=0.5)
+    _, info = env.reset(seed=5)
+    assert info["carbon_budget_g"] == pytest.approx(3.0 * env.reference_carbon_g)
+    rewards, terminated = [], False
+    while not terminated:
+        _, reward, terminated, _, _ = env.step(6)
+        rewards.append(reward)
+    assert env.result.stop_reason == "carbon budget" and len(rewards) < 24
+    budget = Budget(carbon_g=info["carbon_budget_g"], hours=24.0)
+    spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", TRACE, budget, info["seed"], 8,
+                   method_options={"policy": "fixed", "fixed_train": 6})  # fmt: skip
+    record = execute(spec)
+    assert env.result.hv == record.summary["hv"] and env.result.totals.carbon_g == record.summary["carbon_g"]
+    train_hours = env.result.totals.busy_s["train"] / 3600.0 / 8
+    assert sum(rewards) == pytest.approx(-math.log10(env.regret(env.result.hv)) + 0.5 * train_hours)  # price 0
 
 
 def test_the_reference_carbon_follows_the_power_profile() -> None:
@@ -62,3 +84,5 @@ def test_bad_input_is_a_clear_error() -> None:
         env.step(9)
     with pytest.raises(HarnessError, match="not one of"):
         env.reset(options={"trace": "DE@2021-11-15T00:00"})
+    with pytest.raises(HarnessError, match="carbon_budget must be"):
+        CarbonAllocationEnv(traces=(TRACE,), carbon_budget=(5.0, 2.0))

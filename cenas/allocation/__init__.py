@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from cenas.allocation.base import AllocationPolicy
+from harness.errors import HarnessError
 from harness.registry import Registry
 
 POLICIES: Registry[Any] = Registry("allocation policy", "methods show cenas")
@@ -32,12 +33,16 @@ def _fixed(o: Any) -> AllocationPolicy:
 
 
 def _rl(o: Any) -> AllocationPolicy:
+    if o.rl.mode == "clean":
+        from cenas.allocation.ppo import PPOPolicy
+
+        if o.rl.online_updates:
+            raise HarnessError("rl.online_updates=true needs rl.mode=reference: the clean PPO agent is frozen")
+
+        return PPOPolicy(o.rl.checkpoint, o.rl.greedy)
     from cenas.allocation.rl import RLPolicy
 
-    return RLPolicy(
-        mode=o.rl.mode, checkpoint=o.rl.checkpoint, greedy=o.rl.greedy, online_updates=o.rl.online_updates,
-        ci_range=o.rl.ci_range,
-    )  # fmt: skip
+    return RLPolicy(greedy=o.rl.greedy, online_updates=o.rl.online_updates, ci_range=o.rl.ci_range)
 
 
 POLICIES.add(
@@ -45,4 +50,6 @@ POLICIES.add(
 )
 POLICIES.add("random", "a uniformly random split each interval", value=_random)
 POLICIES.add("fixed", "`fixed_train` GPUs train every interval", value=_fixed)
-POLICIES.add("rl", "actor-critic (reference: the CE-NAS code's; clean: pretrained, frozen)", value=_rl)
+POLICIES.add(
+    "rl", "reference: the CE-NAS code's online actor-critic; clean: a PPO agent trained on the environment", value=_rl
+)

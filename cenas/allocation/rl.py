@@ -1,37 +1,28 @@
-"""CE-NAS's actor-critic allocation agent (spec §5.2), in two modes that share networks and optimisers.
+"""CE-NAS's actor-critic allocation agent as the CE-NAS code has it (spec §5.2, `rl.mode=reference`).
 
-- `reference`: the code's plumbing: state = [(T - t)/40, (CI_t - min)/(max - min) - 0.5 with min/max over the
-  rest of the trace, HV_0/HV_max (stale: the HV at initialisation), raw trained count]; reward =
-  20·step_ratio·ΔHV/HV_max − (2/max_CI)·step_carbon/G + 0.05·new samples with step_ratio = 0.8·(40 − (T − t))/40 + 0.8;
-  stochastic actions; one online update per interval on that single transition (R = r_t).
-- `clean`: state = [remaining carbon-budget (else time) fraction, current/mean/min/max of the next 24 h forecast
-  over the max of the past week and the forecast, HV/HV_max, |P|/1500, |R|/Cap]; reward with the same weights,
-  a consistent horizon in step_ratio and step carbon normalised by the largest possible interval carbon; weights
-  from a pretraining checkpoint (`harness rl pretrain`), greedy or stochastic actions, frozen by default.
-Action a in {0..9} -> training GPUs v = max(floor(G·min(a, 9)/10), 1).
+State = [(T - t)/40, (CI_t - min)/(max - min) - 0.5 with min/max over the 30 days before the run (`ci_range=history`)
+or the rest of the trace as the code reads it (`oracle-remaining`), HV_0/HV_max (stale: the HV at initialisation),
+raw trained count]; reward = 20·step_ratio·ΔHV/HV_max − (2/max_CI)·step_carbon/G + 0.05·new samples with
+step_ratio = 0.8·(40 − (T − t))/40 + 0.8; stochastic actions; one online update per interval on that single
+transition (R = r_t). Action a in {0..9} -> training GPUs v = max(floor(G·min(a, 9)/10), 1).
+The clean agent (`rl.mode=clean`) is a PPO policy trained on the allocation environment: `cenas.allocation.ppo`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cenas.allocation.base import AllocationPolicy, PolicyState, action_to_train_gpus
-from harness.errors import HarnessError
 
 N_ACTIONS = 10
 HIDDEN = (100, 150, 200, 100)
 ALPHA, GAMMA_SAMPLES, ENTROPY_WEIGHT = 20.0, 0.05, 0.5
 REFERENCE_HORIZON = 40.0  # hard-coded in the reference's a3c_params.py
-MAX_SAMPLES = 1500
-HISTORY_HOURS = 30 * 24  # reference mode, ci_range=history: the intensity range of the 30 days up to the run's start
-DEFAULT_CHECKPOINT = "rl_clean_default.pt"
-STATE_DIMS = {"reference": 4, "clean": 8}
+HISTORY_HOURS = 30 * 24  # ci_range=history: the intensity range of the 30 days up to the run's start
+STATE_DIM = 4
 
 
 def build_networks(state_dim: int, seed: int) -> tuple[Any, Any]:
@@ -113,48 +104,23 @@ class ActorCritic:
         self.critic.load_state_dict(state["critic"])
 
 
-def checkpoint_path(name: str | None) -> Path:
-    """A checkpoint path: a file path, or the name of one shipped in cenas/allocation/checkpoints/."""
-    if name and Path(name).exists():
-        return Path(name)
-    shipped = Path(str(resources.files("cenas.allocation").joinpath("checkpoints", name or DEFAULT_CHECKPOINT)))
-    if not shipped.exists():
-        raise HarnessError(
-            f"RL checkpoint '{name or DEFAULT_CHECKPOINT}' not found; create one with `harness rl pretrain --out PATH`"
-        )
-    return shipped
-
-
 class RLPolicy(AllocationPolicy):
+    """The CE-NAS code's agent: randomly initialised from the run's seed, learning online during the run."""
+
     name = "rl"
 
-    def __init__(
-        self,
-        mode: str = "clean",
-        checkpoint: str | None = None,
-        greedy: bool = True,
-        online_updates: bool | None = None,
-        agent: ActorCritic | None = None,
-        ci_range: str = "history",
-    ) -> None:
-        if mode not in STATE_DIMS:
-            raise HarnessError(f"rl_mode must be reference or clean (got {mode!r})")
-        self.mode, self.greedy = mode, bool(greedy)
-        self.online = (mode == "reference") if online_updates is None else bool(online_updates)
-        self.agent = agent  # a shared agent (pretraining); otherwise built in setup from the run's seed
-        self.checkpoint = checkpoint
+    def __init__(self, greedy: bool = False, online_updates: bool | None = None, ci_range: str = "history") -> None:
+        self.greedy = bool(greedy)
+        self.online = True if online_updates is None else bool(online_updates)
         self.ci_range = ci_range
+        self.agent: ActorCritic | None = None
         self.previous: Transition | None = None
         self.hv0: float | None = None
         self.rewards: list[float] = []
 
     def setup(self, carbon, forecaster, rng) -> None:  # type: ignore[no-untyped-def]
         super().setup(carbon, forecaster, rng)
-        if self.agent is None:
-            self.agent = ActorCritic(STATE_DIMS[self.mode], int(rng.integers(2**31)))
-            if self.mode == "clean":
-                payload = self.agent.torch.load(checkpoint_path(self.checkpoint), weights_only=True)
-                self.agent.load_state_dict(payload)
+        self.agent = ActorCritic(STATE_DIM, int(rng.integers(2**31)))
         self.observe_range(0.0)
 
     def observe_range(self, now_s: float) -> None:
@@ -172,52 +138,25 @@ class RLPolicy(AllocationPolicy):
         return state.hours_budget if state.hours_budget is not None else 80.0
 
     def features(self, state: PolicyState) -> np.ndarray:
-        if self.mode == "reference":
-            if self.hv0 is None:
-                self.hv0 = state.hv
-            span = self.ci_max - self.ci_min or 1.0
-            return np.array(
-                [
-                    (self.horizon_hours(state) - state.hour) / REFERENCE_HORIZON,
-                    (state.ci_now - self.ci_min) / span - 0.5,
-                    self.hv0 / state.hv_max,
-                    float(state.n_observed),
-                ]
-            )
-        ahead = self.forecaster.forecast(self.carbon, state.now_s, 24)
-        past = self.carbon.history(state.now_s, 168)
-        scale = max(float(np.nanmax(past)), float(np.max(ahead)), 1e-9)
-        if state.carbon_budget_g is not None:
-            left = 1.0 - state.carbon_used_g / state.carbon_budget_g
-        else:
-            left = 1.0 - state.hour / self.horizon_hours(state)
+        """[(T - t)/40, centred relative intensity, HV_0/HV_max, trained count], shape (4,)."""
+        if self.hv0 is None:
+            self.hv0 = state.hv
+        span = self.ci_max - self.ci_min or 1.0
         return np.array(
             [
-                left,
-                state.ci_now / scale,
-                float(np.mean(ahead)) / scale,
-                float(np.min(ahead)) / scale,
-                float(np.max(ahead)) / scale,
-                state.hv / state.hv_max,
-                min(state.n_observed / MAX_SAMPLES, 1.0),
-                state.queue_len / max(state.queue_capacity, 1),
+                (self.horizon_hours(state) - state.hour) / REFERENCE_HORIZON,
+                (state.ci_now - self.ci_min) / span - 0.5,
+                self.hv0 / state.hv_max,
+                float(state.n_observed),
             ]
         )
 
     def reward(self, state: PolicyState) -> float:
         """Reward of the previous action, computed at this boundary from what its interval produced."""
-        hv_term = state.hv_gain / state.hv_max
-        if self.mode == "reference":
-            cur_step = REFERENCE_HORIZON - (self.horizon_hours(state) - state.hour)
-            step_ratio = 0.8 * (cur_step / REFERENCE_HORIZON) + 0.8
-            carbon_term = (2.0 / self.ci_max) * state.step_carbon_g / state.n_gpus
-        else:
-            step_ratio = 0.8 * (state.hour / self.horizon_hours(state)) + 0.8
-            full_hour_g = state.n_gpus * self.full_power_kw * self.ci_max
-            carbon_term = 2.0 * state.step_carbon_g / full_hour_g
-        return ALPHA * step_ratio * hv_term - carbon_term + GAMMA_SAMPLES * state.new_samples
-
-    full_power_kw = 0.350 * 1.58  # default accounting profile, per GPU
+        cur_step = REFERENCE_HORIZON - (self.horizon_hours(state) - state.hour)
+        step_ratio = 0.8 * (cur_step / REFERENCE_HORIZON) + 0.8
+        carbon_term = (2.0 / self.ci_max) * state.step_carbon_g / state.n_gpus
+        return ALPHA * step_ratio * state.hv_gain / state.hv_max - carbon_term + GAMMA_SAMPLES * state.new_samples
 
     # ------------------------------------------------------------------------------------------ decide
     def train_gpus(self, state: PolicyState) -> int:
@@ -235,15 +174,3 @@ class RLPolicy(AllocationPolicy):
         action = int(np.argmax(probs)) if self.greedy else stochastic
         self.previous = Transition(features, action)
         return action_to_train_gpus(action, state.n_gpus)
-
-
-def save_checkpoint(agent: ActorCritic, path: Path, spec: dict[str, Any]) -> None:
-    """Write the weights (torch zip) and, beside them, the JSON training spec that produced them."""
-    import io
-
-    from harness.io import atomic_write_bytes, atomic_write_text
-
-    buffer = io.BytesIO()
-    agent.torch.save(agent.state_dict(), buffer)
-    atomic_write_bytes(path, buffer.getvalue())
-    atomic_write_text(path.with_suffix(".json"), json.dumps(spec, indent=1, sort_keys=True) + "\n")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -52,3 +54,27 @@ def print_registry(registry: Any, title: str, key: str = "name", mark: Callable[
     """Every `harness ... list` command: a registry's names and descriptions (`mark(name)` appends a note)."""
     rows = [(name + (mark(name) if mark else ""), description) for name, description in registry.rows()]
     print_named_list(title, key, rows)
+
+
+@contextmanager
+def progress_reporter(description: str, total: int, every_s: float = 10.0) -> Iterator[Callable[[int, str], None]]:
+    """`report(done, note)` for long work: a transient rich bar on a terminal, else a plain stderr line at most
+    every `every_s` seconds (and at the end)."""
+    start, last = time.monotonic(), [0.0]
+    if err.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[note]}"), TimeRemainingColumn())  # fmt: skip
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task(description, total=total, note="")
+            yield lambda done, note: bar.update(task, completed=done, note=note)
+        return
+
+    def plain(done: int, note: str) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= every_s:
+            last[0] = now
+            err.print(f"{description}: {done}/{total} after {now - start:.0f} s; {note}", markup=False)
+
+    yield plain

@@ -77,6 +77,11 @@ class Method(ABC):
     def validate(self) -> None:  # noqa: B027 - optional hook
         """Hook: cross-option checks (one HarnessError line); single options are validated by their declaration."""
 
+    def model_files(self, region: str) -> dict[str, str]:
+        """Hook: trained models a run of these options on `region`'s trace reads (name -> sha256). They are part of
+        a study cell's key and of the run record's provenance, so new weights mean new runs. Default: none."""
+        return {}
+
     def setup(self, ctx: MethodContext) -> None:
         self.ctx = ctx
         self._setup(ctx)

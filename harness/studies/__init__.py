@@ -1,6 +1,7 @@
 """Studies: grids of runs as data (`spec`), sweeps into a content-addressed record store (`sweep`), multi-run
 aggregation (`aggregate`) and reports (`report`, plus study-specific ones such as `hotcarbon`)."""
 
+from harness.studies import allocation as _allocation  # noqa: F401 - registers its report
 from harness.studies import ecnas_points as _ecnas_points  # noqa: F401 - registers its report
 from harness.studies import hotcarbon as _hotcarbon  # noqa: F401 - registers its report
 from harness.studies.report import REPORTS

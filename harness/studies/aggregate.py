@@ -77,7 +77,7 @@ def frames_from_records(folder: Path) -> StudyFrames:
     from harness.studies.published import front_rows, provenance_from, true_front_rows
 
     index = _index(folder)
-    runs, curves, fronts, records = [], [], [], []
+    runs, curves, fronts, records, labels = [], [], [], [], []
     missing = []
     for cell in index["cells"]:
         path = folder / "records" / f"{cell['key']}.json"
@@ -86,7 +86,8 @@ def frames_from_records(folder: Path) -> StudyFrames:
             continue
         record = load_record(path)
         spec = record.spec
-        ident = {"key": cell["key"], "method": spec["method"], "benchmark": spec["benchmark"], "trace": spec["trace"],
+        ident = {"key": cell["key"], "method": cell.get("method", spec["method"]), "benchmark": spec["benchmark"],
+                 "trace": spec["trace"],
                  "budget": _budget_text(spec), "gpus": spec["gpus"], "seed": spec["seed"]}  # fmt: skip
         runs.append(ident | {k: record.summary.get(k) for k in SUMMARY_COLUMNS})
         frame = pd.DataFrame(record.intervals)
@@ -94,6 +95,7 @@ def frames_from_records(folder: Path) -> StudyFrames:
         curves.append(frame.assign(**{k: ident[k] for k in ("key", "method")}))
         fronts += front_rows(cell["key"], record)
         records.append(record)
+        labels.append(ident["method"])
     if missing:
         raise HarnessError(f"{len(missing)} cell(s) of {folder} have no record (e.g. {missing[0]}); rerun the sweep")
     runs_frame = pd.DataFrame(runs, columns=[*RUN_COLUMNS, *SUMMARY_COLUMNS])
@@ -104,7 +106,7 @@ def frames_from_records(folder: Path) -> StudyFrames:
     for benchmark in dict.fromkeys(runs_frame["benchmark"]):
         fronts += true_front_rows(benchmark)
     front_frame = pd.DataFrame(fronts, columns=list(FRONT_COLUMNS))
-    return StudyFrames(runs_frame, curve_frame, front_frame, provenance_from(index, records))
+    return StudyFrames(runs_frame, curve_frame, front_frame, provenance_from(index, records, labels))
 
 
 def study_frames(folder: str | Path) -> StudyFrames:

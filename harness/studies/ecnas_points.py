@@ -116,7 +116,7 @@ def markdown(study: dict[str, Any], summary: dict[str, dict[str, tuple[float, fl
     return "\n".join(lines) + "\n"
 
 
-def write(study: dict[str, Any], folder: Path, runs: Any, out: Path) -> list[Path]:
+def write(study: dict[str, Any], folder: Path, frames: Any, out: Path) -> list[Path]:
     """METHOD_points.md and METHOD_points.json from the study's records, in seed order."""
     from harness.results import load_record
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from harness.io import atomic_write_text
+from harness.studies.aggregate import StudyFrames
 from harness.studies.report import REPORTS
 
 SUMMARY_KEYS = ("hv", "log_hv_diff", "carbon_g", "gpu_hours", "train_gpu_hours", "energy_kwh", "n_trained")
@@ -34,7 +35,7 @@ def rows_from(runs: pd.DataFrame) -> list[dict[str, Any]]:
 
 def aggregate(study: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (trace, method): mean and standard error of each summary number, carbon relative to the reference."""
-    methods = [m["name"] for m in study["methods"]]
+    methods = [m.get("label") or m["name"] for m in study["methods"]]
     table = []
     for trace in study["traces"]:
         group = {m: [r for r in rows if r["trace"] == trace and r["method"] == m] for m in methods}
@@ -75,9 +76,9 @@ def markdown(study: dict[str, Any], table: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(study: dict[str, Any], folder: Path, runs: pd.DataFrame, out: Path) -> list[Path]:
+def write(study: dict[str, Any], folder: Path, frames: StudyFrames, out: Path) -> list[Path]:
     """comparison.md (the table) and comparison.json (table + study)."""
-    table = aggregate(study, rows_from(runs))
+    table = aggregate(study, rows_from(frames.runs))
     paths = [out / "comparison.md", out / "comparison.json"]
     atomic_write_text(paths[0], markdown(study, table))
     atomic_write_text(paths[1], json.dumps({"study": study, "table": table}, indent=1, sort_keys=True) + "\n")

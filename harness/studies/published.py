@@ -72,8 +72,9 @@ def _one(values: dict[str, Any], name: str, value: Any, what: str) -> None:
         raise HarnessError(f"the runs of this study disagree on {what} {name!r}; sweep it again into a fresh folder")
 
 
-def provenance_from(index: dict[str, Any], records: list[RunRecord]) -> dict[str, Any]:
-    """What the study's runs used, gathered from their records (each item must agree across runs)."""
+def provenance_from(index: dict[str, Any], records: list[RunRecord], methods_as: list[str]) -> dict[str, Any]:
+    """What the study's runs used, gathered from their records (each item must agree across runs); `methods_as`:
+    the study's name for each record's method (its label)."""
     from harness.benchmarks import get_benchmark
 
     benchmarks: dict[str, Any] = {}
@@ -83,7 +84,7 @@ def provenance_from(index: dict[str, Any], records: list[RunRecord]) -> dict[str
     methods: dict[str, Any] = {}
     versions, commits, pythons = set(), set(), set()
     libraries: dict[str, set[str]] = {}
-    for record in records:
+    for record, method in zip(records, methods_as, strict=True):
         p = record.provenance
         bench = p["benchmark"]
         if bench["id"] not in benchmarks:
@@ -93,7 +94,7 @@ def provenance_from(index: dict[str, Any], records: list[RunRecord]) -> dict[str
         _one(traces, record.spec["trace"], p["trace"], "trace window")
         for name, digest in p["data_files"].items():
             _one(data_files, name, digest, "data file")
-        _one(methods, record.spec["method"], p["method"]["options"], "the options of method")
+        _one(methods, method, p["method"]["options"], "the options of method")
         versions.add(p["package"]["version"])
         commits.add(p["package"]["git_commit"] or "unknown")
         pythons.add(p.get("python", "unknown"))

@@ -22,6 +22,7 @@ from harness.registry import Registry
 from harness.studies.aggregate import (
     BOARD,
     CHECKPOINTS_LBS,
+    StudyFrames,
     anytime,
     fmt,
     study_frames,
@@ -198,9 +199,9 @@ def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[s
             board_tidy = tidy[(tidy[list(BOARD)] == pd.Series(dict(zip(BOARD, board, strict=True)))).all(axis=1)]
             paths += plot_allocation(board_tidy, board, out)
     if study.get("report"):
-        paths += REPORTS.get(study["report"])(study, folder, runs, out)
+        paths += REPORTS.get(study["report"])(study, folder, frames, out)
     return text, paths
 
 
-REPORTS: Registry[Callable[[dict, Path, pd.DataFrame, Path], list[Path]]] = Registry("report", "registries")
-"""Extra reports by name: `report(study as dict, study folder, runs frame, output folder) -> written paths`."""
+REPORTS: Registry[Callable[[dict, Path, StudyFrames, Path], list[Path]]] = Registry("report", "registries")
+"""Extra reports by name: `report(study as dict, study folder, its frames, output folder) -> written paths`."""

@@ -27,6 +27,7 @@ Format (`schema = "cenas-bench/study/1"`; every key but `methods` has a default)
     [[methods]]
     name = "cenas"
     options = { "tree.kernel" = "poly" }  # optional, on top of shared_options
+    label = "cenas-poly"                  # optional (default: the name); variants of one method need distinct labels
 
 Rules checked when a study is loaded (one error line each): known keys and types, known methods and valid options
 (`harness methods show`), budgets parse, traces resolve, and every method with a LaMOO tree gets the same tree settings
@@ -63,6 +64,11 @@ class MethodCell:
 
     name: str
     options: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # how reports name it (default: the method's name); distinguishes variants of one method
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name
 
 
 @dataclass(frozen=True)
@@ -97,10 +103,16 @@ class Cell:
     """One run of a study: a RunSpec plus where it sits in the grid."""
 
     spec: RunSpec
+    method: str = ""  # the study's label for the method (default: its registered name)
+
+    @property
+    def name(self) -> str:
+        """The method as the study names it."""
+        return self.method or self.spec.method
 
     def label(self) -> str:
         s = self.spec
-        return f"{s.method} | {s.benchmark} | {s.trace} | {budget_text(s)} | {s.gpus} GPUs | seed {s.seed}"
+        return f"{self.name} | {s.benchmark} | {s.trace} | {budget_text(s)} | {s.gpus} GPUs | seed {s.seed}"
 
 
 def budget_text(spec: RunSpec) -> str:
@@ -128,7 +140,7 @@ class Study:
         """Every run, in grid order: benchmark, trace, budget, GPUs, method, seed."""
         return [
             Cell(RunSpec(m.name, bench, trace, parse_budget(budget), seed, gpus, self.interval_hours * 3600.0,
-                         self.accounting, dict(m.options)))
+                         self.accounting, dict(m.options)), m.display)
             for bench in self.benchmarks
             for trace in self.traces
             for budget in self.budgets
@@ -140,7 +152,8 @@ class Study:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA, "name": self.name, "description": self.description,
-            "methods": [{"name": m.name, "options": m.options} for m in self.methods],
+            "methods": [{"name": m.name, "options": m.options} | ({"label": m.label} if m.label else {})
+                        for m in self.methods],
             "benchmarks": list(self.benchmarks), "traces": list(self.traces), "budgets": list(self.budgets),
             "gpus": list(self.gpus), "seeds": list(self.seeds), "accounting": self.accounting,
             "interval_hours": self.interval_hours, "reference_method": self.reference_method,
@@ -192,9 +205,12 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     trees: dict[str, dict[str, Any]] = {}  # methods that partition (tree.max_height > 0) must share every tree setting
     for i, entry in enumerate(_expect(raw["methods"], list, f"{where}: methods")):
         _expect(entry, dict, f"{where}: methods[{i}]")
-        extra = sorted(set(entry) - {"name", "options"})
+        extra = sorted(set(entry) - {"name", "options", "label"})
         if extra or "name" not in entry:
-            raise HarnessError(f"{where}: methods[{i}] needs 'name' and may have 'options' (got {sorted(entry)})")
+            raise HarnessError(
+                f"{where}: methods[{i}] needs 'name' and may have 'options' and 'label' (got {sorted(entry)})"
+            )
+        label = _expect(entry.get("label", ""), str, f"{where}: methods[{i}].label")
         method = _expect(entry["name"], str, f"{where}: methods[{i}].name")
         if method not in METHODS:
             raise HarnessError(f"{where}: unknown method '{method}' (see `harness methods list`)")
@@ -202,17 +218,18 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         own = flatten(_expect(entry.get("options", {}), dict, f"{where}: methods[{i}].options"))
         options = {k: v for k, v in shared.items() if k in keys} | own
         typed = flatten(options_dict(resolve_options(method, options)))  # bad keys, types, ranges: one error line
-        methods.append(MethodCell(method, {k: typed[k] for k in options}))
+        methods.append(MethodCell(method, {k: typed[k] for k in options}, label))
         shared_typed.update({k: typed[k] for k in shared if k in keys and k not in own})
         if typed.get("tree.max_height", 0):
-            trees[method] = {k: v for k, v in typed.items() if k.startswith("tree.")}
+            trees[label or method] = {k: v for k, v in typed.items() if k.startswith("tree.")}
     unused = sorted(set(shared) - set(shared_typed))
     if unused:
         raise HarnessError(f"{where}: shared option(s) {', '.join(unused)} apply to none of the study's methods")
     shared = {k: shared_typed[k] for k in shared}
-    names = [m.name for m in methods]
-    if len(set(zip(names, [json.dumps(m.options, sort_keys=True) for m in methods], strict=True))) != len(methods):
-        raise HarnessError(f"{where}: a method is listed twice with the same options")
+    names = [m.display for m in methods]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise HarnessError(f"{where}: method {twice[0]!r} is listed twice; give each variant a distinct 'label'")
     if len({json.dumps(t, sort_keys=True) for t in trees.values()}) > 1:
         differing = ", ".join(f"{n}: {json.dumps(t, sort_keys=True)}" for n, t in trees.items())
         raise HarnessError(

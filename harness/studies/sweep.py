@@ -57,10 +57,21 @@ def data_hashes(spec: RunSpec) -> dict[str, str]:
     return hashes(get_benchmark(spec.benchmark), load_trace(spec.trace))
 
 
+def model_hashes(spec: RunSpec) -> dict[str, str]:
+    """Hash of every trained model the run reads (`Method.model_files`: RL weights, forecaster models)."""
+    from harness.carbon.traces import load_trace
+    from harness.methods import create_method
+
+    return create_method(spec.method, spec.method_options).model_files(load_trace(spec.trace).region)
+
+
 def cell_key(spec: RunSpec, data: dict[str, str] | None = None) -> str:
-    """Content address of a cell: sha256 of its resolved spec, the project version and its data files' hashes
-    (`data`, when the caller already has them for the cell's benchmark and trace)."""
+    """Content address of a cell: sha256 of its resolved spec, the project version, its data files' hashes (`data`,
+    when the caller already has them for the cell's benchmark and trace) and its trained models' hashes."""
     document = {"spec": resolved_spec(spec), "version": __version__, "data": data or data_hashes(spec)}
+    models = model_hashes(spec)
+    if models:  # keys of runs that read no trained model are as before models were hashed
+        document["models"] = models
     return hashlib.sha256(json.dumps(document, sort_keys=True, allow_nan=False).encode()).hexdigest()
 
 
@@ -328,7 +339,10 @@ def write_index(study: Study, out: Path, cells: list[tuple[Cell, str]]) -> Path:
     document = {
         "study": study.to_dict(),
         "version": __version__,
-        "cells": [{"key": key, "label": cell.label()} for cell, key in cells],
+        "cells": [
+            {"key": key, "label": cell.label()} | ({"method": cell.name} if cell.name != cell.spec.method else {})
+            for cell, key in cells
+        ],
     }
     path = out / "study.json"
     atomic_write_text(path, json.dumps(document, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,273 @@
+"""CE-NAS's clean allocation agent: a PPO policy (Stable-Baselines3) trained on `harness.envs.CarbonAllocationEnv`.
+
+Training (`harness rl train`, `train`) runs PPO over 48-h windows drawn from July-December 2021 (after the carbon
+forecasters' training split) in several regions, none overlapping a named window or a window a shipped study
+evaluates on. The shipped checkpoint is the policy's weights only (`rl_clean_ppo.pt`, a torch state dict read with
+`weights_only=True` after its sha256 matches the JSON beside it; never SB3's pickled zip) plus `rl_clean_ppo.json`:
+the training spec, the command that regenerates it, the wall time and the learning curve.
+
+At run time (`policy=rl`, `rl.mode=clean`) the agent sees the environment's observation computed from the run's own
+state (`harness.envs.allocation.observation`), so a run of `cenas` and an episode of the environment acting with this
+policy are the same simulation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cenas.allocation.base import AllocationPolicy, PolicyState
+from harness.errors import HarnessError
+
+DEFAULT_CHECKPOINT = "rl_clean_ppo.pt"
+EXCLUSION_DAYS = 14  # training windows keep clear of the first 14 days of every evaluation window
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Everything a clean-agent checkpoint depends on (with the library versions recorded beside it)."""
+
+    regions: tuple[str, ...] = ("US-CAL-CISO", "DE")
+    first: str = "2021-07-01T00:00"  # the transformer forecasters were trained on data before this hour
+    last: str = "2021-12-31T23:00"
+    windows_per_region: int = 40
+    episode_hours: int = 48
+    gpus: int = 8
+    benchmark: str = "nb201/cifar10/pi5-energy"
+    forecaster: str = "transformer"
+    accounting: str = "default"
+    hv_weight: float = 1.0
+    carbon_price: float = 1 / 16  # decades of regret per all-GPU hour at R (docs/cenas.md: the clean RL agent)
+    train_credit: float = 1 / 16  # = carbon_price: training at R is carbon-neutral; the price falls on timing
+    timesteps: int = 61_440
+    n_envs: int = 2
+    n_steps: int = 480
+    batch_size: int = 240
+    n_epochs: int = 10
+    learning_rate: float = 3e-4
+    gamma: float = 0.95  # a 20-h horizon: the intensity's daily cycle, and HV from jobs started now
+    gae_lambda: float = 0.8  # short advantages: the timing term is immediate, HV gains are noisy
+    ent_coef: float = 0.01
+    net_arch: tuple[int, ...] = (64, 64)
+    seed: int = 0
+
+    def command(self) -> str:
+        """The `harness rl train` command line that reproduces this spec."""
+        default = TrainSpec()
+        parts = ["harness rl train"]
+        for key, value in asdict(self).items():
+            if value != asdict(default)[key]:
+                flag = "--" + key.replace("_", "-")
+                values = value if isinstance(value, tuple) else (value,)
+                parts += [f"{flag} {v}" for v in values]
+        return " ".join(parts)
+
+
+def _evaluated_windows() -> list[tuple[str, pd.Timestamp]]:
+    """(region, start) of every named window and every trace a shipped study evaluates on."""
+    from harness.carbon.traces import WINDOWS, load_trace, parse_time
+    from harness.studies.spec import load_study_spec, shipped_studies
+
+    found = [(w.region, parse_time(w.start)) for w in WINDOWS.values()]
+    for name in shipped_studies():
+        for text in load_study_spec(name).traces:
+            trace = load_trace(text)
+            found.append((trace.region, trace.start))
+    return found
+
+
+def training_windows(spec: TrainSpec) -> list[str]:
+    """`windows_per_region` seeded window starts (`ZONE@START`) per region between `first` and `last`, each clear of
+    every evaluated window (`EXCLUSION_DAYS`)."""
+    from harness.carbon.traces import parse_time
+
+    first, last = parse_time(spec.first), parse_time(spec.last)
+    hours = int((last - first) / pd.Timedelta(hours=1)) + 1 - spec.episode_hours
+    if hours < 1:
+        raise HarnessError(f"no {spec.episode_hours}-h window fits between {spec.first} and {spec.last}")
+    evaluated = _evaluated_windows()
+    out = []
+    for region in spec.regions:
+        starts = first + pd.to_timedelta(np.arange(hours + 1), unit="h")
+        clear = np.ones(len(starts), dtype=bool)
+        for zone, begin in evaluated:
+            if zone.split(":")[-1] == region:
+                end = begin + pd.Timedelta(days=EXCLUSION_DAYS)
+                clear &= ~((starts < end) & (begin < starts + pd.Timedelta(hours=spec.episode_hours)))
+        pool = np.flatnonzero(clear)
+        if len(pool) < spec.windows_per_region:
+            raise HarnessError(f"only {len(pool)} training window starts in {region} clear of evaluation windows")
+        rng = np.random.default_rng(np.random.SeedSequence([spec.seed, *region.encode()]))
+        chosen = np.sort(rng.choice(pool, size=spec.windows_per_region, replace=False))
+        out += [f"{region}@{starts[i]:%Y-%m-%dT%H:%M}" for i in chosen]
+    return out
+
+
+def _make_env(spec: TrainSpec, windows: list[str]) -> Callable[[], Any]:
+    def build() -> Any:
+        import torch
+
+        from harness.envs.allocation import CarbonAllocationEnv
+
+        torch.set_num_threads(1)
+        return CarbonAllocationEnv(
+            traces=windows, benchmark=spec.benchmark, hours=spec.episode_hours, gpus=spec.gpus,
+            accounting=spec.accounting, forecaster=spec.forecaster, hv_weight=spec.hv_weight,
+            carbon_price=spec.carbon_price, train_credit=spec.train_credit,
+        )  # fmt: skip
+
+    return build
+
+
+def train(spec: TrainSpec, out: Path, progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
+    """Train PPO on the environment, write `out` (weights) and `out.with_suffix('.json')` (spec, sha256, learning
+    curve); return that JSON document. `progress(timesteps done, total, mean episode return of the last rollout)`."""
+    import stable_baselines3
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
+
+    from harness import __version__
+    from harness.io import atomic_write_bytes, atomic_write_text
+
+    windows = training_windows(spec)
+    env_fns = [_make_env(spec, windows) for _ in range(spec.n_envs)]
+    inner = SubprocVecEnv(env_fns, start_method="forkserver") if spec.n_envs > 1 else DummyVecEnv(env_fns)
+    vec = VecMonitor(inner)
+    vec.seed(spec.seed)
+    torch.set_num_threads(1)
+    model = PPO(
+        "MlpPolicy", vec, n_steps=spec.n_steps, batch_size=spec.batch_size, n_epochs=spec.n_epochs,
+        learning_rate=spec.learning_rate, gamma=spec.gamma, gae_lambda=spec.gae_lambda, ent_coef=spec.ent_coef,
+        seed=spec.seed, device="cpu", policy_kwargs={"net_arch": list(spec.net_arch)}, verbose=0,
+    )  # fmt: skip
+    curve: list[dict[str, float]] = []
+
+    class Log(BaseCallback):
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_rollout_end(self) -> None:
+            returns = [float(e["r"]) for e in self.model.ep_info_buffer or ()]
+            curve.append({"timesteps": int(self.num_timesteps), "mean_return": float(np.mean(returns or [np.nan]))})
+            if progress:
+                progress(self.num_timesteps, spec.timesteps, curve[-1]["mean_return"])
+
+    start = time.monotonic()
+    try:
+        model.learn(spec.timesteps, callback=Log())
+    finally:
+        vec.close()
+    wall_s = time.monotonic() - start
+    buffer = io.BytesIO()
+    torch.save(model.policy.state_dict(), buffer)
+    weights = buffer.getvalue()
+    document = {
+        "spec": asdict(spec), "command": spec.command(), "windows": windows, "wall_s": round(wall_s, 1),
+        "sha256": hashlib.sha256(weights).hexdigest(), "size": len(weights), "learning_curve": curve,
+        "versions": {"cenas-bench": __version__, "stable-baselines3": stable_baselines3.__version__,
+                     "torch": torch.__version__},
+    }  # fmt: skip
+    atomic_write_bytes(out, weights)
+    atomic_write_text(out.with_suffix(".json"), json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return document
+
+
+def checkpoint_path(name: str | None) -> Path:
+    """A checkpoint path: a file path, or the name of one shipped in cenas/allocation/checkpoints/."""
+    if name and Path(name).exists():
+        return Path(name)
+    shipped = Path(str(resources.files("cenas.allocation").joinpath("checkpoints", name or DEFAULT_CHECKPOINT)))
+    if not shipped.exists():
+        raise HarnessError(f"RL checkpoint '{name or DEFAULT_CHECKPOINT}' not found; make one with `harness rl train`")
+    return shipped
+
+
+def verified_weights(name: str | None) -> tuple[Path, bytes, dict[str, Any]]:
+    """A checkpoint's path, weight bytes and JSON document, the bytes' sha256 checked against the document."""
+    path = checkpoint_path(name)
+    meta_path = path.with_suffix(".json")
+    try:
+        weights, document = path.read_bytes(), json.loads(meta_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"RL checkpoint {path}: cannot read it and its spec {meta_path.name} ({exc})") from None
+    digest = hashlib.sha256(weights).hexdigest()
+    if digest != document.get("sha256"):
+        pinned = str(document.get("sha256"))[:12]
+        raise HarnessError(f"RL checkpoint {path} fails its checksum ({digest[:12]} != {pinned}); nothing was loaded")
+    return path, weights, document
+
+
+def load_policy(name: str | None) -> tuple[Any, dict[str, Any]]:
+    """The SB3 actor-critic policy of a checkpoint (eval mode) and its JSON document. The weights' sha256 must match
+    the document before torch reads them (`weights_only=True`): nothing unverified is deserialised."""
+    import gymnasium as gym
+    import torch
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    from harness.envs.allocation import OBS_SIZE
+
+    _, weights, document = verified_weights(name)
+    spec = document["spec"]
+    policy = ActorCriticPolicy(
+        gym.spaces.Box(0.0, 10.0, shape=(OBS_SIZE,), dtype=np.float32), gym.spaces.Discrete(spec["gpus"] + 1),
+        lr_schedule=lambda _: 0.0, net_arch=list(spec["net_arch"]),
+    )  # fmt: skip
+    policy.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+    policy.set_training_mode(False)
+    return policy, document
+
+
+class PPOPolicy(AllocationPolicy):
+    """The trained PPO agent: the environment's observation in, training GPUs out (`rl.mode=clean`)."""
+
+    name = "rl"
+
+    def __init__(self, checkpoint: str | None = None, greedy: bool = True) -> None:
+        self.policy, self.document = load_policy(checkpoint)
+        self.trained_gpus = int(self.document["spec"]["gpus"])
+        self.greedy = greedy
+        self.last_share = 0.0
+
+    def setup(self, carbon, forecaster, rng) -> None:  # type: ignore[no-untyped-def]
+        from harness.envs.allocation import reference_intensity
+
+        super().setup(carbon, forecaster, rng)
+        self.reference_ci = reference_intensity(carbon)
+
+    def features(self, state: PolicyState) -> np.ndarray:
+        """The environment's 12-value observation (`harness.envs.allocation`) at this boundary, shape (12,)."""
+        from harness.envs.allocation import budget_progress, observation
+
+        progress = budget_progress(state.hours_budget, state.carbon_budget_g, state.now_s, state.carbon_used_g)
+        return observation(
+            self.carbon, self.forecaster, state.now_s, self.reference_ci,
+            queue_fill=state.queue_len / max(state.queue_capacity, 1),
+            progress=progress, hv_fraction=state.hv / state.hv_max, last_share=self.last_share,
+        )  # fmt: skip
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """Action probabilities over 0..trained GPUs, shape (trained_gpus + 1,)."""
+        import torch
+
+        with torch.no_grad():
+            obs, _ = self.policy.obs_to_tensor(features)
+            return self.policy.get_distribution(obs).distribution.probs.numpy()[0].astype(np.float64)
+
+    def train_gpus(self, state: PolicyState) -> int:
+        probs = self.probabilities(self.features(state))
+        action = int(np.argmax(probs)) if self.greedy else int(self.rng.choice(len(probs), p=probs / probs.sum()))
+        train = round(action * state.n_gpus / self.trained_gpus)  # the agent's share of this run's GPUs
+        self.last_share = train / state.n_gpus
+        return train
