@@ -75,7 +75,7 @@ def test_the_fronts_chart_text_describes_the_run_it_draws(site: Path) -> None:
         html = (site / name).read_text()
         alt = re.search(r'alt="(Scatter chart[^"]*)"', html).group(1)  # type: ignore[union-attr]
         trace, seed = re.search(r"found on trace (\S+) with seed (\d+):", alt).groups()  # type: ignore[union-attr]
-        fronts = pd.read_csv(site / "data" / name.replace(".html", "-fronts.csv"))
+        fronts = pd.read_csv(site / "data" / name.replace(".html", "-fronts.csv.gz"))
         drawn = fronts[(fronts["trace"] == trace) & (fronts["seed"] == int(seed))].groupby("method").size()
         said = {m: int(n) for m, n in re.findall(r"([\w-]+): (\d+) points", alt)}
         assert {m: n for m, n in said.items() if n} == drawn.to_dict()  # a run that trained nothing has no front rows

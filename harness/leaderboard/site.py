@@ -178,8 +178,12 @@ def _charts(board: Board, site: Path) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------------- writing
 def _csv(frame: pd.DataFrame, path: Path) -> None:
+    """A CSV download; gzip-compressed (no name or time stamp: same frame, same bytes) when `path` ends in .gz."""
+    import gzip
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(frame.to_csv(index=False, lineterminator="\n", float_format="%.10g"), encoding="utf-8")
+    data = frame.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
+    path.write_bytes(gzip.compress(data, compresslevel=9, mtime=0) if path.suffix == ".gz" else data)
 
 
 def _environment():  # type: ignore[no-untyped-def]
@@ -243,7 +247,7 @@ def _render(studies: list[StudyPage], site: Path, results: Path) -> None:
             stem = f"data/{board.slug}"
             downloads = {
                 "summary": f"{stem}-summary.csv", "runs": f"{stem}-runs.csv",
-                "curves": f"{stem}-curves.csv", "fronts": f"{stem}-fronts.csv",
+                "curves": f"{stem}-curves.csv", "fronts": f"{stem}-fronts.csv.gz",
             }  # fmt: skip
             _csv(summary_csv(board), site / downloads["summary"])
             _csv(board.per_run(), site / downloads["runs"])
