@@ -1,5 +1,5 @@
-"""CE-NAS's own commands, plugged into `harness` through the command registry (`harness.methods.command_plugins`):
-`harness rl train` and `harness lamoo-check`."""
+"""CE-NAS's own command, plugged into `harness` through the command registry (`harness.methods.COMMANDS`):
+`harness rl train`. (HotCarbon §4.2's region check is the study `lamoo-check`: `harness sweep lamoo-check`.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from cenas.allocation.ppo import TrainSpec
-from harness.cli.common import err, out, progress_reporter
+from harness.cli.common import out, progress_reporter
 from harness.errors import HarnessError
 
 TRAIN_DEFAULTS = TrainSpec()
@@ -51,6 +51,14 @@ def rl_train(
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Checkpoint path (default: CACHE/models/rl_clean_ppo.pt).")
     ] = None,
+    spec_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="Train the spec in this JSON (a checkpoint's .json, e.g. the shipped one, or the spec's fields) "
+            "instead of the flags above.",
+        ),
+    ] = None,
 ) -> None:
     """Train CE-NAS's clean allocation agent with PPO (Stable-Baselines3) on the allocation environment; writes the
     weights (.pt) and the spec, command and learning curve beside them (.json). Pass the .pt as rl.checkpoint."""
@@ -60,60 +68,67 @@ def rl_train(
     from harness.data.fetch import cache_dir
     from harness.io import check_writable
 
-    for name, value in (("--timesteps", timesteps), ("--windows-per-region", windows_per_region), ("--n-envs", n_envs)):
-        if value < 1:
-            raise HarnessError(f"{name} must be at least 1 (got {value})")
-    for name, price in (("--carbon-price", carbon_price), ("--train-credit", train_credit)):
-        if not price >= 0:
-            raise HarnessError(f"{name} must be >= 0 (got {price})")
     spec = replace(
         TRAIN_DEFAULTS, timesteps=timesteps, regions=tuple(region or TRAIN_DEFAULTS.regions), first=first, last=last,
         windows_per_region=windows_per_region, forecaster=forecaster, carbon_price=carbon_price,
         train_credit=train_credit, n_envs=n_envs,
         seed=seed,
     )  # fmt: skip
+    if spec_file is not None:
+        if spec != TRAIN_DEFAULTS:
+            raise HarnessError("give --spec or the training flags, not both")
+        spec = TrainSpec.from_json(spec_file)
+    for name, value in (("--timesteps", spec.timesteps), ("--windows-per-region", spec.windows_per_region),
+                        ("--n-envs", spec.n_envs)):  # fmt: skip
+        if value < 1:
+            raise HarnessError(f"{name} must be at least 1 (got {value})")
+    for name, price in (("--carbon-price", spec.carbon_price), ("--train-credit", spec.train_credit)):
+        if not price >= 0:
+            raise HarnessError(f"{name} must be >= 0 (got {price})")
     target = out_path or cache_dir() / "models" / "rl_clean_ppo.pt"
     check_writable(target)
-    with progress_reporter("training", timesteps) as report:
+    with progress_reporter("training", spec.timesteps) as report:
         document = train(spec, target, lambda done, total, ret: report(done, f"mean episode return {ret:.2f}"))
     curve = document["learning_curve"]
-    out.print(f"{timesteps} steps in {document['wall_s']:.0f} s; mean episode return {curve[0]['mean_return']:.2f} "
-              f"after the first rollout, {curve[-1]['mean_return']:.2f} after the last")  # fmt: skip
+    first, last = curve[0]["mean_return"], curve[-1]["mean_return"]
+    out.print(f"{spec.timesteps} steps in {document['wall_s']:.0f} s; mean episode return {first:.2f} after the "
+              f"first rollout, {last:.2f} after the last")  # fmt: skip
     out.print(f"checkpoint written to {target} (spec in {target.with_suffix('.json')})")
 
 
-def lamoo_check_command(
-    benchmark: Annotated[str | None, typer.Option(help="Benchmark id.")] = None,
-    runs: Annotated[int, typer.Option(help="Independent LaMOO runs.")] = 10,
-    samples: Annotated[int, typer.Option(help="Trained uniform samples the tree is built from.")] = 100,
-    compare: Annotated[int, typer.Option(help="Architectures drawn from the region and from the whole space.")] = 50,
-    cp: Annotated[float, typer.Option(help="UCB exploration constant Cp.")] = 30.0,
-    seed: Annotated[int, typer.Option(help="Seed of the first run.")] = 0,
+def rl_prices(
+    windows_per_region: Annotated[int, typer.Option(help="Training windows per region (evenly spaced).")] = 6,
+    seeds: Annotated[int, typer.Option(help="Simulation seeds per window (0..N-1).")] = 2,
+    price: Annotated[
+        list[float] | None, typer.Option(help="Carbon price p to score (repeat; train credit = p).")
+    ] = None,
 ) -> None:
-    """HotCarbon §4.2: mean accuracy and cost of architectures from the LaMOO-selected region vs the whole space."""
-    from cenas.lamoo_check import CheckSpec, lamoo_check
-    from harness.benchmarks import DEFAULT_BENCHMARK
+    """How the reward prices carbon: the imitation rule and every fixed split on training windows, the reward's parts
+    (decades of regret gained, carbon and training in reference all-GPU hours) and the mean return at each price.
+    The shipped price is the smallest power of two at which reacting to intensity (the rule) clearly beats every
+    fixed split (docs/cenas.md)."""
+    from cenas.allocation.ppo import returns_at, reward_parts
 
-    spec = CheckSpec(benchmark or DEFAULT_BENCHMARK, runs, samples, compare, cp, seed)
-    with err.status("running LaMOO"):
-        result = lamoo_check(spec)
-    unit = result["cost_unit"]
-    table = Table(title=f"LaMOO region vs whole space on {spec.benchmark} ({runs} runs, {compare} archs each)")
-    for column in ("run", "leaf samples", "acc region", "acc space", f"cost region ({unit})", f"cost space ({unit})"):
-        table.add_column(column, justify="right")
-    for row in [*result["runs"], {"run": "mean", **result["mean"]}]:
-        table.add_row(
-            str(row["run"]), f"{row['leaf_samples']:.1f}", f"{row['region_acc']:.2f}", f"{row['space_acc']:.2f}",
-            f"{row['region_cost']:.3f}", f"{row['space_cost']:.3f}",
-        )  # fmt: skip
-    out.print(table)
-    mean = result["mean"]
-    better_acc, better_cost = mean["region_acc"] > mean["space_acc"], mean["region_cost"] < mean["space_cost"]
-    verdict = "better on both" if better_acc and better_cost else (
-        "better cost, not better accuracy" if better_cost else "better accuracy, not better cost" if better_acc
-        else "better on neither"
-    )  # fmt: skip
-    out.print(f"region is {verdict}; HotCarbon reported 72.12 vs 68.28 % and 16.59 vs 22.84 mJ on its own table")
+    if windows_per_region < 1 or seeds < 1:
+        raise HarnessError("--windows-per-region and --seeds must be at least 1")
+    prices = price or [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0]
+    if any(not p >= 0 for p in prices):
+        raise HarnessError("--price must be >= 0")
+    total = (windows_per_region * len(TRAIN_DEFAULTS.regions)) * seeds * (TRAIN_DEFAULTS.gpus + 2)
+    with progress_reporter("episodes", total) as report:
+        parts = reward_parts(TRAIN_DEFAULTS, windows_per_region, tuple(range(seeds)),
+                             lambda done, _: report(done, ""))  # fmt: skip
+    table = returns_at(parts, prices)
+    view = Table(title=f"Mean over {len(parts) // len(table)} episodes per policy (training windows; train credit = p)")
+    for column in ["policy", *table.columns]:
+        view.add_column(column, justify="left" if column == "policy" else "right")
+    for policy, row in table.iterrows():
+        view.add_row(str(policy), *(f"{v:.3f}" for v in row))
+    out.print(view)
+    for column in table.columns[3:]:
+        ranked = table[column].sort_values(ascending=False)
+        out.print(f"{column}: best {ranked.index[0]} ({ranked.iloc[0]:.3f}), then {ranked.index[1]} "
+                  f"({ranked.iloc[1]:.3f})")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -121,4 +136,4 @@ def register(app: typer.Typer) -> None:
     rl_app = typer.Typer(help="Train CE-NAS's clean RL allocation agent.", no_args_is_help=True)
     app.add_typer(rl_app, name="rl")
     rl_app.command("train")(rl_train)
-    app.command("lamoo-check")(lamoo_check_command)
+    rl_app.command("prices")(rl_prices)

@@ -128,7 +128,7 @@ class CENASOptions:
         "queue", "the least-dominated candidate is chosen against the queue, or the queue and the trained samples"
     )
     dedup: bool = option(False, "never sample an architecture already seen in this run")
-    policy: Literal["heuristic", "rl", "random", "fixed"] = option("heuristic", "GPU allocation policy")
+    policy: Literal["heuristic", "rl", "random", "fixed", "rank-half"] = option("heuristic", "GPU allocation policy")
     forecaster: Literal["oracle", "persistence", "transformer"] = option(
         "oracle", "carbon forecast the policy sees (oracle: the true future)"
     )

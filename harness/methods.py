@@ -160,7 +160,7 @@ def create_method(name: str, options: Mapping[str, Any] | None = None) -> Method
 COMMANDS: Registry[Any] = Registry("command plugin", "registries", group="cenas_bench.commands")
 """Command plugins: "module:function", each called with the `harness` Typer app (entry-point group
 `cenas_bench.commands` for installed packages)."""
-COMMANDS.add("cenas", "CE-NAS: `harness rl train`, `harness lamoo-check`", target="cenas.cli:register")
+COMMANDS.add("cenas", "CE-NAS: `harness rl train`", target="cenas.cli:register")
 
 
 def load_command_plugins(app: Any) -> None:

@@ -19,8 +19,7 @@ from harness.benchmarks import Benchmark, get_benchmark
 from harness.carbon.traces import Trace, load_trace, trace_data_files
 from harness.config import RunSpec
 from harness.data.manifest import load_manifest
-from harness.data.tables import read_hashes
-from harness.errors import HarnessError
+from harness.data.tables import recorded_hashes
 from harness.methods import create_method
 from harness.metrics import carbon_to_target, log_hv_difference
 from harness.options import flatten, options_dict
@@ -75,12 +74,7 @@ def _library_versions() -> dict[str, str]:
 def data_hashes(benchmark: Benchmark, trace: Trace) -> dict[str, str]:
     """Hash of every data file a run on `benchmark` and `trace` reads, as the verified tables recorded the bytes they
     were built from (sha256; the git blob id for the HW-NAS-Bench pickle)."""
-    files = [*benchmark.data_files, *(f.name for f in trace_data_files(trace, load_manifest()))]
-    read = read_hashes()
-    unread = [name for name in files if name not in read]
-    if unread:
-        raise HarnessError(f"no cached table records reading {', '.join(unread)}; run `harness data build`")
-    return {name: read[name] for name in sorted(files)}
+    return recorded_hashes([*benchmark.data_files, *(f.name for f in trace_data_files(trace, load_manifest()))])
 
 
 def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -> RunRecord:

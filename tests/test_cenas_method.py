@@ -132,20 +132,6 @@ def test_shipped_transformer_forecaster_and_reproducible_training() -> None:
         tf.TransformerForecaster.for_region("sc:ZA")
 
 
-def test_forecast_eval_beats_persistence_on_ciso(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["forecast", "eval", "US-CAL-CISO", "--markdown", str(tmp_path / "t.md")])
-    assert result.exit_code == 0, result.output
-    row = (tmp_path / "t.md").read_text().splitlines()[2].split("|")
-    numbers = [float(c) for c in row[3:9]]
-    assert numbers[0] < numbers[1] and numbers[2] < numbers[3] and numbers[4] < numbers[5]
-
-
-def test_lamoo_check_command() -> None:
-    result = CliRunner().invoke(app, ["lamoo-check", "--runs", "2", "--samples", "60", "--compare", "20"])
-    assert result.exit_code == 0, result.output
-    assert "region is" in result.output and "mean" in result.output
-
-
 def test_default_cenas_run_from_the_cli(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["run", "--budget", "20lbs", "--out", str(tmp_path / "c.json")])
     assert result.exit_code == 0, result.output

@@ -35,7 +35,7 @@ def test_plugin_commands_are_registered() -> None:
     from harness.cli import app
 
     names = set(get_command(app).commands)  # type: ignore[attr-defined]
-    assert {"run", "show", "sweep", "study", "data", "methods", "registries", "rl", "lamoo-check"} <= names
+    assert {"run", "show", "sweep", "study", "data", "methods", "registries", "rl"} <= names
 
 
 def test_every_lookup_by_name_goes_through_one_registry_with_one_error() -> None:

@@ -13,7 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cenas.allocation.ppo import PPOPolicy, TrainSpec, checkpoint_path, load_policy, train, training_windows
+from cenas.allocation.ppo import (
+    RULES,
+    PPOPolicy,
+    TrainSpec,
+    checkpoint_path,
+    load_policy,
+    train,
+    training_windows,
+)
 from harness.carbon.traces import load_trace, parse_time
 from harness.config import RunSpec, parse_budget
 from harness.envs import CarbonAllocationEnv
@@ -81,13 +89,44 @@ def test_training_windows_avoid_every_evaluated_window() -> None:
 def test_training_is_deterministic(tmp_path: Path) -> None:
     """A tiny training twice from the same seed: byte-identical weights (one process, one environment)."""
     spec = TrainSpec(windows_per_region=2, episode_hours=6, timesteps=24, n_envs=1, n_steps=12, batch_size=12,
-                     n_epochs=2)  # fmt: skip
+                     n_epochs=2, imitation_episodes=2, imitation_epochs=2)  # fmt: skip
     first = train(spec, tmp_path / "a.pt")
     second = train(spec, tmp_path / "b.pt")
     assert first["sha256"] == second["sha256"] and (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
     assert first["learning_curve"][-1]["timesteps"] == 24
     policy, document = load_policy(str(tmp_path / "a.pt"))
     assert document["spec"]["episode_hours"] == 6 and policy.action_space.n == 9
+
+
+def test_the_warm_start_clones_the_rule(tmp_path: Path) -> None:
+    """Behaviour cloning makes the policy play the rule on the observations it was cloned from; the rule trains on
+    6 of 8 GPUs exactly when the hour is cleaner than half of the surrounding 48 h."""
+    spec = TrainSpec(windows_per_region=2, episode_hours=12, timesteps=12, n_envs=1, n_steps=12, batch_size=12,
+                     n_epochs=1, learning_rate=1e-9, imitation_episodes=4, imitation_epochs=60)  # fmt: skip
+    document = train(spec, tmp_path / "a.pt")
+    assert document["imitation"]["steps"] == 48 and document["imitation"]["agreement"] >= 0.9
+    env = CarbonAllocationEnv(traces=(HELD_OUT,), hours=12, forecaster="transformer")
+    obs, _ = env.reset(seed=0)
+    actions, ranks = [], []
+    for _ in range(12):
+        ranks.append(float(obs[7]))
+        actions.append(int(RULES["rank-half"](obs[None, :], 8)[0]))
+        obs, *_ = env.step(actions[-1])
+    assert actions == [6 if r < 0.5 else 1 for r in ranks] and {1, 6} == set(actions)
+    with pytest.raises(HarnessError, match="unknown imitation rule"):
+        train(replace(spec, imitate="nope"), tmp_path / "b.pt")
+
+
+def test_the_rank_half_policy_is_the_rule_in_a_cenas_run() -> None:
+    """`policy=rank-half` plays the rule on the run's own observation: negative rank correlation by construction."""
+    from scipy.stats import spearmanr
+
+    options = {"policy": "rank-half", "forecaster": "transformer"}
+    spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("24h"), 0, 8, method_options=options)
+    record = execute(spec)
+    gpus = [r["train_gpus"] for r in record.intervals]
+    assert set(gpus) == {1, 6}
+    assert spearmanr([r["ci"] for r in record.intervals], gpus).statistic < -0.5
 
 
 @pytest.mark.parametrize(
@@ -97,10 +136,51 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
         (["--n-envs", "0"], ["--n-envs must be at least 1"]),
         (["--carbon-price", "-1"], ["--carbon-price must be >= 0"]),
         (["--out", str(Path(__file__) / "agent.pt")], ["is a file, not a folder"]),
+        (["--spec", "no-such-spec.json"], ["cannot read a training spec from no-such-spec.json"]),
+        (["--spec", str(Path(__file__)), "--timesteps", "5"], ["give --spec or the training flags, not both"]),
+        (["--spec", str(Path(__file__).with_name("goldens.json"))], ["is not a training spec"]),
     ],
 )
 def test_bad_training_input_is_one_error_line(args: list[str], fragments: list[str]) -> None:
     one_error_line(cli("rl", "train", *args), *fragments)
+
+
+def test_the_recorded_command_reproduces_the_spec(tmp_path: Path) -> None:
+    out = tmp_path / "agent.pt"
+    assert TrainSpec().command(out) == f"harness rl train --out {out}"
+    flags = replace(TrainSpec(), regions=("DE", "FR"), timesteps=960).command(out)
+    assert flags == f"harness rl train --region DE --region FR --timesteps 960 --out {out}"
+    spec_file = out.with_suffix(".json")
+    assert replace(TrainSpec(), gamma=0.9).command(out) == f"harness rl train --spec {spec_file} --out {out}"
+    shipped = checkpoint_path(None).with_suffix(".json")
+    assert TrainSpec.from_json(shipped) == TrainSpec()  # the shipped agent is the default spec, read back exactly
+
+
+def test_reward_parts_price_every_policy_from_one_set_of_episodes() -> None:
+    """The parts of the reward, summed per episode, give the return at any price: an episode played again with
+    carbon_price = train_credit = p returns exactly decades - p * (carbon - train)."""
+    from cenas.allocation.ppo import _episode_parts, returns_at, reward_parts
+
+    spec = TrainSpec(windows_per_region=2, episode_hours=6, gpus=2, n_envs=2)
+    parts = reward_parts(spec, windows_per_region=1, seeds=(0,))
+    assert sorted(set(parts["policy"])) == ["0", "1", "2", "rank-half"] and len(parts) == 2 * 4
+    assert (parts.loc[parts["policy"] == "0", "train"] == 0).all()
+    assert (parts.loc[parts["policy"] == "2", "train"] <= 6 + 1e-9).all() and (parts["carbon"] > 0).all()
+    table = returns_at(parts, [0.25])
+    mean = parts.groupby("policy")[["decades", "carbon", "train"]].mean()
+    assert np.allclose(table["p=0.25"], (mean["decades"] - 0.25 * (mean["carbon"] - mean["train"]))[table.index])
+    row = parts.iloc[5]
+    env = CarbonAllocationEnv(traces=(row["window"],), hours=6, gpus=2, forecaster="transformer", carbon_price=0.25,
+                              train_credit=0.25)  # fmt: skip
+    obs, _ = env.reset(seed=int(row["seed"]))
+    total, done = 0.0, False
+    while not done:
+        action = int(RULES[row["policy"]](obs[None, :], 2)[0]) if row["policy"] in RULES else int(row["policy"])
+        obs, reward, done, _, _ = env.step(action)
+        total += reward
+    again = _episode_parts((spec, row["window"], int(row["seed"]), row["policy"]))
+    assert again == row.to_dict()
+    assert total == pytest.approx(row["decades"] - 0.25 * (row["carbon"] - row["train"]), abs=1e-9)
 
 
 def test_online_updates_are_refused_for_the_frozen_agent() -> None:

@@ -32,6 +32,12 @@ def _fixed(o: Any) -> AllocationPolicy:
     return FixedPolicy(o.fixed_train)
 
 
+def _rank_half() -> AllocationPolicy:
+    from cenas.allocation.ppo import RulePolicy
+
+    return RulePolicy("rank-half")
+
+
 def _rl(o: Any) -> AllocationPolicy:
     if o.rl.mode == "clean":
         from cenas.allocation.ppo import PPOPolicy
@@ -49,6 +55,10 @@ POLICIES.add(
     "heuristic", "HotCarbon'23: sampling share from the intensity's place in the forecast window", value=_heuristic
 )
 POLICIES.add("random", "a uniformly random split each interval", value=_random)
+POLICIES.add(
+    "rank-half", "3/4 of the GPUs train in hours cleaner than half of the surrounding 48 h (past and forecast), 1/8 "
+    "otherwise: the rule the clean RL agent is warm-started from", value=lambda o: _rank_half(),
+)  # fmt: skip
 POLICIES.add("fixed", "`fixed_train` GPUs train every interval", value=_fixed)
 POLICIES.add(
     "rl", "reference: the CE-NAS code's online actor-critic; clean: a PPO agent trained on the environment", value=_rl

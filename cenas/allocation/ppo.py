@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import time
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -47,30 +48,52 @@ class TrainSpec:
     forecaster: str = "transformer"
     accounting: str = "default"
     hv_weight: float = 1.0
-    carbon_price: float = 1 / 16  # decades of regret per all-GPU hour at R (docs/cenas.md: the clean RL agent)
-    train_credit: float = 1 / 16  # = carbon_price: training at R is carbon-neutral; the price falls on timing
-    timesteps: int = 61_440
+    carbon_price: float = 1 / 2  # decades of regret per all-GPU hour at R (docs/cenas.md: how it was chosen)
+    train_credit: float = 1 / 2  # = carbon_price: training at R is carbon-neutral; the price falls on timing
+    timesteps: int = 30_720
     n_envs: int = 2
     n_steps: int = 480
     batch_size: int = 240
     n_epochs: int = 10
-    learning_rate: float = 3e-4
+    learning_rate: float = 1e-4  # fine-tuning the imitated rule: small steps
     gamma: float = 0.95  # a 20-h horizon: the intensity's daily cycle, and HV from jobs started now
     gae_lambda: float = 0.8  # short advantages: the timing term is immediate, HV gains are noisy
     ent_coef: float = 0.01
     net_arch: tuple[int, ...] = (64, 64)
+    imitate: str = "rank-half"  # warm start: behaviour cloning of this rule (RULES) before PPO; "" for none
+    imitation_episodes: int = 80  # episodes the rule plays to make the cloning data (per run of the spec)
+    imitation_epochs: int = 20
     seed: int = 0
 
-    def command(self) -> str:
-        """The `harness rl train` command line that reproduces this spec."""
-        default = TrainSpec()
+    def command(self, out: Path) -> str:
+        """The `harness rl train` command line that reproduces this spec into `out`: flags for the fields the command
+        line has (`CLI_FIELDS`), else `--spec` naming the JSON written beside the weights."""
+        changed = {k: v for k, v in asdict(self).items() if v != asdict(TrainSpec())[k]}
+        if set(changed) - set(CLI_FIELDS):
+            return f"harness rl train --spec {out.with_suffix('.json')} --out {out}"
         parts = ["harness rl train"]
-        for key, value in asdict(self).items():
-            if value != asdict(default)[key]:
-                flag = "--" + key.replace("_", "-")
-                values = value if isinstance(value, tuple) else (value,)
-                parts += [f"{flag} {v}" for v in values]
-        return " ".join(parts)
+        for key, value in changed.items():
+            flag = "--region" if key == "regions" else f"--{key.replace('_', '-')}"
+            parts += [f"{flag} {v}" for v in (value if isinstance(value, tuple) else (value,))]
+        return " ".join([*parts, f"--out {out}"])
+
+    @classmethod
+    def from_json(cls, path: Path) -> TrainSpec:
+        """The spec in a JSON file: a checkpoint's document (its `spec`) or the spec's fields themselves."""
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            fields = document.get("spec", document)
+            values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+            return cls(**values)
+        except (OSError, ValueError, AttributeError) as exc:
+            raise HarnessError(f"cannot read a training spec from {path} ({exc})") from None
+        except TypeError as exc:
+            raise HarnessError(f"{path} is not a training spec ({exc})") from None
+
+
+CLI_FIELDS = ("timesteps", "regions", "first", "last", "windows_per_region", "forecaster", "carbon_price",
+              "train_credit", "n_envs", "seed")  # fmt: skip
+"""TrainSpec fields `harness rl train` has flags for (`regions` is `--region`, repeated)."""
 
 
 def _evaluated_windows() -> list[tuple[str, pd.Timestamp]]:
@@ -113,6 +136,123 @@ def training_windows(spec: TrainSpec) -> list[str]:
     return out
 
 
+def rank_half(obs: np.ndarray, gpus: int) -> np.ndarray:
+    """Train on 3/4 of the GPUs in hours cleaner than half of the surrounding 48 h (observation 7, the hour's rank),
+    on 1/8 otherwise; obs shape (n, 12), returns (n,) actions."""
+    return np.where(obs[:, 7] < 0.5, round(0.75 * gpus), max(1, gpus // 8))
+
+
+RULES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {"rank-half": rank_half}
+"""Rules the agent can be warm-started from (`TrainSpec.imitate`): observations (n, 12) and GPUs -> actions (n,)."""
+
+
+def _episode_parts(task: tuple[TrainSpec, str, int, str]) -> dict[str, Any]:
+    """One environment episode of a rule or fixed split (`policy`: a RULES name or a GPU count) on `window`: the
+    reward's parts summed (decades of regret gained, carbon / reference carbon, training all-GPU hours)."""
+    import torch
+
+    from harness.envs.allocation import CarbonAllocationEnv
+
+    spec, window, seed, policy = task
+    torch.set_num_threads(1)
+    env = CarbonAllocationEnv(traces=(window,), benchmark=spec.benchmark, hours=spec.episode_hours, gpus=spec.gpus,
+                              accounting=spec.accounting, forecaster=spec.forecaster, carbon_price=0.0)  # fmt: skip
+    obs, _ = env.reset(seed=seed)
+    parts, done = {"decades": 0.0, "carbon": 0.0, "train": 0.0}, False
+    while not done:
+        action = int(RULES[policy](obs[None, :], spec.gpus)[0]) if policy in RULES else int(policy)
+        obs, _, done, _, info = env.step(action)
+        parts["decades"] += info["step_decades"]
+        parts["carbon"] += info["step_carbon_g"] / env.reference_carbon_g
+        parts["train"] += info["step_train_hours"]
+    env.close()
+    return {"window": window, "seed": seed, "policy": policy, **parts}
+
+
+def reward_parts(
+    spec: TrainSpec, windows_per_region: int = 6, seeds: tuple[int, ...] = (0, 1),
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Episodes of the imitation rule and of every fixed split on `windows_per_region` of the spec's training windows
+    per region (evenly spaced) x `seeds`: one row per episode with the reward's parts (`_episode_parts`). With
+    train_credit = carbon_price = p an episode's return is decades - p * (carbon - train), so one set of episodes
+    prices every p; this is how the shipped price was chosen (docs/cenas.md), on training windows only."""
+    import multiprocessing
+
+    windows = training_windows(spec)
+    per = spec.windows_per_region
+    step = max(per // windows_per_region, 1)
+    chosen = [w for r in range(len(spec.regions)) for w in windows[r * per : (r + 1) * per : step][:windows_per_region]]
+    policies = [spec.imitate or "rank-half", *map(str, range(spec.gpus + 1))]
+    tasks = [(spec, w, s, p) for w in chosen for s in seeds for p in policies]
+    rows = []
+    with multiprocessing.get_context("forkserver").Pool(spec.n_envs) as pool:
+        for row in pool.imap(_episode_parts, tasks):
+            rows.append(row)
+            if progress:
+                progress(len(rows), len(tasks))
+    return pd.DataFrame(rows)
+
+
+def returns_at(parts: pd.DataFrame, prices: list[float]) -> pd.DataFrame:
+    """Mean return per policy (rows, best first at the last price) at each price p (columns), with
+    train_credit = p."""
+    mean = parts.groupby("policy")[["decades", "carbon", "train"]].mean()
+    table = pd.DataFrame({f"p={p:g}": mean["decades"] - p * (mean["carbon"] - mean["train"]) for p in prices})
+    return pd.concat([mean, table], axis=1).sort_values(table.columns[-1], ascending=False)
+
+
+def imitate(model: Any, vec: Any, spec: TrainSpec) -> dict[str, float]:
+    """Behaviour cloning before PPO: the rule `spec.imitate` plays `imitation_episodes` episodes; the policy is fitted
+    to its actions (cross-entropy) and the value head to its discounted returns (squared error, the spec's gamma), so
+    PPO starts from the rule with a critic that already knows what the rule earns. Returns the rule's mean episode
+    return, the final losses and the share of the cloning observations on which the greedy policy picks the rule's
+    action."""
+    import torch
+
+    if spec.imitate not in RULES:
+        raise HarnessError(f"unknown imitation rule '{spec.imitate}'; known: {', '.join(RULES)}")
+    rule = RULES[spec.imitate]
+    steps = -(-spec.imitation_episodes // spec.n_envs) * spec.episode_hours
+    obs = vec.reset()
+    observations, actions, rewards, dones = [], [], [], []
+    for _ in range(steps):
+        act = rule(obs, spec.gpus).astype(np.int64)
+        observations.append(obs)
+        actions.append(act)
+        obs, reward, done, _ = vec.step(act)
+        rewards.append(reward)
+        dones.append(done)
+    returns, running, episode, finished = [], np.zeros(spec.n_envs), np.zeros(spec.n_envs), []
+    for reward, done in zip(reversed(rewards), reversed(dones), strict=True):
+        running = reward + spec.gamma * running * (1.0 - done)
+        returns.append(running)
+    for reward, done in zip(rewards, dones, strict=True):
+        episode += reward
+        finished += episode[done].tolist()
+        episode[done] = 0.0
+    x = torch.as_tensor(np.concatenate(observations), dtype=torch.float32)
+    a = torch.as_tensor(np.concatenate(actions))
+    g = torch.as_tensor(np.concatenate(returns[::-1]), dtype=torch.float32)
+    policy = model.policy
+    optimiser = torch.optim.Adam(policy.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(spec.seed)
+    policy.set_training_mode(True)
+    for _ in range(spec.imitation_epochs):
+        for batch in torch.randperm(len(x), generator=generator).split(spec.batch_size):
+            values, log_prob, _ = policy.evaluate_actions(x[batch], a[batch])
+            action_loss = -log_prob.mean()
+            value_loss = torch.nn.functional.mse_loss(values.flatten(), g[batch])
+            optimiser.zero_grad()
+            (action_loss + 0.5 * value_loss).backward()
+            optimiser.step()
+    policy.set_training_mode(False)
+    with torch.no_grad():
+        greedy = policy.get_distribution(x).distribution.probs.argmax(dim=1)
+    return {"rule_mean_return": float(np.mean(finished)), "steps": len(x), "action_loss": action_loss.item(),
+            "value_loss": value_loss.item(), "agreement": float((greedy == a).float().mean())}  # fmt: skip
+
+
 def _make_env(spec: TrainSpec, windows: list[str]) -> Callable[[], Any]:
     def build() -> Any:
         import torch
@@ -152,6 +292,8 @@ def train(spec: TrainSpec, out: Path, progress: Callable[[int, int, float], None
         learning_rate=spec.learning_rate, gamma=spec.gamma, gae_lambda=spec.gae_lambda, ent_coef=spec.ent_coef,
         seed=spec.seed, device="cpu", policy_kwargs={"net_arch": list(spec.net_arch)}, verbose=0,
     )  # fmt: skip
+    start = time.monotonic()
+    imitation: dict[str, float] | None = None
     curve: list[dict[str, float]] = []
 
     class Log(BaseCallback):
@@ -164,8 +306,9 @@ def train(spec: TrainSpec, out: Path, progress: Callable[[int, int, float], None
             if progress:
                 progress(self.num_timesteps, spec.timesteps, curve[-1]["mean_return"])
 
-    start = time.monotonic()
     try:
+        if spec.imitate:
+            imitation = imitate(model, vec, spec)
         model.learn(spec.timesteps, callback=Log())
     finally:
         vec.close()
@@ -174,8 +317,9 @@ def train(spec: TrainSpec, out: Path, progress: Callable[[int, int, float], None
     torch.save(model.policy.state_dict(), buffer)
     weights = buffer.getvalue()
     document = {
-        "spec": asdict(spec), "command": spec.command(), "windows": windows, "wall_s": round(wall_s, 1),
+        "spec": asdict(spec), "command": spec.command(out), "windows": windows, "wall_s": round(wall_s, 1),
         "sha256": hashlib.sha256(weights).hexdigest(), "size": len(weights), "learning_curve": curve,
+        "imitation": imitation,
         "versions": {"cenas-bench": __version__, "stable-baselines3": stable_baselines3.__version__,
                      "torch": torch.__version__},
     }  # fmt: skip
@@ -229,16 +373,11 @@ def load_policy(name: str | None) -> tuple[Any, dict[str, Any]]:
     return policy, document
 
 
-class PPOPolicy(AllocationPolicy):
-    """The trained PPO agent: the environment's observation in, training GPUs out (`rl.mode=clean`)."""
+class ObservingPolicy(AllocationPolicy):
+    """A policy acting on the allocation environment's observation (template: `decide` from the features; the
+    PPO agent and the rules it can imitate)."""
 
-    name = "rl"
-
-    def __init__(self, checkpoint: str | None = None, greedy: bool = True) -> None:
-        self.policy, self.document = load_policy(checkpoint)
-        self.trained_gpus = int(self.document["spec"]["gpus"])
-        self.greedy = greedy
-        self.last_share = 0.0
+    last_share = 0.0
 
     def setup(self, carbon, forecaster, rng) -> None:  # type: ignore[no-untyped-def]
         from harness.envs.allocation import reference_intensity
@@ -257,6 +396,37 @@ class PPOPolicy(AllocationPolicy):
             progress=progress, hv_fraction=state.hv / state.hv_max, last_share=self.last_share,
         )  # fmt: skip
 
+    @abstractmethod
+    def decide(self, features: np.ndarray, n_gpus: int) -> int:
+        """Training GPUs of `n_gpus` given the observation, shape (12,)."""
+
+    def train_gpus(self, state: PolicyState) -> int:
+        train = self.decide(self.features(state), state.n_gpus)
+        self.last_share = train / state.n_gpus
+        return train
+
+
+class RulePolicy(ObservingPolicy):
+    """A rule of `RULES` on the environment's observation (`policy=rank-half`: what the clean agent is warm-started
+    from, evaluated beside it)."""
+
+    def __init__(self, rule: str) -> None:
+        self.name, self.rule = rule, RULES[rule]
+
+    def decide(self, features: np.ndarray, n_gpus: int) -> int:
+        return int(self.rule(features[None, :], n_gpus)[0])
+
+
+class PPOPolicy(ObservingPolicy):
+    """The trained PPO agent: the environment's observation in, training GPUs out (`rl.mode=clean`)."""
+
+    name = "rl"
+
+    def __init__(self, checkpoint: str | None = None, greedy: bool = True) -> None:
+        self.policy, self.document = load_policy(checkpoint)
+        self.trained_gpus = int(self.document["spec"]["gpus"])
+        self.greedy = greedy
+
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Action probabilities over 0..trained GPUs, shape (trained_gpus + 1,)."""
         import torch
@@ -265,9 +435,7 @@ class PPOPolicy(AllocationPolicy):
             obs, _ = self.policy.obs_to_tensor(features)
             return self.policy.get_distribution(obs).distribution.probs.numpy()[0].astype(np.float64)
 
-    def train_gpus(self, state: PolicyState) -> int:
-        probs = self.probabilities(self.features(state))
+    def decide(self, features: np.ndarray, n_gpus: int) -> int:
+        probs = self.probabilities(features)
         action = int(np.argmax(probs)) if self.greedy else int(self.rng.choice(len(probs), p=probs / probs.sum()))
-        train = round(action * state.n_gpus / self.trained_gpus)  # the agent's share of this run's GPUs
-        self.last_share = train / state.n_gpus
-        return train
+        return round(action * n_gpus / self.trained_gpus)  # the agent's share of this run's GPUs

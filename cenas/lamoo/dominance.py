@@ -13,8 +13,9 @@ def dominance_counts(points: npt.ArrayLike, against: npt.ArrayLike | None = None
     """
     p = np.asarray(points, dtype=np.float64)
     counts = _weakly_dominating(p, p) - 1  # remove i == j
-    if against is not None and len(against):
-        counts = counts + _weakly_dominating(np.asarray(against, dtype=np.float64), p)
+    others = None if against is None else np.asarray(against, dtype=np.float64)
+    if others is not None and len(others):
+        counts = counts + _weakly_dominating(others, p)
     return counts.astype(np.int64)
 
 

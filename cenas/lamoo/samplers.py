@@ -120,7 +120,7 @@ class QNEHVISampler(RegionSampler):
         self.pending = []
 
     def _region_points(self, n: int) -> np.ndarray:
-        out = []
+        out: list[np.ndarray] = []
         while len(out) < n:
             out.append(RegionSampler.sample(self))
         return np.asarray(out)
@@ -185,6 +185,7 @@ class QNEHVISampler(RegionSampler):
             options={"maxiter": self.maxiter}, return_best_only=False,
         )  # fmt: skip
         candidates = []
+        assert values is not None  # return_best_only=False returns every restart's value
         for row in torch.argsort(values.reshape(-1), descending=True, stable=True)[: self.q]:
             point = found[row].detach().numpy()[0].clip(0.0, X_UPPER)
             if self.constrain and self.path and not in_region(point, self.path)[0]:

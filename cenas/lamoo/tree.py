@@ -85,7 +85,8 @@ def _thin(x: np.ndarray, labels: np.ndarray, cap: int) -> tuple[np.ndarray, np.n
 def build_tree(x: npt.ArrayLike, f: npt.ArrayLike, ref_point: npt.ArrayLike, config: TreeConfig) -> Node:
     """Build the tree over samples x (n, d) with true objectives f (n, m), maximisation."""
     xs, fs = np.asarray(x, dtype=np.float64), np.asarray(f, dtype=np.float64)
-    root = Node(np.arange(len(xs)), 0, hypervolume(fs, ref_point))
+    ref = np.asarray(ref_point, dtype=np.float64)
+    root = Node(np.arange(len(xs)), 0, hypervolume(fs, ref))
     frontier = [root]
     while frontier:
         node = frontier.pop(0)
@@ -98,7 +99,7 @@ def build_tree(x: npt.ArrayLike, f: npt.ArrayLike, ref_point: npt.ArrayLike, con
         node.svm = svm
         for direction in (0, 1):
             rows = node.rows[labels == direction]
-            kid = Node(rows, node.height + 1, hypervolume(fs[rows], ref_point), parent=node)
+            kid = Node(rows, node.height + 1, hypervolume(fs[rows], ref), parent=node)
             node.kids.append(kid)
             frontier.append(kid)
     return root

@@ -175,3 +175,13 @@ def read_hashes(names: tuple[str, ...] = ("nb201", "ecnas", "traces"), cache: Pa
         if isinstance(read, dict):
             found.update({str(k): str(v) for k, v in read.items()})
     return found
+
+
+def recorded_hashes(files: list[str]) -> dict[str, str]:
+    """Hash of each raw file in `files` as the verified tables recorded it, sorted by name (one error line for a file
+    no cached table was built from)."""
+    read = read_hashes()
+    unread = [name for name in files if name not in read]
+    if unread:
+        raise HarnessError(f"no cached table records reading {', '.join(unread)}; run `harness data build`")
+    return {name: read[name] for name in sorted(files)}

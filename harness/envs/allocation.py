@@ -162,7 +162,8 @@ class CarbonAllocationEnv(gym.Env):
         reward = (self.hv_weight * decades - self.carbon_price * carbon / self.reference_carbon_g
                   + self.train_credit * all_gpu_hours)  # fmt: skip
         self.last_action = train
-        return self._observation(), float(reward), terminated, False, self._info(hv_gain=hv_gain, step_carbon_g=carbon)
+        info = self._info(hv_gain=hv_gain, step_carbon_g=carbon, step_decades=decades, step_train_hours=all_gpu_hours)
+        return self._observation(), float(reward), terminated, False, info
 
     def close(self) -> None:
         if self._steps is not None:

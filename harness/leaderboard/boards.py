@@ -9,6 +9,7 @@ least one method reached in all its runs.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,10 +135,20 @@ def boards_of(study: dict[str, Any], frames: StudyFrames) -> list[Board]:
 
 
 def study_folders(results: Path) -> list[Path]:
-    """Study folders under `results` (each with a study.json), sorted by name; one error line when there are none."""
+    """Folders of search-run studies under `results` (each with a study.json; analysis studies have no boards),
+    sorted by name; one error line when there are none."""
     if not results.is_dir():
         raise HarnessError(f"results folder {results} does not exist")
-    folders = sorted(p for p in results.iterdir() if (p / "study.json").is_file())
+    folders = sorted(p for p in results.iterdir() if (p / "study.json").is_file() and not _is_analysis(p))
     if not folders:
-        raise HarnessError(f"{results} holds no study results (expected STUDY/study.json from `harness sweep`)")
+        raise HarnessError(
+            f"{results} holds no search-run study results (expected STUDY/study.json from `harness sweep`)"
+        )
     return folders
+
+
+def _is_analysis(folder: Path) -> bool:
+    try:
+        return bool(json.loads((folder / "study.json").read_text(encoding="utf-8"))["study"].get("analysis"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False  # unreadable: left to the board reader's one-line error

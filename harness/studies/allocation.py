@@ -50,8 +50,9 @@ def run_table(runs: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     matched = frame[searched].groupby(["trace", "seed"])["carbon_g"].min().rename("matched_g")
     frame = frame.join(matched, on=["trace", "seed"])
     rows = []
-    for run, group in zip(frame.itertuples(), (tidy[tidy["key"] == k].sort_values("hour") for k in frame["key"]),
-                          strict=True):  # fmt: skip
+    by_run = dict(tuple(tidy.groupby("key", sort=False)))  # one pass over the tidy frame
+    for run in frame.itertuples():
+        group = by_run[run.key].sort_values("hour")
         hv = hv_at(group, np.array([run.matched_g]))[0]
         hv = run.hv if math.isnan(hv) else hv  # ended with less carbon than c*: its final HV
         rows.append({

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,6 @@ from harness.registry import Registry
 from harness.studies.aggregate import (
     BOARD,
     CHECKPOINTS_LBS,
-    StudyFrames,
     anytime,
     fmt,
     study_frames,
@@ -183,6 +183,8 @@ def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[s
 
     out = out or folder
     study = json.loads((folder / "study.json").read_text())["study"] if (folder / "study.json").exists() else {}
+    if study.get("analysis"):
+        return analysis_report(study, folder, out)
     frames = study_frames(folder)  # every record is read once
     runs = frames.runs
     if runs.empty:
@@ -203,5 +205,20 @@ def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[s
     return text, paths
 
 
-REPORTS: Registry[Callable[[dict, Path, StudyFrames, Path], list[Path]]] = Registry("report", "registries")
-"""Extra reports by name: `report(study as dict, study folder, its frames, output folder) -> written paths`."""
+def analysis_report(study: dict, folder: Path, out: Path) -> tuple[str, list[Path]]:
+    """An analysis study's committed results (`results.csv`) and its report (the study's `report`, whose first
+    Markdown file is returned as the text)."""
+    from harness.studies.analysis import load_analysis, write_results
+
+    frame = load_analysis(folder)
+    paths = [write_results(frame, out)] if (folder / "records").is_dir() else []
+    if not study.get("report"):
+        return frame.to_string(index=False), paths
+    written = REPORTS.get(study["report"])(study, folder, frame, out)
+    text = next((p.read_text(encoding="utf-8") for p in written if p.suffix == ".md"), "")
+    return text, paths + written
+
+
+REPORTS: Registry[Callable[[dict, Path, Any, Path], list[Path]]] = Registry("report", "registries")
+"""Extra reports by name: `report(study as dict, study folder, data, output folder) -> written paths`, where data
+is the study's `StudyFrames` (search runs) or its results frame (`harness.studies.analysis.load_analysis`)."""

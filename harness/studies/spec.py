@@ -50,12 +50,14 @@ import pandas as pd
 from harness.config import RunSpec, parse_budget
 from harness.errors import HarnessError
 from harness.registry import Registry
+from harness.studies.analysis import AnalysisCell, analysis_class
 
 SCHEMA = "cenas-bench/study/1"
 _TOP_KEYS = {
     "schema", "name", "description", "benchmarks", "traces", "trace_draws", "budgets", "gpus", "seeds", "accounting",
-    "interval_hours", "reference_method", "shared_options", "methods", "report",
+    "interval_hours", "reference_method", "shared_options", "methods", "report", "analysis", "analysis_options",
 }  # fmt: skip
+_RUN_KEYS = ("methods", "budgets", "gpus", "accounting", "interval_hours", "reference_method", "shared_options")
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,20 @@ class Study:
     shared_options: dict[str, Any] = field(default_factory=dict)
     report: str | None = None  # an extra report (harness.studies.report.REPORTS)
     source: str = ""  # the file it was read from
+    analysis: str | None = None  # an analysis study (harness.studies.analysis) instead of search runs
+    analysis_options: dict[str, Any] = field(default_factory=dict)
 
-    def cells(self) -> list[Cell]:
-        """Every run, in grid order: benchmark, trace, budget, GPUs, method, seed."""
+    def cells(self) -> list[Cell | AnalysisCell]:
+        """Every cell, in grid order: benchmark, trace, budget, GPUs, method, seed (an analysis study: benchmark,
+        trace, seed, over the axes the analysis varies)."""
+        if self.analysis:
+            axes = analysis_class(self.analysis).axes
+            return [
+                AnalysisCell(self.analysis, self.analysis_options, bench, trace, seed)
+                for bench in (self.benchmarks if "benchmark" in axes else (None,))
+                for trace in (self.traces if "trace" in axes else (None,))
+                for seed in (self.seeds if "seed" in axes else (None,))
+            ]
         return [
             Cell(RunSpec(m.name, bench, trace, parse_budget(budget), seed, gpus, self.interval_hours * 3600.0,
                          self.accounting, dict(m.options)), m.display)
@@ -158,7 +171,11 @@ class Study:
             "gpus": list(self.gpus), "seeds": list(self.seeds), "accounting": self.accounting,
             "interval_hours": self.interval_hours, "reference_method": self.reference_method,
             "shared_options": self.shared_options, "report": self.report,
-        }  # fmt: skip
+        } | self._analysis_fields()  # fmt: skip
+
+    def _analysis_fields(self) -> dict[str, Any]:
+        """An analysis study's two keys (absent from run studies, whose stored index stays as it was)."""
+        return {"analysis": self.analysis, "analysis_options": self.analysis_options} if self.analysis else {}
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
@@ -197,6 +214,10 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         raise HarnessError(f"{where}: unknown key(s) {', '.join(unknown)} (see docs/studies.md)")
     if raw.get("schema", SCHEMA) != SCHEMA:
         raise HarnessError(f"{where}: schema {raw.get('schema')!r} is not {SCHEMA!r}")
+    if "analysis" in raw:
+        return _parse_analysis_study(raw, name, source)
+    if "analysis_options" in raw:
+        raise HarnessError(f"{where}: analysis_options without an analysis")
     if "methods" not in raw:
         raise HarnessError(f"{where}: missing key 'methods'")
     shared = flatten(_expect(raw.get("shared_options", {}), dict, f"{where}: shared_options"))
@@ -235,24 +256,8 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         raise HarnessError(
             f"{where}: LaMOO-family methods must share tree settings (set them in [shared_options]); got {differing}"
         )
-    traces = list(_list(raw, "traces", str, [], where)) if "traces" in raw else []
-    for i, draw in enumerate(_expect(raw.get("trace_draws", []), list, f"{where}: trace_draws")):
-        _expect(draw, dict, f"{where}: trace_draws[{i}]")
-        try:
-            traces += TraceDraw(**draw).windows()
-        except TypeError as exc:
-            raise HarnessError(f"{where}: trace_draws[{i}]: {exc}") from None
-    if not traces:
-        raise HarnessError(f"{where}: give traces or trace_draws")
-    seeds_raw = raw.get("seeds", 10)
-    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
-        if seeds_raw < 1:
-            raise HarnessError(f"{where}: seeds must be at least 1 (got {seeds_raw})")
-        seeds = tuple(range(seeds_raw))
-    else:
-        seeds = _list(raw, "seeds", int, [], where)
-        if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-            raise HarnessError(f"{where}: seeds must be distinct non-negative integers")
+    traces = _traces(raw, where)
+    seeds = _seeds(raw, where)
     gpus = _list(raw, "gpus", int, [8], where)
     if any(g < 1 for g in gpus):
         raise HarnessError(f"{where}: gpus must be at least 1")
@@ -268,7 +273,7 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         description=_expect(raw.get("description", ""), str, f"{where}: description"),
         methods=tuple(methods),
         benchmarks=_list(raw, "benchmarks", str, ["nb201/cifar10/pi5-energy"], where),
-        traces=tuple(dict.fromkeys(traces)),
+        traces=traces,
         budgets=budgets,
         gpus=gpus,
         seeds=seeds,
@@ -281,6 +286,76 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     )
     _check_resources(study)
     return study
+
+
+def _parse_analysis_study(raw: Mapping[str, Any], name: str, source: str) -> Study:
+    """A study with `analysis = NAME`: the analysis, its options and the axes it varies over (benchmarks, traces,
+    seeds); the keys of run studies (methods, budgets, ...) are refused."""
+    from harness.studies.analysis import AXES, resolve
+
+    where = f"study {name}"
+    misplaced = [k for k in _RUN_KEYS if k in raw]
+    if misplaced:
+        raise HarnessError(f"{where}: an analysis study has no {', '.join(misplaced)} (those are for search runs)")
+    analysis = _expect(raw["analysis"], str, f"{where}: analysis")
+    cls, options = resolve(analysis, _expect(raw.get("analysis_options", {}), dict, f"{where}: analysis_options"))
+    given = {"benchmark": "benchmarks" in raw, "trace": "traces" in raw or "trace_draws" in raw, "seed": "seeds" in raw}
+    for axis in AXES:
+        if given[axis] and axis not in cls.axes:
+            raise HarnessError(f"{where}: analysis '{analysis}' does not vary over {axis}s; remove them")
+        if not given[axis] and axis in cls.axes and axis != "seed":
+            raise HarnessError(f"{where}: analysis '{analysis}' needs {axis}s")
+    study = Study(
+        name=_expect(raw.get("name", name), str, f"{where}: name"),
+        description=_expect(raw.get("description", ""), str, f"{where}: description"),
+        methods=(),
+        benchmarks=_list(raw, "benchmarks", str, [], where) if given["benchmark"] else (),
+        traces=_traces(raw, where) if given["trace"] else (),
+        budgets=(),
+        gpus=(),
+        seeds=_seeds(raw, where) if "seed" in cls.axes else (),
+        report=_report_name(raw.get("report"), where),
+        source=source,
+        analysis=analysis,
+        analysis_options={k: options[k] for k in sorted(options)},
+    )
+    from harness.benchmarks import benchmark_ids
+    from harness.carbon.traces import load_trace
+
+    for bench in study.benchmarks:
+        if bench not in benchmark_ids():
+            raise HarnessError(f"{where}: unknown benchmark '{bench}' (see `harness benchmarks list`)")
+    for trace in study.traces:
+        load_trace(trace)
+    return study
+
+
+def _traces(raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The study's traces and drawn windows, in order, without repeats."""
+    traces = list(_list(raw, "traces", str, [], where)) if "traces" in raw else []
+    for i, draw in enumerate(_expect(raw.get("trace_draws", []), list, f"{where}: trace_draws")):
+        _expect(draw, dict, f"{where}: trace_draws[{i}]")
+        try:
+            traces += TraceDraw(**draw).windows()
+        except TypeError as exc:
+            raise HarnessError(f"{where}: trace_draws[{i}]: {exc}") from None
+    if not traces:
+        raise HarnessError(f"{where}: give traces or trace_draws")
+    return tuple(dict.fromkeys(traces))
+
+
+def _seeds(raw: Mapping[str, Any], where: str) -> tuple[int, ...]:
+    """`seeds = N` (0..N-1) or an explicit list of distinct non-negative integers (default 10)."""
+    seeds_raw = raw.get("seeds", 10)
+    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
+        if seeds_raw < 1:
+            raise HarnessError(f"{where}: seeds must be at least 1 (got {seeds_raw})")
+        seeds = tuple(range(seeds_raw))
+    else:
+        seeds = _list(raw, "seeds", int, [], where)
+        if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+            raise HarnessError(f"{where}: seeds must be distinct non-negative integers")
+    return seeds
 
 
 def _report_name(value: Any, where: str) -> str | None:

@@ -21,7 +21,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +31,12 @@ from harness import __version__
 from harness.config import RunSpec
 from harness.errors import HarnessError, os_error
 from harness.io import atomic_write_text
+from harness.studies.analysis import AnalysisCell, analysis_key, run_analysis
 from harness.studies.spec import Cell, Study
 
 RECORDS = "records"
+Task = RunSpec | AnalysisCell
+"""What a worker computes: a search run (RunSpec) or a cell of an analysis study."""
 
 
 # ------------------------------------------------------------------------------------------------------- keys
@@ -89,8 +92,8 @@ class Store:
     def record_path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def is_done(self, key: str, spec: RunSpec) -> bool:
-        """The record and its checksum exist, agree, and the record is this cell's run."""
+    def is_done(self, key: str, task: Task) -> bool:
+        """The record and its checksum exist, agree, and the record is this cell's (run or analysis result)."""
         from harness.results import parse_record
         from harness.runner import spec_dict
 
@@ -99,10 +102,13 @@ class Store:
             data = path.read_bytes()
             if check.read_text().strip() != hashlib.sha256(data).hexdigest():
                 return False
-            record = parse_record(json.loads(data))
+            document = json.loads(data)
+            if isinstance(task, AnalysisCell):
+                return task.matches(document)
+            record = parse_record(document)
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        expected = json.loads(json.dumps(spec_dict(spec, _typed_options(spec)), sort_keys=True))
+        expected = json.loads(json.dumps(spec_dict(task, _typed_options(task)), sort_keys=True))
         return record.spec == expected
 
     def put(self, key: str, text: str) -> None:
@@ -142,19 +148,20 @@ def _typed_options(spec: RunSpec) -> Any:
 
 
 # --------------------------------------------------------------------------------------------------- executors
-def run_cell(spec: RunSpec) -> str:
-    """Worker task: simulate one cell and return its record as JSON text (nothing is written by the worker)."""
+def run_cell(task: Task) -> str:
+    """Worker task: simulate one run (or compute one analysis cell) and return its record as JSON text (nothing is
+    written by the worker)."""
     from harness.runner import execute
 
-    return execute(spec).to_json()
+    return run_analysis(task) if isinstance(task, AnalysisCell) else execute(task).to_json()
 
 
 class Executor(Protocol):
-    """Runs `run_cell` over specs; yields (index, record text) as cells finish, in any order."""
+    """Runs `run_cell` over tasks; yields (index, record text) as cells finish, in any order."""
 
     description: str
 
-    def run(self, specs: list[RunSpec]) -> Iterator[tuple[int, str]]: ...
+    def run(self, specs: Sequence[Task]) -> Iterator[tuple[int, str]]: ...
 
     def close(self) -> None: ...
 
@@ -164,7 +171,7 @@ class Executor(Protocol):
 class SerialExecutor:
     description = "this process"
 
-    def run(self, specs: list[RunSpec]) -> Iterator[tuple[int, str]]:
+    def run(self, specs: Sequence[Task]) -> Iterator[tuple[int, str]]:
         for i, spec in enumerate(specs):
             yield i, run_cell(spec)
 
@@ -186,7 +193,7 @@ class LocalPool:
         context = multiprocessing.get_context("forkserver")  # no fork of a process that may hold threads (rich, torch)
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
-    def run(self, specs: list[RunSpec]) -> Iterator[tuple[int, str]]:
+    def run(self, specs: Sequence[Task]) -> Iterator[tuple[int, str]]:
         pending: dict[Future[str], int] = {}
         queue = iter(enumerate(specs))
         for i, spec in queue:
@@ -236,7 +243,7 @@ class DaskExecutor:
             self.close()
             raise HarnessError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
-    def run(self, specs: list[RunSpec]) -> Iterator[tuple[int, str]]:
+    def run(self, specs: Sequence[Task]) -> Iterator[tuple[int, str]]:
         from distributed import as_completed
 
         futures = {self.client.submit(run_cell, spec, pure=False): i for i, spec in enumerate(specs)}
@@ -296,7 +303,11 @@ Progress = Callable[[int, int, float], None]
 """progress(done, total, elapsed_s) after every finished cell."""
 
 
-def plan(study: Study, only: str | None = None) -> list[tuple[Cell, str]]:
+def task_of(cell: Cell | AnalysisCell) -> Task:
+    return cell if isinstance(cell, AnalysisCell) else cell.spec
+
+
+def plan(study: Study, only: str | None = None) -> list[tuple[Cell | AnalysisCell, str]]:
     """(cell, key) for every cell of the study (optionally only those whose label contains every `only` term)."""
     cells = study.cells()
     if only:
@@ -305,11 +316,16 @@ def plan(study: Study, only: str | None = None) -> list[tuple[Cell, str]]:
         if not cells:
             raise HarnessError(f"--only {only!r} matches no cell of study {study.name}")
     data: dict[tuple[str, str], dict[str, str]] = {}  # the same for every cell on one benchmark and trace
+    keys = []
     for cell in cells:
+        if isinstance(cell, AnalysisCell):
+            keys.append(analysis_key(cell, __version__))
+            continue
         pair = (cell.spec.benchmark, cell.spec.trace)
         if pair not in data:
             data[pair] = data_hashes(cell.spec)
-    return [(cell, cell_key(cell.spec, data[(cell.spec.benchmark, cell.spec.trace)])) for cell in cells]
+        keys.append(cell_key(cell.spec, data[pair]))
+    return list(zip(cells, keys, strict=True))
 
 
 def sweep(
@@ -320,12 +336,12 @@ def sweep(
     cells = plan(study, only)
     store = Store(out)
     with store.writing():
-        todo = [(cell, key) for cell, key in cells if not store.is_done(key, cell.spec)]
+        todo = [(cell, key) for cell, key in cells if not store.is_done(key, task_of(cell))]
         skipped = len(cells) - len(todo)
         done = skipped
         if progress:
             progress(done, len(cells), 0.0)
-        for index, text in executor.run([cell.spec for cell, _ in todo]):
+        for index, text in executor.run([task_of(cell) for cell, _ in todo]):
             store.put(todo[index][1], text)
             done += 1
             if progress:
@@ -334,13 +350,14 @@ def sweep(
     return SweepResult(len(cells), skipped, len(todo), [k for _, k in cells], time.monotonic() - start)
 
 
-def write_index(study: Study, out: Path, cells: list[tuple[Cell, str]]) -> Path:
+def write_index(study: Study, out: Path, cells: list[tuple[Cell | AnalysisCell, str]]) -> Path:
     """`OUT/study.json`: the resolved study and every cell's key and spec (what `load_study` reads)."""
     document = {
         "study": study.to_dict(),
         "version": __version__,
         "cells": [
-            {"key": key, "label": cell.label()} | ({"method": cell.name} if cell.name != cell.spec.method else {})
+            {"key": key, "label": cell.label()}
+            | ({"method": cell.name} if isinstance(cell, Cell) and cell.name != cell.spec.method else {})
             for cell, key in cells
         ],
     }
