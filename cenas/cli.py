@@ -104,9 +104,8 @@ def rl_prices(
     ] = None,
 ) -> None:
     """How the reward prices carbon: the imitation rule and every fixed split on training windows, the reward's parts
-    (decades of regret gained, carbon and training in reference all-GPU hours) and the mean return at each price.
-    The shipped price is the smallest power of two at which reacting to intensity (the rule) clearly beats every
-    fixed split (docs/cenas.md)."""
+    (decades of regret gained, carbon and training in reference all-GPU hours) and the mean return at each price
+    (docs/cenas.md: what it says about the shipped price)."""
     from cenas.allocation.ppo import returns_at, reward_parts
 
     if windows_per_region < 1 or seeds < 1:

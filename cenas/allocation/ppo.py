@@ -176,7 +176,7 @@ def reward_parts(
     """Episodes of the imitation rule and of every fixed split on `windows_per_region` of the spec's training windows
     per region (evenly spaced) x `seeds`: one row per episode with the reward's parts (`_episode_parts`). With
     train_credit = carbon_price = p an episode's return is decades - p * (carbon - train), so one set of episodes
-    prices every p; this is how the shipped price was chosen (docs/cenas.md), on training windows only."""
+    prices every p (`harness rl prices`; docs/cenas.md discusses the shipped price with it). Training windows only."""
     import multiprocessing
 
     windows = training_windows(spec)
