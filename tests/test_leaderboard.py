@@ -48,8 +48,11 @@ def site(tmp_path_factory) -> Path:
     return out
 
 
+SPOT = "spotchecks.html"
+
+
 def board_pages(site: Path) -> list[str]:
-    return sorted(p.name for p in site.glob("*.html") if p.name not in ("index.html", "methodology.html"))
+    return sorted(p.name for p in site.glob("*.html") if p.name not in ("index.html", "methodology.html", SPOT))
 
 
 # ------------------------------------------------------------------------------------------------- the build
@@ -63,11 +66,14 @@ def test_the_committed_site_is_the_build_of_the_committed_results(site: Path) ->
 
 
 def test_every_committed_study_is_published(site: Path) -> None:
+    """Every committed search-run study has a board page; analysis studies (no runs) have none."""
     studies = sorted(p.name for p in RESULTS.iterdir() if (p / "study.json").is_file())
-    assert {"hotcarbon", "leaderboard-nb201"} <= set(studies)
+    analyses = {s for s in studies if json.loads((RESULTS / s / "study.json").read_text())["study"].get("analysis")}
+    assert {"hotcarbon", "leaderboard-nb201"} <= set(studies) - analyses
+    assert {"lamoo-check", "forecast-accuracy"} <= analyses
     pages = board_pages(site)
     for study in studies:
-        assert any(p.startswith(f"{study}--") for p in pages), study
+        assert any(p.startswith(f"{study}--") for p in pages) == (study not in analyses), study
 
 
 def test_the_fronts_chart_text_describes_the_run_it_draws(site: Path) -> None:
@@ -121,7 +127,7 @@ def test_round_down_keeps_two_significant_digits() -> None:
 def test_an_empty_results_folder_builds_nothing(tmp_path: Path) -> None:
     (tmp_path / "results").mkdir()
     one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "s")),
-                   "holds no study results")  # fmt: skip
+                   "holds no search-run study results")  # fmt: skip
     one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "nope"), "--out", str(tmp_path / "s")),
                    "does not exist")  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]

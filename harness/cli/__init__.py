@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from harness.cli import catalog, data, forecast, leaderboard, runs, studies  # noqa: F401 - each registers its commands
+from harness.cli import catalog, data, forecast, leaderboard, runs, spotcheck, studies  # noqa: F401 - each registers
 from harness.cli.common import app, err
 from harness.errors import HarnessError
 from harness.methods import load_command_plugins

@@ -238,7 +238,7 @@ def _citations(names: list[str]) -> list[str]:
     return list(dict.fromkeys(manifest[n].citation for n in names))
 
 
-def _render(studies: list[StudyPage], site: Path, results: Path) -> None:
+def _render(studies: list[StudyPage], site: Path, results: Path, spotchecks: list[dict[str, Any]]) -> None:
     env = _environment()
     boards = [b for page in studies for b in page.boards]
     common = {"version": __version__, "results": results.name}
@@ -282,6 +282,8 @@ def _render(studies: list[StudyPage], site: Path, results: Path) -> None:
         alpha=ALPHA,
     )
     (site / "methodology.html").write_text(methodology, encoding="utf-8")
+    page = env.get_template("spotchecks.html").render(common, records=spotchecks, title="Spot checks")
+    (site / "spotchecks.html").write_text(page, encoding="utf-8")
     for name in ("site.css", "site.js"):
         shutil.copyfile(Path(__file__).with_name("static") / name, site / name)
 
@@ -322,14 +324,17 @@ def check_output(out: Path) -> None:
 def build_site(results: Path, out: Path) -> tuple[list[StudyPage], list[Path]]:
     """Build the site for every study under `results` into `out` (replaced whole); returns the studies and files."""
     check_output(out)
+    from harness.spotcheck.record import read_records
+
     studies = load_studies(results)  # every input checked before anything is written
+    spotchecks = read_records(results / "spotchecks")
     parent = out.parent if out.parent != Path("") else Path(".")
     staging = parent / f".{out.name}.building-{os.getpid()}"
     old = parent / f".{out.name}.old-{os.getpid()}"
     try:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
-        _render(studies, staging, results)
+        _render(studies, staging, results, spotchecks)
         _manifest(staging)
         if out.exists():
             out.rename(old)
