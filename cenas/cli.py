@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cenas.allocation.ppo import TrainSpec
+from cenas.allocation.spec import TrainSpec
 from harness.cli.common import out, progress_reporter
 from harness.errors import HarnessError
 

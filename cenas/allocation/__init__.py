@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cenas.allocation.base import AllocationPolicy
 from harness.errors import HarnessError
 from harness.registry import Registry
+
+if TYPE_CHECKING:
+    from cenas.allocation.base import AllocationPolicy
 
 POLICIES: Registry[Any] = Registry("allocation policy", "methods show cenas")
 

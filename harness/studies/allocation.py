@@ -25,7 +25,6 @@ import pandas as pd
 
 from harness.io import atomic_write_text
 from harness.studies.aggregate import StudyFrames, hv_at, mean_ci, tidy_frame
-from harness.studies.report import REPORTS
 
 BASELINE = "heuristic-forecast"
 HINDSIGHT = "best in hindsight"
@@ -143,9 +142,3 @@ def write(study: dict[str, Any], folder: Path, frames: StudyFrames, out: Path) -
     clean = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
     atomic_write_text(js, json.dumps({"study": study["name"], "rows": clean}, indent=1, sort_keys=True) + "\n")
     return [md, js]
-
-
-REPORTS.add(
-    "allocation", "held-out allocation table: regret at matched carbon, carbon to 99 %, ρ(intensity, training GPUs)",
-    value=write,
-)  # fmt: skip

@@ -17,13 +17,14 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.errors import HarnessError
 from harness.options import NoOptions, flatten, options_dict, parse_options
 from harness.registry import Registry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA = "cenas-bench/analysis/1"
 AXES = ("benchmark", "trace", "seed")
@@ -133,6 +134,8 @@ def load_analysis(folder: str | Path) -> pd.DataFrame:
     """The results of an analysis study folder, one row per cell in the study's order: the cell's axes (`benchmark`,
     `trace`, `seed` where the analysis varies over them) and the result's fields. Read from the stored documents
     (`records/`) when present, else from the committed `results.csv`."""
+    import pandas as pd
+
     folder = Path(folder)
     try:
         index = json.loads((folder / "study.json").read_text(encoding="utf-8"))

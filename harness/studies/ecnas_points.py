@@ -23,7 +23,6 @@ import numpy as np
 from harness.errors import HarnessError
 from harness.io import atomic_write_text
 from harness.metrics import pareto_mask
-from harness.studies.report import REPORTS
 
 POINTS = ("r0", "r1", "rk", "rk_table")
 """r0, r1 and the knee of the run's front; rk_table: the knee against the line to the table's best instead of r1."""
@@ -132,6 +131,3 @@ def write(study: dict[str, Any], folder: Path, frames: Any, out: Path) -> list[P
     document = {"study": study["name"], "summary": summary, "per_seed": per_seed}
     atomic_write_text(paths[1], json.dumps(document, indent=1, sort_keys=True) + "\n")
     return paths
-
-
-REPORTS.add("ecnas-points", "EC-NAS Table 1: extreme and knee points of the final fronts", value=write)

@@ -14,7 +14,6 @@ import pandas as pd
 
 from harness.io import atomic_write_text
 from harness.studies.analysis import Analysis, AnalysisCell
-from harness.studies.report import REPORTS
 
 HORIZONS = (24, 48, 72)
 
@@ -66,6 +65,3 @@ def write(study: dict[str, Any], folder: Path, frame: pd.DataFrame, out: Path) -
     rows = frame.drop(columns=["key"], errors="ignore").to_dict("records")
     atomic_write_text(paths[1], json.dumps({"study": study, "regions": rows}, indent=1, sort_keys=True) + "\n")
     return paths
-
-
-REPORTS.add("forecast-accuracy", "forecast MAPE per region and horizon, transformer vs persistence", value=write)

@@ -13,7 +13,6 @@ import pandas as pd
 
 from harness.io import atomic_write_text
 from harness.studies.aggregate import StudyFrames
-from harness.studies.report import REPORTS
 
 SUMMARY_KEYS = ("hv", "log_hv_diff", "carbon_g", "gpu_hours", "train_gpu_hours", "energy_kwh", "n_trained")
 
@@ -83,6 +82,3 @@ def write(study: dict[str, Any], folder: Path, frames: StudyFrames, out: Path) -
     atomic_write_text(paths[0], markdown(study, table))
     atomic_write_text(paths[1], json.dumps({"study": study, "table": table}, indent=1, sort_keys=True) + "\n")
     return paths
-
-
-REPORTS.add("hotcarbon", "HotCarbon'23 §4 table: mean ± SE per trace and method, carbon vs the reference", value=write)

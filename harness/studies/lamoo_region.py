@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 
 from harness.io import atomic_write_text
-from harness.studies.report import REPORTS
 
 COLUMNS = ("leaf_samples", "region_acc", "space_acc", "region_cost", "space_cost", "region_hv", "space_hv")
 PAPER = "HotCarbon reported 72.12 vs 68.28 % accuracy and 16.59 vs 22.84 mJ (Jetson TX2) on its own table"
@@ -51,6 +50,3 @@ def write(study: dict[str, Any], folder: Path, frame: pd.DataFrame, out: Path) -
     path = out / "lamoo_region.md"
     atomic_write_text(path, markdown(study, frame))
     return [path]
-
-
-REPORTS.add("lamoo-region", "HotCarbon §4.2: LaMOO-selected region vs the whole space, per seed and mean", value=write)

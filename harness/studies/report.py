@@ -10,16 +10,14 @@ intensity, per carbon-aware method). A study may name an extra report (`report =
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from harness.errors import HarnessError
 from harness.io import atomic_write_text
-from harness.registry import Registry
+from harness.studies import REPORTS
 from harness.studies.aggregate import (
     BOARD,
     CHECKPOINTS_LBS,
@@ -217,8 +215,3 @@ def analysis_report(study: dict, folder: Path, out: Path) -> tuple[str, list[Pat
     written = REPORTS.get(study["report"])(study, folder, frame, out)
     text = next((p.read_text(encoding="utf-8") for p in written if p.suffix == ".md"), "")
     return text, paths + written
-
-
-REPORTS: Registry[Callable[[dict, Path, Any, Path], list[Path]]] = Registry("report", "registries")
-"""Extra reports by name: `report(study as dict, study folder, data, output folder) -> written paths`, where data
-is the study's `StudyFrames` (search runs) or its results frame (`harness.studies.analysis.load_analysis`)."""

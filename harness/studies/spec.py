@@ -44,9 +44,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from harness.config import RunSpec, parse_budget
 from harness.errors import HarnessError
 from harness.registry import Registry
@@ -85,6 +82,9 @@ class TraceDraw:
 
     def windows(self) -> list[str]:
         """The drawn windows as `ZONE@START` strings (starts on whole hours, windows fully inside the year)."""
+        import numpy as np
+        import pandas as pd
+
         from harness.carbon.traces import load_trace
 
         trace = load_trace(self.zone)
