@@ -29,8 +29,16 @@ def benchmarks_list() -> None:
 @bench_app.command("show")
 def benchmarks_show(
     benchmark_id: Annotated[str, typer.Argument(help="A benchmark id (see `benchmarks list`).")],
+    saturation: Annotated[
+        bool,
+        typer.Option(
+            help="Also show how far random search gets at 10/50/500 lbs (10 seeds; about 30 s the first "
+            "time, then cached)."
+        ),
+    ] = True,
 ) -> None:
-    """Size, objective ranges, reference point and the HV_max computed from the benchmark's own table."""
+    """Size, objective ranges, reference point, the HV_max computed from the benchmark's own table, and how
+    discriminative the benchmark is (the HV random search reaches at 10, 50 and 500 lbs)."""
     import numpy as np
 
     from harness.benchmarks import get_benchmark
@@ -57,6 +65,24 @@ def benchmarks_show(
     out.print(f"reference point: ({ref[0]:g} {acc.unit}, {-ref[1]:g} {cost.unit})  [maximisation form: {tuple(ref)}]")
     out.print(f"Pareto front: {len(bench.pareto_indices)} architectures")
     out.print(f"HV_max: {bench.hv_max:.4f} (hypervolume of the table's Pareto front, computed from the table)")
+    if saturation:
+        _print_saturation(bench.id)
+
+
+def _print_saturation(benchmark_id: str) -> None:
+    from harness.benchmarks.saturation import SEEDS, TRACE, saturation
+
+    with err.status(f"random search on {benchmark_id}: {SEEDS} seeds to 500 lbs (cached afterwards)") as status:
+        summary = saturation(benchmark_id, before_compute=lambda: status.update(f"running {SEEDS} random searches"))
+    title = f"Saturation: random search, mean of {summary['seeds']} seeds ({TRACE}, {summary['gpus']} GPUs)"
+    table = Table(title=title)
+    for column in ("carbon", "HV / HV_max", "HV regret"):
+        table.add_column(column, justify="right")
+    for row in summary["rows"]:
+        table.add_row(f"{row['lbs']:g} lbs", f"{100 * row['hv_fraction']:.2f} %", f"{row['hv_regret']:.4g}")
+    out.print(table)
+    if summary["ended_before_500lbs"]:
+        out.print(f"{summary['ended_before_500lbs']} of the runs ended before 500 lbs (their final HV counts)")
 
 
 # -------------------------------------------------------------------------------------------------------- traces
