@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from harness.benchmarks.base import Benchmark, BenchmarkArrays, IndexArray, Objective, SearchSpace, register
 from harness.data.build_ecnas import VARIANTS, load_ecnas
@@ -53,6 +52,8 @@ class ECNASSpace(SearchSpace):
             x[i, nb101.N_EDGE_BITS : -1] = _bin_centres(codes[1:], nb101.N_PAD_CODES)
             x[i, -1] = _bin_centres(BUDGETS.index(int(budget)), len(BUDGETS))
         self._x = x
+        from scipy.spatial import cKDTree  # imported when a benchmark is built, not when ids are listed
+
         self._tree = cKDTree(x)
 
     def decode(self, x: npt.ArrayLike) -> IndexArray:
