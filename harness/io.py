@@ -57,6 +57,28 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def write_checked(path: str | os.PathLike[str], text: str) -> None:
+    """Write `text` atomically, then its sha256 beside it (`PATH` with suffix .sha256), also atomically: a reader
+    that finds both agreeing has the whole file (`read_checked`)."""
+    import hashlib
+
+    data = text.encode("utf-8")
+    atomic_write_bytes(path, data)
+    atomic_write_text(Path(path).with_suffix(".sha256"), hashlib.sha256(data).hexdigest() + "\n")
+
+
+def read_checked(path: str | os.PathLike[str]) -> bytes | None:
+    """The bytes of a file written by `write_checked`, or None when it or its checksum is missing or they disagree."""
+    import hashlib
+
+    try:
+        data = Path(path).read_bytes()
+        expected = Path(path).with_suffix(".sha256").read_text().strip()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == expected else None
+
+
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Fail now, not after hours of work, if a file cannot be written at `path`; create nothing.
 

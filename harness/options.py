@@ -78,13 +78,19 @@ def _type_text(annotation: Any) -> str:
 
 
 @functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved field types of an options dataclass (resolved once per class: options are parsed per run)."""
+    return typing.get_type_hints(cls)
+
+
+@functools.cache
 def option_specs(cls: type) -> tuple[OptionSpec, ...]:
     """Every leaf option of an options dataclass, depth first, with dotted keys."""
     return tuple(_walk(cls, ""))
 
 
 def _walk(cls: type, prefix: str) -> Iterator[OptionSpec]:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     for f in dataclasses.fields(cls):
         key = prefix + f.name
         if f.metadata.get("group"):
@@ -204,7 +210,7 @@ def parse_options(cls: type[T], values: Mapping[str, Any] | None, method: str = 
 
 
 def _build(cls: type[T], resolved: dict[str, Any], prefix: str) -> T:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]  # classes are hashable
     kwargs = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         key = prefix + f.name

@@ -19,7 +19,7 @@ import json
 import time
 from abc import abstractmethod
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -88,14 +88,8 @@ RULES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {"rank-half": rank_h
 def _episode_parts(task: tuple[TrainSpec, str, int, str]) -> dict[str, Any]:
     """One environment episode of a rule or fixed split (`policy`: a RULES name or a GPU count) on `window`: the
     reward's parts summed (decades of regret gained, carbon / reference carbon, training all-GPU hours)."""
-    import torch
-
-    from harness.envs.allocation import CarbonAllocationEnv
-
     spec, window, seed, policy = task
-    torch.set_num_threads(1)
-    env = CarbonAllocationEnv(traces=(window,), benchmark=spec.benchmark, hours=spec.episode_hours, gpus=spec.gpus,
-                              accounting=spec.accounting, forecaster=spec.forecaster, carbon_price=0.0)  # fmt: skip
+    env = _make_env(replace(spec, carbon_price=0.0, train_credit=0.0), [window])()  # the reward's parts come in info
     obs, _ = env.reset(seed=seed)
     parts, done = {"decades": 0.0, "carbon": 0.0, "train": 0.0}, False
     while not done:

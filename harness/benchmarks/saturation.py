@@ -69,23 +69,19 @@ def saturation(
 ) -> dict[str, Any]:
     """The saturation summary of a benchmark, from the verified cache or computed (then cached atomically)."""
     from harness.data.fetch import cache_dir
-    from harness.io import atomic_write_text
+    from harness.io import read_checked, write_checked
 
     key = _key(benchmark_id, seeds)
     path = cache_dir() / "saturation" / f"{key}.json"
-    check = path.with_suffix(".sha256")
+    data = read_checked(path)
     try:
-        data = path.read_bytes()
-        if check.read_text().strip() == hashlib.sha256(data).hexdigest():
-            document = json.loads(data)
-            if document.get("key") == key:
-                return dict(document["summary"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # absent or not verified: recompute
+        document = json.loads(data) if data is not None else {}
+        if document.get("key") == key:
+            return dict(document["summary"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass  # not verified or not ours: recompute
     if before_compute:
         before_compute()
     summary = compute(benchmark_id, seeds, workers)
-    text = json.dumps({"key": key, "summary": summary}, indent=1, sort_keys=True) + "\n"
-    atomic_write_text(path, text)
-    atomic_write_text(check, hashlib.sha256(text.encode()).hexdigest() + "\n")
+    write_checked(path, json.dumps({"key": key, "summary": summary}, indent=1, sort_keys=True) + "\n")
     return summary

@@ -78,8 +78,9 @@ def check(spec: SpotSpec, images_given: bool = False) -> None:
 
         if not torch.cuda.is_available():
             raise HarnessError("--device cuda: no CUDA device is available to torch here")
-    dataset = _dataset(get_benchmark(spec.benchmark))
-    pick_archs(np.zeros(15625), spec.archs, spec.seed)
+    bench: Any = get_benchmark(spec.benchmark)
+    dataset = _dataset(bench)
+    pick_archs(np.zeros(len(bench.table)), spec.archs, spec.seed)  # --archs within the table's size
     get_profile(spec.accounting)
     if spec.data_dir is not None and dataset != "cifar10":
         raise HarnessError(f"--data-dir reads CIFAR-10 only; {spec.benchmark} trains on {dataset}")

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from harness import __version__
 from harness.config import RunSpec
 from harness.errors import HarnessError, os_error
-from harness.io import atomic_write_text
+from harness.io import atomic_write_text, read_checked, write_checked
 from harness.studies.analysis import AnalysisCell, analysis_key, run_analysis
 from harness.studies.spec import Cell, Study
 
@@ -97,11 +97,10 @@ class Store:
         from harness.results import parse_record
         from harness.runner import spec_dict
 
-        path, check = self.record_path(key), self.record_path(key).with_suffix(".sha256")
+        data = read_checked(self.record_path(key))
+        if data is None:
+            return False
         try:
-            data = path.read_bytes()
-            if check.read_text().strip() != hashlib.sha256(data).hexdigest():
-                return False
             document = json.loads(data)
             if isinstance(task, AnalysisCell):
                 return task.matches(document)
@@ -113,9 +112,7 @@ class Store:
 
     def put(self, key: str, text: str) -> None:
         """Write a record, then its checksum (each atomically)."""
-        data = text.encode("utf-8")
-        atomic_write_text(self.record_path(key), text)
-        atomic_write_text(self.record_path(key).with_suffix(".sha256"), hashlib.sha256(data).hexdigest() + "\n")
+        write_checked(self.record_path(key), text)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
