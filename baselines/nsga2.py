@@ -32,7 +32,7 @@ class NSGA2Search(Method):
         from pymoo.core.termination import NoTermination
 
         dim = ctx.benchmark.space.dim
-        self.problem = Problem(n_var=dim, n_obj=2, xl=np.zeros(dim), xu=np.full(dim, X_UPPER))
+        self.problem = Problem(n_var=dim, n_obj=ctx.benchmark.n_objectives, xl=np.zeros(dim), xu=np.full(dim, X_UPPER))
         self.algorithm = NSGA2(pop_size=self.options.pop_size, eliminate_duplicates=True)
         self.algorithm.setup(self.problem, termination=NoTermination(), seed=int(ctx.rng("nsga2").integers(2**31)))
         self.population: Any = None

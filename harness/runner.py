@@ -74,7 +74,8 @@ def _library_versions() -> dict[str, str]:
 def data_hashes(benchmark: Benchmark, trace: Trace) -> dict[str, str]:
     """Hash of every data file a run on `benchmark` and `trace` reads, as the verified tables recorded the bytes they
     were built from (sha256; the git blob id for the HW-NAS-Bench pickle)."""
-    return recorded_hashes([*benchmark.data_files, *(f.name for f in trace_data_files(trace, load_manifest()))])
+    found = benchmark.data_hashes() | recorded_hashes([f.name for f in trace_data_files(trace, load_manifest())])
+    return dict(sorted(found.items()))
 
 
 def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -> RunRecord:

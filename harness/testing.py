@@ -9,8 +9,18 @@ import numpy as np
 import pytest
 
 from harness.benchmarks import Benchmark, get_benchmark
-from harness.metrics import hypervolume
+from harness.metrics import hypervolume, pareto_mask
 from harness.sim.jobs import SUPERNET, SUPERNET_KIND
+
+SAMPLE = 3000  # architectures checked on a benchmark whose space cannot be enumerated
+
+
+def contract_indices(bench: Benchmark) -> np.ndarray:
+    """Every index of a table; a seeded uniform sample plus both ends for a surrogate space."""
+    if bench.enumerable:
+        return np.arange(bench.n_archs)
+    drawn = np.random.default_rng(0).integers(bench.n_archs, size=SAMPLE)
+    return np.concatenate([[0, bench.n_archs - 1], drawn])
 
 
 class BenchmarkContract:
@@ -21,35 +31,48 @@ class BenchmarkContract:
     def bench(cls) -> Benchmark:
         return get_benchmark(cls.benchmark_id)
 
-    def test_shapes_and_orientation(self, bench: Benchmark) -> None:
-        n = bench.n_archs
-        idx = np.arange(n)
-        assert bench.objectives(idx).shape == (n, 2)
-        assert bench.oneshot_objectives(idx).shape == (n, 2)
-        assert np.isfinite(bench.objectives(idx)).all()
-        assert bench.objectives_meta[0].maximize and not bench.objectives_meta[1].maximize
-        assert (bench.objectives(idx)[:, 1] <= 0).all(), "cost objective is stored negated (maximisation form)"
+    @pytest.fixture(scope="class")
+    @classmethod
+    def idx(cls, bench: Benchmark) -> np.ndarray:
+        return contract_indices(bench)
 
-    def test_costs_positive(self, bench: Benchmark) -> None:
-        idx = np.arange(bench.n_archs)
+    def test_shapes_and_orientation(self, bench: Benchmark, idx: np.ndarray) -> None:
+        n = len(idx)
+        m = bench.n_objectives
+        assert m >= 2 and bench.ref_point.shape == (m,)
+        assert bench.objectives(idx).shape == (n, m)
+        assert bench.oneshot_objectives(idx).shape == (n, m)
+        assert bench.objectives(idx.reshape(-1, 1)).shape == (n, 1, m)
+        assert np.isfinite(bench.objectives(idx)).all()
+        assert bench.objectives_meta[0].maximize and not any(o.maximize for o in bench.objectives_meta[1:])
+        assert (bench.objectives(idx)[:, 1:] <= 0).all(), "cost objectives are stored negated (maximisation form)"
+        np.testing.assert_array_equal(bench.oneshot_objectives(idx)[:, 1:], bench.objectives(idx)[:, 1:])
+
+    def test_costs_positive(self, bench: Benchmark, idx: np.ndarray) -> None:
         assert (bench.train_seconds(idx) > 0).all()
         assert (bench.oneshot_seconds(idx) > 0).all()
         assert (bench.oneshot_seconds(idx) < bench.train_seconds(idx)).all(), "one-shot must be cheaper"
 
-    def test_reference_point_dominated_by_every_arch(self, bench: Benchmark) -> None:
-        assert (bench.objectives(np.arange(bench.n_archs)) >= bench.ref_point).all()
+    def test_reference_point_dominated_by_every_arch(self, bench: Benchmark, idx: np.ndarray) -> None:
+        assert (bench.objectives(idx) >= bench.ref_point).all()
 
-    def test_hv_max_is_hv_of_whole_table(self, bench: Benchmark) -> None:
-        everything = bench.objectives(np.arange(bench.n_archs))
-        assert bench.hv_max == pytest.approx(hypervolume(everything, bench.ref_point), rel=1e-12)
+    def test_hv_max_is_hv_of_the_front(self, bench: Benchmark, idx: np.ndarray) -> None:
+        front = bench.objectives(bench.pareto_indices)
+        assert pareto_mask(front).all(), "the front HV_max comes from is mutually non-dominated"
+        if bench.enumerable:  # a table: its whole Pareto front, so HV of everything
+            everything = bench.objectives(idx)
+            assert bench.hv_max == pytest.approx(hypervolume(everything, bench.ref_point), rel=1e-12)
+        else:  # a surrogate: nothing in a uniform sample beats the reference front
+            assert hypervolume(np.vstack([front, bench.objectives(idx)]), bench.ref_point) == pytest.approx(
+                bench.hv_max, rel=1e-12
+            )
         from pymoo.indicators.hv import HV
 
-        assert bench.hv_max == pytest.approx(HV(ref_point=-bench.ref_point)(-everything), rel=1e-9)
+        assert bench.hv_max == pytest.approx(HV(ref_point=-bench.ref_point)(-front), rel=1e-9)
 
-    def test_encoding_round_trip(self, bench: Benchmark) -> None:
-        idx = np.arange(bench.n_archs)
+    def test_encoding_round_trip(self, bench: Benchmark, idx: np.ndarray) -> None:
         x = bench.space.encode(idx)
-        assert x.shape == (bench.n_archs, bench.space.dim)
+        assert x.shape == (len(idx), bench.space.dim)
         assert ((x >= 0) & (x < 1)).all()
         np.testing.assert_array_equal(bench.space.decode(x), idx)
         rng = np.random.default_rng(0)
@@ -65,6 +88,8 @@ class BenchmarkContract:
 
         with pytest.raises(HarnessError):
             bench.objectives([bench.n_archs])
+        with pytest.raises(HarnessError):
+            bench.train_seconds([-1])
 
 
 class MethodContract:
@@ -124,6 +149,7 @@ class MethodContract:
             if evaluation["status"] == "done" and evaluation["kind"] == "train":
                 f = bench.objectives([evaluation["arch"]])[0]
                 assert (evaluation["f_acc"], -evaluation["f_cost"]) == (f[0], f[1])
+                assert evaluation.get("f_more_costs", []) == [-v for v in f[2:]]
 
     def test_progress_is_monotone(self, records) -> None:
         rows = records[0].intervals

@@ -2,6 +2,7 @@
 
 from harness.benchmarks import ecnas as _ecnas  # noqa: F401 - registers the EC-NAS benchmarks
 from harness.benchmarks import nb201 as _nb201
+from harness.benchmarks import nb301 as _nb301  # noqa: F401 - registers the NAS-Bench-301 benchmarks
 from harness.benchmarks.base import Benchmark, benchmark_ids, get_benchmark, register
 
 DEFAULT_BENCHMARK = _nb201.DEFAULT_BENCHMARK

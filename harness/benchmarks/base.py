@@ -1,7 +1,8 @@
-"""The Benchmark protocol: a finite search space with true objectives, training and one-shot costs, per arch.
+"""The Benchmark protocol: a search space with true objectives, training and one-shot costs, per arch.
 
-Objectives are returned in maximisation orientation, shape (n, 2): (accuracy in %, -hardware cost). Subclasses supply
-arrays once (`_arrays`); the public methods validate indices and then delegate (BoTorch-style template methods).
+Objectives are returned in maximisation orientation, shape (n, m): (accuracy in %, -cost, ...), m >= 2. Tables
+(`TableBenchmark`) supply arrays once (`_arrays`); surrogates answer per index. The public methods validate indices
+and then delegate (BoTorch-style template methods).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Objective:
 
 @dataclass(frozen=True)
 class BenchmarkArrays:
-    """Per-architecture arrays, all of length n_archs. `objectives` is (n, 2) in maximisation orientation."""
+    """Per-architecture arrays, all of length n_archs. `objectives` is (n, m) in maximisation orientation."""
 
     objectives: np.ndarray
     oneshot_objectives: np.ndarray
@@ -44,7 +45,7 @@ class BenchmarkArrays:
 
 
 class SearchSpace(ABC):
-    """A finite space of architectures with a continuous box encoding, shape (dim,), in [0, 1)."""
+    """Architectures numbered 0..n_archs-1 (int64) with a continuous box encoding, shape (dim,), in [0, 1)."""
 
     n_archs: int
     dim: int
@@ -67,41 +68,65 @@ class SearchSpace(ABC):
 
 
 class Benchmark(ABC):
-    """A tabular or surrogate NAS benchmark with two objectives (accuracy up, cost down)."""
+    """A tabular or surrogate NAS benchmark: accuracy up, one or more costs down.
+
+    Public methods validate indices, then delegate to the `_lookup_*` template methods. `hv_max` is the hypervolume
+    of `pareto_indices`: the whole table's Pareto front for a table, a committed reference front for a surrogate
+    whose space cannot be enumerated (`enumerable` False; its HV_max is then a bound, not the optimum).
+    """
 
     id: str
     description: str
-    objectives_meta: tuple[Objective, Objective]
+    objectives_meta: tuple[Objective, ...]
+    """Accuracy (maximised) first, then one or more costs (minimised, stored negated)."""
     space: SearchSpace
-
-    @abstractmethod
-    def _arrays(self) -> BenchmarkArrays:
-        """Load or compute the per-architecture arrays (called once)."""
+    enumerable: bool = True
+    """True when every architecture can be listed and scored (tables); HV_max is then exact."""
 
     @abstractmethod
     def _reference_point(self) -> np.ndarray:
-        """Reference point in maximisation orientation, shape (2,)."""
+        """Reference point in maximisation orientation, shape (m,)."""
 
     @property
     @abstractmethod
     def data_files(self) -> tuple[str, ...]:
         """Manifest names of every upstream file this benchmark's numbers come from (for run provenance)."""
 
-    @functools.cached_property
-    def arrays(self) -> BenchmarkArrays:
-        arrays = self._arrays()
-        n = self.space.n_archs
-        if arrays.objectives.shape != (n, 2) or arrays.oneshot_objectives.shape != (n, 2):
-            raise HarnessError(f"{self.id}: objective arrays must have shape ({n}, 2)")
-        for name in ("train_seconds", "oneshot_seconds"):
-            values = getattr(arrays, name)
-            if values.shape != (n,) or not np.all(np.isfinite(values)) or np.any(values <= 0):
-                raise HarnessError(f"{self.id}: {name} must be {n} positive finite seconds")
-        return arrays
+    @abstractmethod
+    def _lookup_objectives(self, idx: IndexArray, oneshot: bool) -> np.ndarray:
+        """True (or one-shot estimated) objectives of valid indices (n,) -> (n, m), maximisation form."""
+
+    @abstractmethod
+    def _lookup_seconds(self, idx: IndexArray, oneshot: bool) -> np.ndarray:
+        """Full-training (or one-shot evaluation) GPU-seconds of valid indices (n,) -> (n,)."""
+
+    def _lookup_energy_kwh(self, idx: IndexArray) -> np.ndarray | None:
+        """Measured training energy (kWh) of valid indices, or None where the benchmark has none (power model)."""
+        return None
+
+    def data_hashes(self) -> dict[str, str]:
+        """Hash of each file in `data_files` as it was verified when read (sha256; a git blob id where pinned so)."""
+        from harness.data.tables import recorded_hashes
+
+        return recorded_hashes(list(self.data_files))
+
+    @abstractmethod
+    def _front(self) -> IndexArray:
+        """Indices of the Pareto front HV_max is computed from."""
+
+    def _check_reference(self, ref: np.ndarray) -> None:
+        """Raise HarnessError if the reference point does not suit the benchmark (tables: every arch dominates it)."""
+        if ref.shape != (self.n_objectives,) or not np.all(np.isfinite(ref)):
+            raise HarnessError(f"{self.id}: the reference point must be {self.n_objectives} finite numbers, got {ref}")
 
     @property
     def n_archs(self) -> int:
         return self.space.n_archs
+
+    @property
+    def n_objectives(self) -> int:
+        """m: accuracy plus the number of costs."""
+        return len(self.objectives_meta)
 
     def _check(self, index: npt.ArrayLike) -> IndexArray:
         idx = np.asarray(index, dtype=np.int64)
@@ -109,41 +134,86 @@ class Benchmark(ABC):
             raise HarnessError(f"{self.id}: architecture index out of range 0..{self.n_archs - 1}")
         return idx
 
+    def _per_arch(self, index: npt.ArrayLike, lookup: Callable[[IndexArray], np.ndarray]) -> np.ndarray:
+        idx = self._check(index)
+        values = lookup(idx.reshape(-1))
+        return values.reshape(idx.shape + values.shape[1:])
+
     def objectives(self, index: npt.ArrayLike) -> np.ndarray:
-        """True objectives (maximisation), shape index.shape + (2,)."""
-        return self.arrays.objectives[self._check(index)]
+        """True objectives (maximisation), shape index.shape + (m,)."""
+        return self._per_arch(index, lambda i: self._lookup_objectives(i, oneshot=False))
 
     def oneshot_objectives(self, index: npt.ArrayLike) -> np.ndarray:
         """Supernet (one-shot) estimate of the objectives, same shape and orientation as `objectives`."""
-        return self.arrays.oneshot_objectives[self._check(index)]
+        return self._per_arch(index, lambda i: self._lookup_objectives(i, oneshot=True))
 
     def train_seconds(self, index: npt.ArrayLike) -> np.ndarray:
         """Full-training time in GPU-seconds."""
-        return self.arrays.train_seconds[self._check(index)]
+        return self._per_arch(index, lambda i: self._lookup_seconds(i, oneshot=False))
 
     def oneshot_seconds(self, index: npt.ArrayLike) -> np.ndarray:
         """One-shot (supernet) evaluation time in GPU-seconds."""
-        return self.arrays.oneshot_seconds[self._check(index)]
+        return self._per_arch(index, lambda i: self._lookup_seconds(i, oneshot=True))
 
     def train_energy_kwh(self, index: npt.ArrayLike) -> np.ndarray | None:
-        """Measured training energy in kWh where the table has it (EC-NAS), else None (use the power model)."""
-        energy = self.arrays.train_energy_kwh
-        return None if energy is None else energy[self._check(index)]
+        """Measured training energy in kWh where the benchmark has it (EC-NAS), else None (use the power model)."""
+        idx = self._check(index)
+        energy = self._lookup_energy_kwh(idx.reshape(-1))
+        return None if energy is None else energy.reshape(idx.shape)
 
     @functools.cached_property
     def ref_point(self) -> np.ndarray:
         ref = np.asarray(self._reference_point(), dtype=np.float64)
-        if not np.all(self.arrays.objectives >= ref):  # a point on the box's edge adds no volume
-            raise HarnessError(f"{self.id}: every architecture must weakly dominate the reference point {ref}")
+        self._check_reference(ref)
         return ref
 
     @functools.cached_property
-    def hv_max(self) -> float:
-        """Hypervolume of the whole table's Pareto front, computed from the table itself."""
-        return hypervolume(self.arrays.objectives[self.pareto_indices], self.ref_point)
+    def pareto_indices(self) -> IndexArray:
+        """The Pareto front HV_max comes from (sorted indices)."""
+        return np.asarray(self._front(), dtype=np.int64)
 
     @functools.cached_property
-    def pareto_indices(self) -> IndexArray:
+    def hv_max(self) -> float:
+        """Hypervolume of `pareto_indices` (the whole table's front; a surrogate's reference front)."""
+        return hypervolume(self.objectives(self.pareto_indices), self.ref_point)
+
+
+class TableBenchmark(Benchmark):
+    """A benchmark whose per-architecture numbers are arrays loaded once (`_arrays`); HV_max is exact."""
+
+    @abstractmethod
+    def _arrays(self) -> BenchmarkArrays:
+        """Load or compute the per-architecture arrays (called once)."""
+
+    @functools.cached_property
+    def arrays(self) -> BenchmarkArrays:
+        arrays = self._arrays()
+        n = self.space.n_archs
+        m = self.n_objectives
+        if arrays.objectives.shape != (n, m) or arrays.oneshot_objectives.shape != (n, m):
+            raise HarnessError(f"{self.id}: objective arrays must have shape ({n}, {m})")
+        for name in ("train_seconds", "oneshot_seconds"):
+            values = getattr(arrays, name)
+            if values.shape != (n,) or not np.all(np.isfinite(values)) or np.any(values <= 0):
+                raise HarnessError(f"{self.id}: {name} must be {n} positive finite seconds")
+        return arrays
+
+    def _lookup_objectives(self, idx: IndexArray, oneshot: bool) -> np.ndarray:
+        return (self.arrays.oneshot_objectives if oneshot else self.arrays.objectives)[idx]
+
+    def _lookup_seconds(self, idx: IndexArray, oneshot: bool) -> np.ndarray:
+        return (self.arrays.oneshot_seconds if oneshot else self.arrays.train_seconds)[idx]
+
+    def _lookup_energy_kwh(self, idx: IndexArray) -> np.ndarray | None:
+        energy = self.arrays.train_energy_kwh
+        return None if energy is None else energy[idx]
+
+    def _check_reference(self, ref: np.ndarray) -> None:
+        super()._check_reference(ref)
+        if not np.all(self.arrays.objectives >= ref):  # a point on the box's edge adds no volume
+            raise HarnessError(f"{self.id}: every architecture must weakly dominate the reference point {ref}")
+
+    def _front(self) -> IndexArray:
         return np.flatnonzero(pareto_mask(self.arrays.objectives)).astype(np.int64)
 
 

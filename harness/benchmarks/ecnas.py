@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
-from harness.benchmarks.base import Benchmark, BenchmarkArrays, IndexArray, Objective, SearchSpace, register
-from harness.data.build_ecnas import VARIANTS, load_ecnas
+from harness.benchmarks.base import BenchmarkArrays, IndexArray, Objective, SearchSpace, TableBenchmark, register
 from harness.errors import HarnessError
 from harness.spaces import nb101
+
+if TYPE_CHECKING:  # the table (and pandas) is loaded when a benchmark is built, not when ids are listed
+    import pandas as pd
 
 BUDGETS: tuple[int, ...] = (4, 12, 36, 108)
 
@@ -86,7 +88,7 @@ class ECNASSpec:
     variant: str  # key of harness.data.build_ecnas.VARIANTS
 
 
-class ECNASBenchmark(Benchmark):
+class ECNASBenchmark(TableBenchmark):
     def __init__(self, spec: ECNASSpec) -> None:
         self.spec = spec
         self.id = spec.id
@@ -119,6 +121,8 @@ class ECNASBenchmark(Benchmark):
 
     @property
     def data_files(self) -> tuple[str, ...]:
+        from harness.data.build_ecnas import VARIANTS
+
         return (VARIANTS[self.spec.variant],)
 
     def _reference_point(self) -> np.ndarray:
@@ -128,6 +132,8 @@ class ECNASBenchmark(Benchmark):
 @functools.cache
 def _rows(variant: str) -> pd.DataFrame:
     """One row per measured (cell, budget): metrics averaged over repeats, deterministic order."""
+    from harness.data.build_ecnas import VARIANTS, load_ecnas
+
     records = load_ecnas()
     records = records[records["variant"] == variant]
     if records.empty:

@@ -5,6 +5,8 @@
 - One-shot estimate: (few-shot supernet accuracy %, -cost); the hardware cost is a lookup, not an estimate (CE-NAS).
 - One-shot cost: evaluating the 10,000 CIFAR-10 test images in batches of 256 (40 batches) at HELP's measured
   batch-256 latency on an RTX 2080 Ti, i.e. 40 x latency_ms / 1000 seconds.
+- Where no supernet table exists (CIFAR-100, ImageNet16-120), the cheap proxy is early stopping, as in EC-NAS:
+  NATS-Bench's 12-epoch-schedule validation accuracy, at 12 x the measured seconds per epoch.
 - Reference point: accuracy 0 %, cost = -(1.1 x the table's largest cost rounded up to two significant digits), unless
   the spec fixes it (CE-NAS's (0, -50) for HW-NAS-Bench edge-GPU energy).
 """
@@ -14,27 +16,31 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from harness.benchmarks.base import (
-    Benchmark,
     BenchmarkArrays,
     IndexArray,
     Objective,
     SearchSpace,
+    TableBenchmark,
     nice_ceil,
     register,
 )
-from harness.data.build_nb201 import HWNB, input_names, load_nb201
-from harness.data.manifest import load_manifest
+from harness.data.manifest import HWNB, load_manifest
 from harness.errors import HarnessError, MissingDataError
 from harness.spaces import nb201 as space
 
+if TYPE_CHECKING:  # the table (and pandas) is loaded when a benchmark is built, not when ids are listed
+    import pandas as pd
+
 TEST_IMAGES = 10_000
 EVAL_BATCH = 256
+EARLY_STOP = "acc12"
+EARLY_STOP_EPOCHS = 12
 
 
 class NB201Space(SearchSpace):
@@ -81,13 +87,19 @@ class NB201Spec:
     cost_label: str
     cost_unit: str
     dataset: str = "cifar10"
-    oneshot: str = "fewshot"
+    oneshot: str = "fewshot"  # `{dataset}_{oneshot}_acc`, or "acc12": early stopping (12-epoch schedule)
     oneshot_latency_column: str = "lat_2080ti_256_ms"
     ref_cost: float | None = None
     requires: tuple[str, ...] = ()
+    more_costs: tuple[tuple[str, str, str], ...] = ()
+    """Further cost objectives, (column, label, unit) each: a benchmark with 2 + len(more_costs) objectives."""
+
+    @property
+    def cost_columns(self) -> tuple[str, ...]:
+        return (self.cost_column, *(c for c, _, _ in self.more_costs))
 
 
-class NB201Benchmark(Benchmark):
+class NB201Benchmark(TableBenchmark):
     def __init__(self, spec: NB201Spec) -> None:
         self.spec = spec
         self.id = spec.id
@@ -97,28 +109,37 @@ class NB201Benchmark(Benchmark):
         self.objectives_meta = (
             Objective(f"{spec.dataset} test accuracy (200 epochs)", "%", True),
             Objective(spec.cost_label, spec.cost_unit, False),
+            *(Objective(label, unit, False) for _, label, unit in spec.more_costs),
         )
 
     def _arrays(self) -> BenchmarkArrays:
         t, s = self.table, self.spec
-        cost = t[s.cost_column].to_numpy(np.float64)
-        batches = math.ceil(TEST_IMAGES / EVAL_BATCH)
+        cost = t[list(s.cost_columns)].to_numpy(np.float64)  # (n, m - 1)
+        if s.oneshot == EARLY_STOP:
+            estimate = t[f"{s.dataset}_val_acc12"].to_numpy(np.float64)
+            oneshot_seconds = EARLY_STOP_EPOCHS * t[f"{s.dataset}_train_s_per_epoch"].to_numpy(np.float64)
+        else:
+            estimate = t[f"{s.dataset}_{s.oneshot}_acc"].to_numpy(np.float64)
+            batches = math.ceil(TEST_IMAGES / EVAL_BATCH)
+            oneshot_seconds = batches * t[s.oneshot_latency_column].to_numpy(np.float64) / 1000.0
         return BenchmarkArrays(
-            objectives=np.column_stack([t[f"{s.dataset}_acc"].to_numpy(np.float64), -cost]),
-            oneshot_objectives=np.column_stack([t[f"{s.dataset}_{s.oneshot}_acc"].to_numpy(np.float64), -cost]),
+            objectives=np.column_stack([t[f"{s.dataset}_acc"].to_numpy(np.float64), -cost]),  # (n, m)
+            oneshot_objectives=np.column_stack([estimate, -cost]),
             train_seconds=t[f"{s.dataset}_train_s"].to_numpy(np.float64),
-            oneshot_seconds=batches * t[s.oneshot_latency_column].to_numpy(np.float64) / 1000.0,
+            oneshot_seconds=oneshot_seconds,
         )
 
     @property
     def data_files(self) -> tuple[str, ...]:
+        from harness.data.build_nb201 import input_names
+
         return (*input_names(load_manifest()), *self.spec.requires)
 
     def _reference_point(self) -> np.ndarray:
-        cost = self.spec.ref_cost
-        if cost is None:
-            cost = nice_ceil(1.1 * float(self.table[self.spec.cost_column].max()))
-        return np.array([0.0, -cost])
+        costs = [nice_ceil(1.1 * float(self.table[c].max())) for c in self.spec.cost_columns]
+        if self.spec.ref_cost is not None:
+            costs[0] = self.spec.ref_cost
+        return np.array([0.0, *(-c for c in costs)])
 
 
 def _table_with(spec: NB201Spec) -> pd.DataFrame:
@@ -135,6 +156,8 @@ def _table_with(spec: NB201Spec) -> pd.DataFrame:
 
 @functools.cache
 def _nb201_table() -> pd.DataFrame:
+    from harness.data.build_nb201 import load_nb201
+
     return load_nb201()
 
 
@@ -189,6 +212,36 @@ SPECS: tuple[NB201Spec, ...] = (
         "cifar10_params_m",
         "parameters",
         "M",
+    ),
+    NB201Spec(
+        "nb201/imagenet16/pi5-energy",
+        "NB201 ImageNet16-120 accuracy vs Raspberry Pi 5 inference energy measured on HW-NAS-Bench-360's "
+        "CIFAR-100-task network (32x32 input: a proxy for the 16x16 ImageNet16-120 network); one-shot = 12-epoch "
+        "early stopping",
+        "pi5_litert_cifar100_energy_mj",
+        "Raspberry Pi 5 energy per inference, CIFAR-100-task network (LiteRT)",
+        "mJ",
+        dataset="imagenet16",
+        oneshot=EARLY_STOP,
+    ),
+    NB201Spec(
+        "nb201/cifar100/pi5-energy",
+        "NB201 CIFAR-100 accuracy vs Raspberry Pi 5 inference energy measured on HW-NAS-Bench-360's CIFAR-100-task "
+        "network (LiteRT); one-shot = 12-epoch early stopping",
+        "pi5_litert_cifar100_energy_mj",
+        "Raspberry Pi 5 energy per inference, CIFAR-100-task network (LiteRT)",
+        "mJ",
+        dataset="cifar100",
+        oneshot=EARLY_STOP,
+    ),
+    NB201Spec(
+        "nb201/cifar10/pi5-energy+eyeriss-latency",
+        "NB201 CIFAR-10 accuracy vs Raspberry Pi 5 inference energy vs Eyeriss ASIC latency: three objectives, 3-D "
+        "hypervolume (Eyeriss is the measured cost least correlated with Pi 5 energy: Spearman 0.59)",
+        "pi5_litert_cifar100_energy_mj",
+        "Raspberry Pi 5 energy per inference, CIFAR-100-task network (LiteRT)",
+        "mJ",
+        more_costs=(("lat_eyeriss_ms", "Eyeriss latency (HW-NAS-Bench, via HELP)", "ms"),),
     ),
     NB201Spec(
         "hwnasbench/cifar10/edgegpu-energy",

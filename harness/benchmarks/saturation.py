@@ -28,9 +28,10 @@ def _key(benchmark_id: str, seeds: int) -> str:
     from harness.carbon.traces import load_trace
     from harness.runner import data_hashes
 
+    bench = get_benchmark(benchmark_id)
     document = {"benchmark": benchmark_id, "trace": TRACE, "gpus": GPUS, "seeds": seeds, "version": __version__,
-                "checkpoints_lbs": CHECKPOINTS_LBS,
-                "data": data_hashes(get_benchmark(benchmark_id), load_trace(TRACE))}  # fmt: skip
+                "checkpoints_lbs": CHECKPOINTS_LBS, "hv_max": bench.hv_max,  # a surrogate's reference front
+                "data": data_hashes(bench, load_trace(TRACE))}  # fmt: skip
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from harness.data.fetch import InputReader, VerifiedFile, raw_path
 from harness.data.hwnasbench import HWNB_METRICS, read_hw_nas_bench
-from harness.data.manifest import Manifest, load_manifest
+from harness.data.manifest import HWNB, Manifest, load_manifest
 from harness.data.safe_pickle import PANDAS_FRAME, restricted_loads
 from harness.data.tables import cached_table
 from harness.errors import DataIntegrityError
@@ -29,7 +29,6 @@ BUILDER_VERSION = 1
 DATASETS = {"cifar10": ("cifar10", 10, 32), "cifar100": ("cifar100", 100, 32), "imagenet16": ("imagenet", 120, 16)}
 SUPERNETS = {"oneshot": "nb201-oneshot-supernet", "fewshot": "nb201-fewshot-supernet"}
 HW360 = "hwnasbench360"
-HWNB = "hw-nas-bench"
 
 
 def help_devices(manifest: Manifest) -> list[str]:

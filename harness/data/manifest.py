@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 from harness.errors import HarnessError
 
 RAW_HOST = "raw.githubusercontent.com"
+HWNB = "hw-nas-bench"
+"""Manifest name of the user-supplied HW-NAS-Bench pickle (the only entry fetched by hand)."""
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ class Simulator:
         self.seq = 0
         self.next_job_id = 0
         self.observed: list[int] = []
-        self.front = np.empty((0, 2))  # non-dominated observed objectives (maximisation), the only points HV needs
+        self.front = np.empty((0, benchmark.n_objectives))  # the non-dominated observed objectives: all HV needs
         self.evaluations: list[dict[str, Any]] = []
         self.intervals: list[dict[str, Any]] = []
         self.interval: dict[str, Any] = {}
@@ -391,23 +391,27 @@ class Simulator:
         self.hv = hypervolume(front, self.bench.ref_point)  # the front alone: O(front) per new point, not O(all)
 
     def _record(self, job: Job, outcome: Outcome, gpu: int, status: str, preemptions: int) -> None:
-        self.evaluations.append(
-            {
-                "job": job.job_id,
-                "arch": job.arch,
-                "kind": job.recorded_kind,
-                "gpu": gpu,
-                "start_h": outcome.start_s / 3600.0,
-                "end_h": outcome.end_s / 3600.0,
-                "f_acc": float(outcome.objectives[0]) if outcome.objectives.size else None,
-                "f_cost": float(-outcome.objectives[1]) if outcome.objectives.size else None,
-                "seconds": outcome.seconds,
-                "energy_kwh": outcome.energy_kwh,
-                "carbon_g": outcome.carbon_g,
-                "preemptions": preemptions,
-                "status": status,
-            }
-        )
+        row = {
+            "job": job.job_id,
+            "arch": job.arch,
+            "kind": job.recorded_kind,
+            "gpu": gpu,
+            "start_h": outcome.start_s / 3600.0,
+            "end_h": outcome.end_s / 3600.0,
+            "f_acc": float(outcome.objectives[0]) if outcome.objectives.size else None,
+            "f_cost": float(-outcome.objectives[1]) if outcome.objectives.size else None,
+        }
+        if self.bench.n_objectives > 2:  # further costs (positive), only on benchmarks that have them
+            more = [float(-v) for v in outcome.objectives[2:]] if outcome.objectives.size else None
+            row["f_more_costs"] = more
+        row |= {
+            "seconds": outcome.seconds,
+            "energy_kwh": outcome.energy_kwh,
+            "carbon_g": outcome.carbon_g,
+            "preemptions": preemptions,
+            "status": status,
+        }
+        self.evaluations.append(row)
 
     def _record_unfinished(self) -> None:
         """Jobs running or cut when the run stopped: charged energy is recorded, no objectives."""

@@ -83,10 +83,10 @@ class Analysis(ABC):
         from harness.data.manifest import load_manifest
         from harness.data.tables import recorded_hashes
 
-        files = [*(get_benchmark(cell.benchmark).data_files if cell.benchmark else ())]
+        found = get_benchmark(cell.benchmark).data_hashes() if cell.benchmark else {}
         if cell.trace:
-            files += [f.name for f in trace_data_files(load_trace(cell.trace), load_manifest())]
-        return recorded_hashes(files)
+            found |= recorded_hashes([f.name for f in trace_data_files(load_trace(cell.trace), load_manifest())])
+        return dict(sorted(found.items()))
 
 
 ANALYSES: Registry[type[Analysis]] = Registry("analysis", "registries", group="cenas_bench.analyses")

@@ -46,7 +46,7 @@ def front_rows(key: str, record: RunRecord) -> list[dict[str, Any]]:
     bench = get_benchmark(record.spec["benchmark"])
     kinds = set(method_class(record.spec["method"]).hv_kinds)
     archs = sorted({int(e["arch"]) for e in record.evaluations if e["status"] == "done" and e["kind"] in kinds})
-    points = bench.objectives(np.asarray(archs, dtype=np.int64)).reshape(-1, 2)
+    points = bench.objectives(np.asarray(archs, dtype=np.int64)).reshape(-1, bench.n_objectives)
     hv = hypervolume(points, bench.ref_point)
     recorded = float(record.summary["hv"])
     if abs(hv - recorded) > 1e-9 * max(1.0, abs(recorded)):
