@@ -69,11 +69,23 @@ def test_every_committed_study_is_published(site: Path) -> None:
     """Every committed search-run study has a board page; analysis studies (no runs) have none."""
     studies = sorted(p.name for p in RESULTS.iterdir() if (p / "study.json").is_file())
     analyses = {s for s in studies if json.loads((RESULTS / s / "study.json").read_text())["study"].get("analysis")}
-    assert {"hotcarbon", "leaderboard-nb201"} <= set(studies) - analyses
+    assert {"hotcarbon", "leaderboard-nb201", "leaderboard-nb301"} <= set(studies) - analyses
     assert {"lamoo-check", "forecast-accuracy"} <= analyses
     pages = board_pages(site)
     for study in studies:
         assert any(p.startswith(f"{study}--") for p in pages) == (study not in analyses), study
+
+
+def test_a_surrogate_board_names_its_reference_front_a_bound(site: Path) -> None:
+    """NAS-Bench-301's HV_max comes from a committed reference front: its boards say so, table boards do not."""
+    nb301 = [p for p in board_pages(site) if p.startswith("leaderboard-nb301--")]
+    assert len(nb301) == 2
+    for name in nb301:
+        text = (site / name).read_text(encoding="utf-8")
+        assert "against the benchmark's reference front (grey; a bound from a long search" in text
+    table = next(p for p in board_pages(site) if p.startswith("leaderboard-nb201--"))
+    assert "against the benchmark's true front (grey)" in (site / table).read_text(encoding="utf-8")
+    assert "committed reference front found by a long seeded search" in (site / "methodology.html").read_text()
 
 
 def test_the_fronts_chart_text_describes_the_run_it_draws(site: Path) -> None:

@@ -135,13 +135,13 @@ def alt_anytime(board: Board) -> str:
             f"{num(leader[f'regret@{c:g}'])}. The numbers are in the table above and in the curve CSV.")  # fmt: skip
 
 
-def alt_fronts(chosen: pd.DataFrame, methods: list[str], trace: str, seed: int) -> str:
-    """`chosen`: the true front (method "") and the one run per method the chart draws."""
+def alt_fronts(chosen: pd.DataFrame, methods: list[str], trace: str, seed: int, front: str = "true front") -> str:
+    """`chosen`: the true (or reference) front (method "") and the one run per method the chart draws."""
     sizes = chosen[chosen["method"] != ""].groupby("method").size()
     parts = ", ".join(f"{m}: {int(sizes.get(m, 0))} points" for m in methods)
     return (f"Scatter chart of the final Pareto fronts found on trace {trace} with seed {seed}: error (100 minus "
             f"accuracy, log scale) against cost, "
-            f"drawn against the benchmark's true front ({int((chosen['method'] == '').sum())} points); "
+            f"drawn against the benchmark's {front} ({int((chosen['method'] == '').sum())} points); "
             f"{parts}. The points are in the fronts CSV.")  # fmt: skip
 
 
@@ -163,11 +163,13 @@ def _charts(board: Board, site: Path) -> dict[str, Any]:
     trace, seed = board.front_run()
     chosen = board.fronts[(board.fronts["method"] == "") | ((board.fronts["trace"] == trace)
                                                            & (board.fronts["seed"] == seed))]  # fmt: skip
-    objectives = board.provenance["benchmarks"][board.benchmark]["objectives"]
+    bench = board.provenance["benchmarks"][board.benchmark]
+    front_name = "true front" if bench.get("enumerable", True) else "reference front"
     title = f"{board.benchmark}: final fronts, {trace}, seed {seed}"
-    fronts = plot_fronts(chosen, objectives, title, folder / "fronts", ("svg",))[0]
-    alt = alt_fronts(chosen, board.methods, trace, seed)
-    charts["fronts"] = {"src": fronts.relative_to(site).as_posix(), "alt": alt, "trace": trace, "seed": seed}
+    fronts = plot_fronts(chosen, bench["objectives"], title, folder / "fronts", ("svg",), front_name)[0]
+    alt = alt_fronts(chosen, board.methods, trace, seed, front_name)
+    charts["fronts"] = {"src": fronts.relative_to(site).as_posix(), "alt": alt, "trace": trace, "seed": seed,
+                        "front": front_name}  # fmt: skip
     aware = allocating_methods(board.tidy)
     if aware:
         allocation = plot_allocation(board.tidy, key, folder, ("svg",))[0]

@@ -89,7 +89,8 @@ def provenance_from(index: dict[str, Any], records: list[RunRecord], methods_as:
         bench = p["benchmark"]
         if bench["id"] not in benchmarks:
             made = get_benchmark(bench["id"])
-            benchmarks[bench["id"]] = bench | {"description": made.description, "data_files": list(made.data_files)}
+            benchmarks[bench["id"]] = bench | {"description": made.description, "data_files": list(made.data_files),
+                                               "enumerable": made.enumerable}  # fmt: skip
         _one(accounting, p["accounting"]["name"], p["accounting"], "power profile")
         _one(traces, record.spec["trace"], p["trace"], "trace window")
         for name, digest in p["data_files"].items():

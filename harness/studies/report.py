@@ -130,10 +130,16 @@ def plot_allocation(tidy: pd.DataFrame, board: tuple, out: Path, formats: tuple[
 
 
 def plot_fronts(
-    fronts: pd.DataFrame, objectives: list[str], title: str, stem: Path, formats: tuple[str, ...] = FORMATS
+    fronts: pd.DataFrame,
+    objectives: list[str],
+    title: str,
+    stem: Path,
+    formats: tuple[str, ...] = FORMATS,
+    front_name: str = "true front",
 ) -> list[Path]:
-    """Final Pareto fronts of one run per method (column `method`; rows with method "" are the benchmark's true front):
-    error (100 - accuracy, log axis) against cost, both lower is better. Methods differ by marker as well as colour."""
+    """Final Pareto fronts of one run per method (column `method`; rows with method "" are the benchmark's true front,
+    or a surrogate's reference front, named by `front_name`): error (100 - accuracy, log axis) against cost, both lower
+    is better. Methods differ by marker as well as colour."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -141,7 +147,7 @@ def plot_fronts(
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     true = fronts[fronts["method"] == ""].sort_values("cost")
-    ax.step(true["cost"], 100 - true["accuracy"], where="post", color="0.4", linewidth=1.2, label="true front")
+    ax.step(true["cost"], 100 - true["accuracy"], where="post", color="0.4", linewidth=1.2, label=front_name)
     markers = "os^vDP*Xh<>p"
     methods = [m for m in dict.fromkeys(fronts["method"]) if m]
     for i, method in enumerate(methods):
