@@ -206,3 +206,18 @@ def test_run_on_nb301_keeps_exact_architecture_ids(tmp_path) -> None:
     assert [e["f_acc"] for e in done] == bench.objectives([e["arch"] for e in done])[:, 0].tolist()
     assert set(record.provenance["data_files"]) >= {mod.MODEL, mod.CONFIG_SPACE, mod.ENCODING}
     assert record.summary["hv"] < bench.hv_max
+
+
+def test_reference_command_writes_a_loadable_front(tmp_path) -> None:
+    from tests.helpers import cli
+
+    out = tmp_path / "front.json"
+    result = cli("benchmarks", "reference", "nb301/cifar10/train-time", "--evaluations", "1200", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    assert document["schema"] == mod.REFERENCE_SCHEMA and document["evaluations"] == 1200
+    assert document["command"] == "harness benchmarks reference nb301/cifar10/train-time --evaluations 1200 --seed 0"
+    bench = get_benchmark("nb301/cifar10/train-time")
+    f = bench.objectives([p["index"] for p in document["front"]])
+    np.testing.assert_allclose(f, [[p["accuracy"], -p["cost"]] for p in document["front"]], rtol=1e-12)
+    assert document["hv"] < bench.hv_max

@@ -137,3 +137,27 @@ def test_french_lets_wait_awhile_hours_stay_on_the_hour(upstream) -> None:
     on_hour = [value for time, value in rows if time.endswith(":00:00")]
     np.testing.assert_array_equal(trace.values[: len(on_hour)][~np.isnan(trace.values[: len(on_hour)])][:100],
                                   np.array(on_hour[:100]))  # fmt: skip
+
+
+def test_traces_list_summary_is_cached_verified_and_equals_the_table(monkeypatch) -> None:
+    from harness.carbon import catalog, traces
+    from harness.data.fetch import cache_dir
+
+    rows = catalog.yearly_rows()
+    frame = yearly_summary()
+    assert [r["id"] for r in rows] == frame["id"].tolist() and len(rows) == len(frame)
+    assert [r["mean"] for r in rows] == frame["mean"].tolist()
+    assert rows[0]["start"] == frame["start"].iloc[0].strftime("%Y-%m-%d %H:%M")
+    cached = cache_dir() / "summaries" / f"traces-{catalog._summary_key(None)}.json"
+    assert cached.is_file()
+
+    def no_table(*args, **kwargs):
+        raise AssertionError("the cached summary should have been used")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(traces, "yearly_summary", no_table)
+        assert catalog.yearly_rows() == rows  # served from the verified cache, no pandas
+    data = bytearray(cached.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    cached.write_bytes(bytes(data))
+    assert catalog.yearly_rows() == rows  # fails its checksum: recomputed from the table, never used

@@ -22,29 +22,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.carbon.catalog import BUILDER_VERSION, SOURCES, WINDOWS, trace_files
 from harness.data.fetch import InputReader, VerifiedFile, cache_dir
 from harness.data.manifest import DataFile, Manifest, load_manifest
 from harness.data.tables import cached_table
 from harness.errors import DataIntegrityError, HarnessError
-from harness.registry import Registry
 
-BUILDER_VERSION = 2  # 2: GB and DE lets-wait-awhile hours are the mean of their 15/30-min samples
-SOURCES: dict[str, str] = {
-    "sc": "Electricity Maps via sustain-cluster",
-    "dp": "Electricity Maps via decarbonization-potential",
-    "lwa": "ENTSO-E via lets-wait-awhile",
-    "ca": "co2signal via carbonAdvisor",
-}
 LWA_ZONES = {"fr": "FR", "gb": "GB", "ger": "DE"}
 LWA_ON_THE_HOUR = {"FR"}  # FR's half-hour points are cubic interpolations of hourly data; GB and DE are native
 ZONE_ALIASES = {"BR-SP": "BR-CS", "CL-SIC": "CL-SEN", "DE-LU": "DE"}  # sustain-cluster folder -> Zone Id
 E1_TIME = "Datetime (UTC)"
 E1_LCA = "Carbon Intensity gCO\u2082eq/kWh (LCA)"
 E1_DIRECT = "Carbon Intensity gCO\u2082eq/kWh (direct)"
-
-
-def trace_files(manifest: Manifest) -> list[DataFile]:
-    return [f for f in manifest if f.group == "carbon"]
 
 
 def _source_of(entry: DataFile) -> str:
@@ -205,37 +194,6 @@ def parse_time(text: str | pd.Timestamp) -> pd.Timestamp:
 
 def fmt_time(stamp: pd.Timestamp) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M")
-
-
-@dataclass(frozen=True)
-class NamedWindow:
-    name: str
-    region: str
-    start: str
-    end_inclusive: str
-    description: str
-
-    @property
-    def hours(self) -> int:
-        return int((parse_time(self.end_inclusive) - parse_time(self.start)) / pd.Timedelta(hours=1)) + 1
-
-
-WINDOWS: Registry[NamedWindow] = Registry("trace window", "traces list")
-"""Named trace windows (`--trace hotcarbon-1`)."""
-for _window in (
-    NamedWindow("hotcarbon-1", "US-CAL-CISO", "2021-01-01T00:00", "2021-01-02T16:00", "HotCarbon'23 trace 1"),
-    NamedWindow("hotcarbon-2", "US-CAL-CISO", "2021-01-02T17:00", "2021-01-04T09:00", "HotCarbon'23 trace 2"),
-    NamedWindow("neurips", "US-CAL-CISO", "2021-07-02T00:00", "2021-07-04T08:00", "CE-NAS NeurIPS'24 Fig. 3"),
-    NamedWindow(
-        "neurips-code",
-        "US-CAL-CISO",
-        "2021-07-02T06:00",
-        "2021-07-04T14:00",
-        "CE-NAS code's start: row 13158 of its file, if that file starts 2020-01-01 00:00 UTC",
-    ),
-):
-    WINDOWS.add(_window.name, f"{_window.description}: {_window.region} {_window.start} to {_window.end_inclusive}",
-                value=_window)  # fmt: skip
 
 
 def trace_data_files(trace: Trace, manifest: Manifest | None = None) -> list[DataFile]:

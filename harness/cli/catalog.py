@@ -142,19 +142,19 @@ def traces_list(
     zone: Annotated[str | None, typer.Option(help="Only this zone, e.g. US-CAL-CISO.")] = None,
 ) -> None:
     """Every region and calendar year: span, hours, gaps, mean/min/max (g/kWh) and coefficient of variation."""
-    from harness.carbon.traces import SOURCES, WINDOWS, yearly_summary
+    from harness.carbon.catalog import SOURCES, WINDOWS, yearly_rows
 
     with err.status("loading traces"):
-        summary = yearly_summary()
+        summary = yearly_rows()
     if zone:
-        summary = summary[summary["zone"] == zone]
+        summary = [row for row in summary if row["zone"] == zone]
     table = Table(title="Carbon-intensity traces (life-cycle gCO2eq/kWh, hourly, UTC)")
     for column in ("region", "year", "from", "to (excl.)", "hours", "gaps", "mean", "min", "max", "CV"):
         table.add_column(column, justify="left" if column in ("region", "from", "to (excl.)") else "right")
-    for row in summary.itertuples():
+    for row in summary:
         table.add_row(
-            row.id, str(row.year), f"{row.start:%Y-%m-%d %H:%M}", f"{row.end:%Y-%m-%d %H:%M}", str(row.hours),
-            str(row.gap_hours), f"{row.mean:.1f}", f"{row.min:.1f}", f"{row.max:.1f}", f"{row.cv:.3f}",
+            row["id"], str(row["year"]), row["start"], row["end"], str(row["hours"]), str(row["gap_hours"]),
+            f"{row['mean']:.1f}", f"{row['min']:.1f}", f"{row['max']:.1f}", f"{row['cv']:.3f}",
         )  # fmt: skip
     out.print(table)
     out.print("sources: " + "; ".join(f"{k} = {v}" for k, v in SOURCES.items()))

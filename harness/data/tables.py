@@ -18,18 +18,17 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from harness.data.fetch import cache_dir, cache_lock
 from harness.errors import DataIntegrityError, HarnessError, os_error
 from harness.io import atomic_write_bytes
 
+if TYPE_CHECKING:  # pandas and pyarrow are imported when a table is read or written, not to read a stamp
+    import pandas as pd
+
 log = logging.getLogger("harness.data")
-Builder = Callable[[], tuple[pd.DataFrame, Mapping[str, str]]]
+Builder = Callable[[], "tuple[pd.DataFrame, Mapping[str, str]]"]
 """Builds a table; returns it and the hash of every raw file it read (`InputReader.read`)."""
 
 
@@ -89,6 +88,9 @@ def write_table(
     frame: pd.DataFrame, name: str, stamp: Mapping[str, Any], read: Mapping[str, str], cache: Path | None
 ) -> bytes:
     """Write `frame` as parquet (zstd) and its stamp document, each atomically; returns the parquet bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     buffer = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer, compression="zstd")
     data = buffer.getvalue()
@@ -104,6 +106,9 @@ def write_table(
 
 
 def _parse(data: bytes, name: str, columns: list[str] | None, filters: Any) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         return pq.read_table(io.BytesIO(data), columns=columns, filters=filters).to_pandas()
     except (OSError, pa.ArrowInvalid) as exc:
