@@ -78,6 +78,31 @@ def test_svm_splittable_rule(artifact) -> None:
     assert fit_split(same_x, labels, TreeConfig()) is None
 
 
+@pytest.mark.parametrize(
+    ("kernel", "degree", "gamma"), [("poly", 4, "scale"), ("rbf", 3, "scale"), ("linear", 3, "auto"), ("poly", 3, 0.7)]
+)
+def test_split_svm_is_sklearns_svc(artifact, capfd, kernel: str, degree: int, gamma) -> None:
+    """SplitSVM calls libsvm as SVC does without SVC's per-call checks: same support vectors, coefficients and labels,
+    on CE-NAS's artifact samples and on NB201 samples, and on 10,000 probe points."""
+    from sklearn.svm import SVC
+
+    from cenas.lamoo.tree import SplitSVM
+
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    rng = np.random.default_rng(5)
+    x_nb = rng.uniform(0, X_UPPER, size=(400, 6))
+    for x, f in (artifact, (x_nb, bench.objectives(bench.space.decode(x_nb)))):
+        labels = label_good_bad(f)
+        ours = SplitSVM(kernel, degree, gamma).fit(x, labels)
+        theirs = SVC(kernel=kernel, degree=degree, gamma=gamma).fit(x, labels)
+        np.testing.assert_array_equal(ours.support_, theirs.support_)
+        np.testing.assert_array_equal(ours._dual_coef, theirs._dual_coef_)
+        np.testing.assert_array_equal(ours._intercept, theirs._intercept_)
+        probes = np.vstack([x, rng.uniform(0, 1, size=(10_000, x.shape[1]))])
+        np.testing.assert_array_equal(ours.predict(probes), theirs.predict(probes))
+    assert capfd.readouterr().out == ""  # libsvm's progress dots stay off
+
+
 def test_tree_rules_on_real_samples() -> None:
     bench = get_benchmark(DEFAULT_BENCHMARK)
     rng = np.random.default_rng(0)
