@@ -10,6 +10,7 @@ intensity, per carbon-aware method). A study may name an extra report (`report =
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -157,7 +158,8 @@ def plot_fronts(
         ax.scatter(g["cost"], error, color=f"C{i % 10}", marker=markers[i % len(markers)], s=18, label=method)
     ax.set_yscale("log")  # error = 100 - accuracy on a log axis spreads the good architectures apart
     ax.set_xlabel(objectives[1] if len(objectives) > 1 else "cost")
-    ax.set_ylabel("100 − " + (objectives[0] if objectives else "accuracy (%)") + ", log scale")
+    label = "100 − " + (objectives[0] if objectives else "accuracy (%)") + ", log scale"
+    ax.set_ylabel(textwrap.fill(label, 48))  # long labels (NB301's) wrap instead of running off the figure
     ax.set_title(title, fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, frameon=False, loc="upper right")
