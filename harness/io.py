@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 @contextlib.contextmanager
@@ -77,6 +77,26 @@ def read_checked(path: str | os.PathLike[str]) -> bytes | None:
     except OSError:
         return None
     return data if hashlib.sha256(data).hexdigest() == expected else None
+
+
+def read_cached(path: str | os.PathLike[str], key: str) -> Any:
+    """The value `write_cached` stored at `path` under `key`; None when the file is absent, fails its checksum, is not
+    such a document or belongs to another key (the caller then recomputes: nothing unverified is used)."""
+    import json
+
+    data = read_checked(path)
+    try:
+        document = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    return document.get("value") if isinstance(document, dict) and document.get("key") == key else None
+
+
+def write_cached(path: str | os.PathLike[str], key: str, value: Any) -> None:
+    """Cache a JSON-able `value` under `key` at `path` with its checksum (`write_checked`), for `read_cached`."""
+    import json
+
+    write_checked(path, json.dumps({"key": key, "value": value}, indent=1, sort_keys=True) + "\n")
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:

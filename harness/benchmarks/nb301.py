@@ -226,9 +226,8 @@ class NB301Benchmark(Benchmark):
         convolution), else None."""
         if self.spec.cost != "params":
             return None
-        widest = ";".join(f"{c}=" + "+".join(f"|sep_conv_5x5~0|sep_conv_5x5~{n - 1}|" for n in darts.NODES)
-                          for c in darts.CELLS)  # fmt: skip
-        return float(darts.count_params([darts.parse_genotype(widest)])[0]) / 1e6
+        widest = darts.cell_code([[0, 0, 0]], [[darts.OPS.index("sep_conv_5x5")] * darts.N_OPS_PER_CELL])[0]
+        return float(darts.count_params([widest * darts.N_CELL + widest])[0]) / 1e6
 
     def cost(self, idx: IndexArray) -> np.ndarray:
         """The cost objective (positive, in `cost_unit`) of valid indices, shape (n,)."""

@@ -100,7 +100,7 @@ def make_reference(
     bench: Benchmark, evaluations: int, seed: int = 0, progress: Callable[[int, int], None] | None = None
 ) -> dict[str, Any]:
     """A reference-front document for `bench` from `evaluations` scored architectures (see the module docstring)."""
-    from harness.benchmarks.nb301 import REFERENCE_SCHEMA
+    from harness.benchmarks.nb301 import MODEL, REFERENCE_SCHEMA
 
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -117,7 +117,7 @@ def make_reference(
     return {
         "schema": REFERENCE_SCHEMA,
         "benchmark": bench.id,
-        "model_sha256": bench.data_hashes().get("nb301-yahpo-new-model"),
+        "model_sha256": bench.data_hashes().get(MODEL),
         "objectives": [f"{o.label} ({o.unit})" for o in bench.objectives_meta],
         "ref_point": [float(v) for v in ref],
         "largest_cost": largest,

@@ -70,19 +70,15 @@ def saturation(
 ) -> dict[str, Any]:
     """The saturation summary of a benchmark, from the verified cache or computed (then cached atomically)."""
     from harness.data.fetch import cache_dir
-    from harness.io import read_checked, write_checked
+    from harness.io import read_cached, write_cached
 
     key = _key(benchmark_id, seeds)
     path = cache_dir() / "saturation" / f"{key}.json"
-    data = read_checked(path)
-    try:
-        document = json.loads(data) if data is not None else {}
-        if document.get("key") == key:
-            return dict(document["summary"])
-    except (ValueError, KeyError, TypeError, AttributeError):
-        pass  # not verified or not ours: recompute
+    cached = read_cached(path, key)
+    if isinstance(cached, dict):
+        return cached
     if before_compute:
         before_compute()
     summary = compute(benchmark_id, seeds, workers)
-    write_checked(path, json.dumps({"key": key, "summary": summary}, indent=1, sort_keys=True) + "\n")
+    write_cached(path, key, summary)
     return summary

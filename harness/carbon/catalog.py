@@ -82,26 +82,22 @@ def yearly_rows(cache: Path | None = None) -> list[dict[str, Any]]:
     """One row per (source, zone, calendar year): id, zone, source, year, start/end (`YYYY-MM-DD HH:MM` UTC, end
     exclusive), hours, gap_hours, mean/min/max (g/kWh) and cv; ordered by zone, source order, year."""
     from harness.data.fetch import cache_dir
-    from harness.io import read_checked, write_checked
+    from harness.io import read_cached, write_cached
+
+    def path(key: str) -> Path:
+        return (cache or cache_dir()) / "summaries" / f"traces-{key}.json"
 
     key = _summary_key(cache)
-    path = (cache or cache_dir()) / "summaries" / f"traces-{key}.json"
-    data = read_checked(path) if key else None
-    if data is not None:
-        try:
-            document = json.loads(data)
-            if document.get("key") == key:
-                return list(document["rows"])
-        except (ValueError, KeyError, TypeError, AttributeError):
-            pass  # not ours: recompute
+    cached = read_cached(path(key), key) if key else None
+    if isinstance(cached, list):
+        return cached
     from harness.carbon.traces import fmt_time, yearly_summary
 
     frame = yearly_summary(cache)  # builds (or rebuilds) the verified table when needed
     rows = [{**row, "start": fmt_time(row["start"]), "end": fmt_time(row["end"])}
             for row in frame.to_dict(orient="records")]  # fmt: skip
     rows = json.loads(json.dumps(rows))  # plain JSON types, as a cached read returns them
-    key = _summary_key(cache)
+    key = _summary_key(cache)  # the table exists now
     if key:
-        path = (cache or cache_dir()) / "summaries" / f"traces-{key}.json"
-        write_checked(path, json.dumps({"key": key, "rows": rows}, sort_keys=True) + "\n")
+        write_cached(path(key), key, rows)
     return rows
