@@ -11,10 +11,31 @@ from harness.errors import HarnessError
 from harness.methods import create_method, registry
 from harness.runner import execute
 from harness.testing import MethodContract
+from tests.helpers import cli
 
 
 class TestVanillaLaMOOContract(MethodContract):
     method = "vanilla-lamoo"
+
+
+class TestVanillaLaMOOInteriorPointContract(MethodContract):
+    """The reference tree solved by the interior-point method (`tree.solver=ipm`), long enough for real trees."""
+
+    method = "vanilla-lamoo"
+    budget = "30h"
+    options = {"tree.solver": "ipm"}  # noqa: RUF012 - class-level default, never mutated
+
+
+def test_interior_point_records_do_not_depend_on_blas_threads(tmp_path: Path) -> None:
+    """The solver's linear algebra runs on one BLAS thread: the same record with 1 or 2 threads, in fresh processes."""
+    outs = []
+    for threads in ("1", "2"):
+        out = tmp_path / f"threads-{threads}.json"
+        args = ("run", "--method", "vanilla-lamoo", "--set", "tree.solver=ipm", "--budget", "60h", "--out", str(out))
+        result = cli(*args, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads)
+        assert result.returncode == 0, result.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
 
 
 class TestOneShotLaMOOContract(MethodContract):

@@ -181,6 +181,20 @@ def test_changed_or_old_results_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "site").exists()
 
 
+def test_studies_must_agree_on_what_both_record_of_a_benchmark(tmp_path: Path) -> None:
+    """hotcarbon's results predate the `enumerable` provenance field that tree-solver's carry: not a clash. A
+    different HV_max for the same benchmark is."""
+    committed_copy(tmp_path, "hotcarbon")
+    newer = committed_copy(tmp_path, "tree-solver")
+    studies, _ = build_site(tmp_path / "results", tmp_path / "site")
+    assert {page.study["name"] for page in studies} == {"hotcarbon", "tree-solver"}
+    provenance = json.loads((newer / "provenance.json").read_text())
+    provenance["benchmarks"]["nb201/cifar10/pi5-energy"]["hv_max"] += 1.0
+    (newer / "provenance.json").write_text(json.dumps(provenance))
+    one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "s2")),
+                   "disagree on benchmarks 'nb201/cifar10/pi5-energy' (hv_max)")  # fmt: skip
+
+
 def test_a_foreign_output_folder_is_never_replaced(tmp_path: Path) -> None:
     committed_copy(tmp_path)
     out = tmp_path / "mine"

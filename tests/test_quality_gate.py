@@ -116,6 +116,9 @@ def test_regress_bad_input_is_one_error_line(tmp_path: Path) -> None:
                    "no quality baseline at", "--update")  # fmt: skip
     one_error_line(cli("regress", "--method", CONTROL, "--method", "nsga2", "--baseline", str(tmp_path / "x.json")),
                    "one method")  # fmt: skip
+    one_error_line(cli("regress", "--method", CONTROL, "--method", "nsga2", "--set", "tree.cp=3"), "give one --method")
+    one_error_line(cli("regress", "--method", "vanilla-lamoo", "--set", "tree.solver=cplex"), "expected one of")
+    one_error_line(cli("regress", "--method", "cenas", "--set", "tree.solver=ipm"), "needs tree.kernel=poly or linear")
     (tmp_path / "file").write_text("x")
     one_error_line(cli("regress", "--method", CONTROL, "--update", "--baseline", str(tmp_path / "file" / "b.json")),
                    "is a file, not a folder")  # fmt: skip

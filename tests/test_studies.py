@@ -115,11 +115,38 @@ def test_trace_draws_are_seeded_windows_inside_the_year() -> None:
             {"methods": [{"name": "cenas"}, {"name": "vanilla-lamoo"}]},
             "LaMOO-family methods must share tree settings",
         ),
+        (  # a study about the solver may vary it, and only it
+            {
+                "methods": [
+                    {"name": "cenas-heuristic"},
+                    {"name": "vanilla-lamoo", "options": {"tree.solver": "ipm", "tree.cp": 10}},
+                ],
+                "tree_varies": ["tree.solver"],
+            },
+            "LaMOO-family methods must share tree settings",
+        ),
+        (
+            {"methods": [{"name": "vanilla-lamoo"}], "tree_varies": ["tree.colour"]},
+            "tree_varies names 'tree.colour', not a tree option of 'vanilla-lamoo'",
+        ),
     ],
 )
 def test_malformed_studies_are_one_clear_error(raw: dict, message: str) -> None:
     with pytest.raises(HarnessError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_study({"traces": ["hotcarbon-1"], **raw}, "bad")
+
+
+def test_a_study_of_a_tree_setting_varies_it_and_nothing_else() -> None:
+    """`tree_varies` lets a study compare values of one tree setting (the shipped tree-solver study does)."""
+    raw = {"traces": ["hotcarbon-1"], "tree_varies": ["tree.solver"],
+           "methods": [{"name": "vanilla-lamoo", "label": "a"},
+                       {"name": "vanilla-lamoo", "label": "b", "options": {"tree.solver": "ipm"}}]}  # fmt: skip
+    study = parse_study(raw, "solvers")
+    assert study.tree_varies == ("tree.solver",) and study.to_dict()["tree_varies"] == ["tree.solver"]
+    assert [m.options.get("tree.solver") for m in study.methods] == [None, "ipm"]
+    with pytest.raises(HarnessError, match="must share tree settings"):
+        parse_study({k: v for k, v in raw.items() if k != "tree_varies"}, "solvers")
+    assert "tree_varies" not in load_study_spec("hotcarbon").to_dict()  # other studies' stored indexes unchanged
 
 
 # --------------------------------------------------------------------------------------------------- sweeps

@@ -12,52 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.svm import _libsvm as libsvm  # type: ignore[attr-defined]
 
 from cenas.lamoo.dominance import label_good_bad
+from cenas.lamoo.svm import SOLVERS, SplitClassifier
 from harness.metrics import hypervolume
-
-C_SVC = 0  # libsvm's svm_type of sklearn's SVC
-
-
-class SplitSVM:
-    """The binary SVC of a split (labels 0/1), with sklearn's `SVC` defaults (C = 1, tol = 1e-3, shrinking, no
-    class weights), fitted and evaluated through the same libsvm calls `SVC.fit` / `SVC.predict` make, minus their
-    per-call input and target validation (about a fifth of a tree rebuild): the same support vectors, coefficients and
-    predictions, which tests/test_lamoo.py checks against `SVC` on real samples and probes.
-    """
-
-    def __init__(self, kernel: str, degree: int, gamma: str | float) -> None:
-        self.kernel, self.degree, self.gamma = kernel, degree, gamma
-
-    def fit(self, x: np.ndarray, labels: np.ndarray) -> SplitSVM:
-        """Fit on x (n, d), labels (n,) in {0, 1} with both present."""
-        x = np.ascontiguousarray(x, dtype=np.float64)
-        if self.gamma == "scale":
-            var = x.var()
-            self._gamma = 1.0 / (x.shape[1] * var) if var != 0 else 1.0
-        elif self.gamma == "auto":
-            self._gamma = 1.0 / x.shape[1]
-        else:
-            self._gamma = float(self.gamma)
-        libsvm.set_verbosity_wrap(0)  # as SVC(verbose=False) sets it before every fit
-        (self.support_, self.support_vectors_, self._n_support, self._dual_coef, self._intercept,
-         self._prob_a, self._prob_b, self.fit_status_, _) = libsvm.fit(
-            x, np.asarray(labels, dtype=np.float64), svm_type=C_SVC, sample_weight=np.empty(0),
-            class_weight=np.ones(2), kernel=self.kernel, C=1.0, nu=0.0, probability=False, degree=self.degree,
-            shrinking=True, tol=1e-3, cache_size=200.0, coef0=0.0, gamma=self._gamma, epsilon=0.0, max_iter=-1,
-            random_seed=0,  # used by libsvm only for probability estimates (off)
-        )  # fmt: skip
-        return self
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Labels (n,) of points x (n, d)."""
-        out = libsvm.predict(
-            np.ascontiguousarray(x, dtype=np.float64), self.support_, self.support_vectors_, self._n_support,
-            self._dual_coef, self._intercept, self._prob_a, self._prob_b, svm_type=C_SVC, kernel=self.kernel,
-            degree=self.degree, coef0=0.0, gamma=self._gamma, cache_size=200.0,
-        )  # fmt: skip
-        return out.astype(np.int8)
 
 
 @dataclass(frozen=True)
@@ -69,6 +27,7 @@ class TreeConfig:
     gamma: str | float = "scale"
     good_ratio: float = 0.5
     svm_max_samples: int | None = None  # None: fit on every sample of the node (faithful)
+    solver: str = "libsvm"  # cenas.lamoo.svm.SOLVERS: libsvm's SMO (as the reference) or the interior-point method
 
 
 @dataclass(eq=False)
@@ -77,7 +36,7 @@ class Node:
     height: int
     value: float  # HV of the node's samples
     parent: Node | None = None
-    svm: SplitSVM | None = None  # set once the node is split
+    svm: SplitClassifier | None = None  # set once the node is split
     kids: list[Node] = field(default_factory=list)
 
     @property
@@ -93,15 +52,23 @@ Path = list[tuple[Node, int]]
 """Root-to-leaf path as (parent, direction) pairs: direction 0 = good kid, 1 = bad kid."""
 
 
-def fit_split(x: np.ndarray, labels: np.ndarray, config: TreeConfig) -> SplitSVM | None:
+def fit_split(x: np.ndarray, labels: np.ndarray, config: TreeConfig) -> SplitClassifier | None:
     """The SVM of a split, or None when the node is not SVM-splittable (one class, or the SVM predicts one)."""
     if len(np.unique(labels)) < 2:
         return None
     if config.svm_max_samples is not None and len(x) > config.svm_max_samples:
         x, labels = _thin(x, labels, config.svm_max_samples)
-    svm = SplitSVM(config.kernel, config.degree, config.gamma).fit(x, labels)
-    both = len(np.unique(svm.predict(x))) == 2
-    return svm if both else None
+    svm = SOLVERS[config.solver](config.kernel, config.degree, config.gamma).fit(x, labels)
+    return svm if _predicts_both(svm, x) else None
+
+
+def _predicts_both(svm: SplitClassifier, x: np.ndarray, first: int = 64) -> bool:
+    """Whether the SVM labels some of x 0 and some 1. The first `first` points usually settle it; the rest are
+    predicted only when they do not (the same answer as predicting every point, at a fraction of the cost)."""
+    seen = set(svm.predict(x[:first]).tolist())
+    if len(seen) < 2 and len(x) > first:
+        seen |= set(svm.predict(x[first:]).tolist())
+    return len(seen) == 2
 
 
 def _thin(x: np.ndarray, labels: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:

@@ -193,19 +193,32 @@ def regress_command(
     ] = None,
     update: Annotated[bool, typer.Option("--update", help="Run the seeds and write them as the new baseline.")] = False,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Method option KEY=VALUE over the baseline's, repeatable (one method): gate a variant against the "
+            "method's baseline, e.g. --set tree.solver=ipm.",
+        ),
+    ] = None,
 ) -> None:
     """Statistical quality gate: 10 seeds of a 12 h run (8 GPUs, hotcarbon-1, the method's default benchmark) against
     a committed baseline; fails (exit 1) when HV regret at a carbon checkpoint or the carbon to reach the target HV is
     significantly worse (one-sided Mann-Whitney U, p < 0.01) by more than 10 % of the baseline's median. `--update`
-    writes a baseline instead. Works for any registered method, plugins included (docs/quality.md)."""
+    writes a baseline instead. Works for any registered method, plugins included (docs/quality.md).
+
+    Example: `harness regress --method vanilla-lamoo --set tree.solver=ipm` (a faster solver, same baseline)."""
     from harness import quality as q
-    from harness.methods import METHODS
+    from harness.methods import METHODS, create_method
 
     names = sorted(METHODS) if method == ["all"] else method
     for name in names:
         METHODS.entry(name)  # unknown methods: one error line before any run
     if baseline is not None and len(names) > 1:
         raise HarnessError("--baseline names one method's file; give one --method with it")
+    overrides = _parse_options(option or [])
+    if overrides and (len(names) > 1 or update):
+        raise HarnessError("--set gates one method's variant against its baseline: give one --method, no --update")
     paths = {name: baseline or q.BASELINE_DIR / f"{name}.json" for name in names}
     if update:
         for name in names:
@@ -217,7 +230,10 @@ def regress_command(
             out.print(f"{name}: baseline written to {paths[name]}", markup=False)
         return
     baselines = {name: q.load_baseline(paths[name], name) for name in names}  # every file checked before any run
-    jobs = {name: (b, q.specs_for(name, b)) for name, b in baselines.items()}
+    options = {name: {**b["run"]["method_options"], **overrides} for name, b in baselines.items()}
+    for name in names:
+        create_method(name, options[name])  # bad options: one error line before any run
+    jobs = {name: (b, q.specs_for(name, b, options=options[name])) for name, b in baselines.items()}
     with err.status(f"{sum(len(specs) for _, specs in jobs.values())} gate runs"):
         measured = q.measure_all(jobs, workers)
     lines, failed = list(q.TABLE_HEADER), []

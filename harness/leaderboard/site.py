@@ -221,14 +221,20 @@ def _data_sources(studies: list[StudyPage]) -> list[dict[str, Any]]:
 
 
 def _merged(studies: list[StudyPage], field: str) -> list[dict[str, Any]]:
-    """One entry per benchmark or power profile across studies (`provenance[field]`), with the studies using it."""
+    """One entry per benchmark or power profile across studies (`provenance[field]`), with the studies using it.
+
+    Studies must agree on every field both record (data files, objectives, reference point, HV_max, watts); a field
+    that a later harness added and an earlier study lacks is not a disagreement, and the entry keeps it."""
     merged: dict[str, dict[str, Any]] = {}
     for page in studies:
         for name, info in page.provenance[field].items():
-            entry = merged.setdefault(name, {"name": name, "info": info, "studies": []})
-            if entry["info"] != info:
+            entry = merged.setdefault(name, {"name": name, "info": dict(info), "studies": []})
+            clash = sorted(k for k in set(entry["info"]) & set(info) if entry["info"][k] != info[k])
+            if clash:
                 raise HarnessError(f"studies {entry['studies'][0]} and {page.study['name']} disagree on {field} "
-                                   f"{name!r}: publish results made by one version of the harness")  # fmt: skip
+                                   f"{name!r} ({', '.join(clash)}): publish results made by one version of the "
+                                   "harness")  # fmt: skip
+            entry["info"] = {k: entry["info"].get(k, info.get(k)) for k in sorted(set(entry["info"]) | set(info))}
             entry["studies"].append(page.study["name"])
     return [merged[k] for k in sorted(merged)]
 

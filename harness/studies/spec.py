@@ -31,7 +31,8 @@ Format (`schema = "cenas-bench/study/1"`; every key but `methods` has a default)
 
 Rules checked when a study is loaded (one error line each): known keys and types, known methods and valid options
 (`harness methods show`), budgets parse, traces resolve, and every method with a LaMOO tree gets the same tree settings
-(`tree.*`), so methods compared in one study share the partition they search with.
+(`tree.*`), so methods compared in one study share the partition they search with. A study about a tree setting
+names it in `tree_varies = ["tree.solver"]`: its methods may differ there and nowhere else in `tree.*`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ SCHEMA = "cenas-bench/study/1"
 _TOP_KEYS = {
     "schema", "name", "description", "benchmarks", "traces", "trace_draws", "budgets", "gpus", "seeds", "accounting",
     "interval_hours", "reference_method", "shared_options", "methods", "report", "analysis", "analysis_options",
+    "tree_varies",
 }  # fmt: skip
 _RUN_KEYS = ("methods", "budgets", "gpus", "accounting", "interval_hours", "reference_method", "shared_options")
 
@@ -139,6 +141,7 @@ class Study:
     source: str = ""  # the file it was read from
     analysis: str | None = None  # an analysis study (harness.studies.analysis) instead of search runs
     analysis_options: dict[str, Any] = field(default_factory=dict)
+    tree_varies: tuple[str, ...] = ()  # tree settings the study compares (every other tree.* setting is shared)
 
     def cells(self) -> list[Cell | AnalysisCell]:
         """Every cell, in grid order: benchmark, trace, budget, GPUs, method, seed (an analysis study: benchmark,
@@ -171,7 +174,7 @@ class Study:
             "gpus": list(self.gpus), "seeds": list(self.seeds), "accounting": self.accounting,
             "interval_hours": self.interval_hours, "reference_method": self.reference_method,
             "shared_options": self.shared_options, "report": self.report,
-        } | self._analysis_fields()  # fmt: skip
+        } | self._analysis_fields() | ({"tree_varies": list(self.tree_varies)} if self.tree_varies else {})  # fmt: skip
 
     def _analysis_fields(self) -> dict[str, Any]:
         """An analysis study's two keys (absent from run studies, whose stored index stays as it was)."""
@@ -224,6 +227,7 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     methods = []
     shared_typed: dict[str, Any] = {}
     trees: dict[str, dict[str, Any]] = {}  # methods that partition (tree.max_height > 0) must share every tree setting
+    varies = _list(raw, "tree_varies", str, ["tree.*"], where) if "tree_varies" in raw else ()
     for i, entry in enumerate(_expect(raw["methods"], list, f"{where}: methods")):
         _expect(entry, dict, f"{where}: methods[{i}]")
         extra = sorted(set(entry) - {"name", "options", "label"})
@@ -242,7 +246,10 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         methods.append(MethodCell(method, {k: typed[k] for k in options}, label))
         shared_typed.update({k: typed[k] for k in shared if k in keys and k not in own})
         if typed.get("tree.max_height", 0):
-            trees[label or method] = {k: v for k, v in typed.items() if k.startswith("tree.")}
+            unknown_tree = sorted(set(varies) - {k for k in keys if k.startswith("tree.")})
+            if unknown_tree:
+                raise HarnessError(f"{where}: tree_varies names {unknown_tree[0]!r}, not a tree option of '{method}'")
+            trees[label or method] = {k: v for k, v in typed.items() if k.startswith("tree.") and k not in varies}
     unused = sorted(set(shared) - set(shared_typed))
     if unused:
         raise HarnessError(f"{where}: shared option(s) {', '.join(unused)} apply to none of the study's methods")
@@ -283,6 +290,7 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         shared_options=shared,
         report=_report_name(raw.get("report"), where),
         source=source,
+        tree_varies=varies,
     )
     _check_resources(study)
     return study
