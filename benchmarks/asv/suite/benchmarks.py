@@ -72,6 +72,29 @@ class Hypervolume:
         hypervolume(self.points, self.ref)
 
 
+class SplitSVMFit:
+    """One split of the faithful LaMOO tree (poly-4 SVM on every sample of the node) by each solver: n uniform NB201
+    encodings (seed 0) labelled good/bad from their real objectives (`tree.solver`, docs/cenas.md)."""
+
+    params = (["libsvm", "ipm"], [100, 400, 1500])
+    param_names = ("solver", "n")
+
+    def setup(self, solver: str, n: int) -> None:
+        from cenas.lamoo.dominance import label_good_bad
+        from cenas.lamoo.svm import SOLVERS
+        from harness.benchmarks import get_benchmark
+        from harness.spaces.nb201 import X_UPPER
+
+        bench = get_benchmark("nb201/cifar10/pi5-energy")
+        self.x = np.random.default_rng(0).uniform(0, X_UPPER, size=(n, bench.space.dim))
+        self.labels = label_good_bad(bench.objectives(bench.space.decode(self.x)))
+        self.solver = SOLVERS[solver]
+        self.solver("poly", 4, "scale").fit(self.x, self.labels)  # first-call costs outside the timing
+
+    def time_fit(self, solver: str, n: int) -> None:
+        self.solver("poly", 4, "scale").fit(self.x, self.labels)
+
+
 class SearchQuality:
     """Mean HV regret over the first seeds of each method's quality baseline (tests/quality) at its largest carbon
     checkpoint and at the end of the 12 h budget: search quality charted across commits like time."""
