@@ -148,16 +148,19 @@ def test_interior_point_reaches_libsvms_optimum(artifact, source: str) -> None:
 
 
 def test_interior_point_degenerate_inputs(artifact) -> None:
-    """Identical points with both labels (the optimum predicts one class) and the linear kernel."""
+    """Identical points with both labels (the optimum predicts one class); the linear kernel, other degrees, a numeric
+    gamma and 'auto'."""
     x, f = artifact
     labels = label_good_bad(f)
     same = IPMSplitSVM("poly", 4, "scale").fit(np.repeat(x[:1], len(x), axis=0), labels)
     assert same._fallback is None and len(np.unique(same.predict(x))) == 1
     assert fit_split(np.repeat(x[:1], len(x), axis=0), labels, TreeConfig(solver="ipm")) is None
-    linear = IPMSplitSVM("linear", 4, "scale").fit(x, labels)
-    ref = SplitSVM("linear", 4, "scale").fit(x, labels)
     probes = np.random.default_rng(3).uniform(0, X_UPPER, size=(10_000, 6))
-    assert (linear.predict(probes) == ref.predict(probes)).mean() >= 0.999
+    for kernel, degree, gamma in (("linear", 4, "scale"), ("poly", 3, 0.7), ("poly", 2, "auto")):
+        ours = IPMSplitSVM(kernel, degree, gamma).fit(x, labels)
+        ref = SplitSVM(kernel, degree, gamma).fit(x, labels)
+        assert ours._fallback is None
+        assert (ours.predict(probes) == ref.predict(probes)).mean() >= 0.999, (kernel, degree, gamma)
     with pytest.raises(ValueError, match="no finite feature map"):
         IPMSplitSVM("rbf", 3, "scale")
 
