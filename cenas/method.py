@@ -16,6 +16,7 @@ import numpy as np
 from cenas.allocation.base import AllocationPolicy, PolicyState
 from cenas.lamoo.dominance import pick_least_dominated
 from cenas.lamoo.samplers import QNEHVISampler, RegionSampler
+from cenas.lamoo.svm import IPM_KERNELS
 from cenas.lamoo.tree import TreeConfig, build_tree, leaf_select, mcts_select
 from cenas.queue import Candidate, ReadyQueue
 from cenas.supernet import Supernet
@@ -150,9 +151,10 @@ class CENAS(Method):
     def __init__(self, options: CENASOptions | None = None) -> None:
         super().__init__(options)
         t = self.options.tree
-        if t.solver == "ipm" and t.kernel == "rbf":
+        if t.solver == "ipm" and t.kernel not in IPM_KERNELS:
             raise HarnessError(
-                "tree.solver=ipm needs tree.kernel=poly or linear (the RBF kernel has no finite feature map)"
+                f"tree.solver=ipm needs tree.kernel={' or '.join(IPM_KERNELS)} (the {t.kernel.upper()} kernel has no "
+                "finite feature map)"
             )
         self.tree_config = TreeConfig(
             t.leaf_size, t.max_height, t.kernel, t.degree, t.gamma, svm_max_samples=t.svm_max_samples, solver=t.solver

@@ -21,6 +21,7 @@ from cenas.lamoo.tree import (
     leaf_select,
     leaves,
     mcts_select,
+    path_to,
     uct,
 )
 from harness.benchmarks import DEFAULT_BENCHMARK, get_benchmark
@@ -37,6 +38,13 @@ def artifact(upstream):
 
 def brute_force_counts(f: np.ndarray) -> list[int]:
     return [sum(1 for i in range(len(f)) if i != j and all(f[i] >= f[j])) for j in range(len(f))]
+
+
+def _scored(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n uniform NB201 encodings (n, 6) and their real objectives (n, 2) from the default benchmark's table."""
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    x = np.random.default_rng(seed).uniform(0, X_UPPER, size=(n, 6))
+    return x, bench.objectives(bench.space.decode(x))
 
 
 def test_dominance_counts_weak_with_duplicates(artifact) -> None:
@@ -125,11 +133,7 @@ def test_interior_point_reaches_libsvms_optimum(artifact, n_uniform: int) -> Non
     libsvm's (which stops at a KKT tolerance), and it labels the samples and 10,000 probes as libsvm does but for
     points on the boundary. CE-NAS's 15 artifact samples (n_uniform = 0) and 100 uniform NB201 encodings take the
     n x n path (fewer samples than the 126 features), 400 the feature-space path."""
-    x, f = artifact
-    if n_uniform:
-        bench = get_benchmark(DEFAULT_BENCHMARK)
-        x = np.random.default_rng(8).uniform(0, X_UPPER, size=(n_uniform, 6))
-        f = bench.objectives(bench.space.decode(x))
+    x, f = _scored(n_uniform, 8) if n_uniform else artifact
     labels = label_good_bad(f)
     ours = IPMSplitSVM("poly", 4, "scale").fit(x, labels)
     ref = SplitSVM("poly", 4, "scale").fit(x, labels)
@@ -175,20 +179,10 @@ def test_interior_point_falls_back_to_libsvm_when_it_does_not_converge(artifact,
 
 
 def _leaf_of(root: Node, x: np.ndarray) -> np.ndarray:
-    """Each point's leaf (n,) as its root-to-leaf directions packed in an int (1 = root), following the SVMs."""
-    code = np.ones(len(x), dtype=np.int64)
-    stack = [(root, np.arange(len(x)))]
-    while stack:
-        node, rows = stack.pop()
-        if node.is_leaf or not len(rows):
-            continue
-        assert node.svm is not None
-        side = node.svm.predict(x[rows])
-        for direction, kid in enumerate(node.kids):
-            mine = rows[side == direction]
-            code[mine] = 2 * code[mine] + direction
-            stack.append((kid, mine))
-    return code
+    """Each point's leaf (n,): its index in `leaves(root)`, from the regions the sampler uses (`in_region`)."""
+    inside = np.array([in_region(x, path_to(leaf)) for leaf in leaves(root)])
+    assert (inside.sum(axis=0) == 1).all()  # the leaves' regions partition the space
+    return inside.argmax(axis=0)
 
 
 @pytest.mark.parametrize("n", [300, 1500])
@@ -197,8 +191,7 @@ def test_tree_agreement_interior_point_vs_libsvm(artifact, n: int) -> None:
     the interior-point solver puts the samples and 10,000 uniform probes in the same leaf (>= 99.9 %; measured
     100 % / 99.97 % at both n = 300 and n = 1500: uniform NB201 samples, real objectives)."""
     bench = get_benchmark(DEFAULT_BENCHMARK)
-    x = np.random.default_rng(11).uniform(0, X_UPPER, size=(n, 6))
-    f = bench.objectives(bench.space.decode(x))
+    x, f = _scored(n, 11)
     libsvm_tree = build_tree(x, f, bench.ref_point, TreeConfig())
     ipm_tree = build_tree(x, f, bench.ref_point, TreeConfig(solver="ipm"))
     assert [leaf.n for leaf in leaves(libsvm_tree)] == [leaf.n for leaf in leaves(ipm_tree)]
@@ -251,8 +244,7 @@ def test_region_sampler_stays_inside_and_falls_back() -> None:
 
 def test_svm_thinning_keeps_class_shares_and_still_splits() -> None:
     bench = get_benchmark(DEFAULT_BENCHMARK)
-    x = np.random.default_rng(4).uniform(0, X_UPPER, size=(900, 6))
-    f = bench.objectives(bench.space.decode(x))
+    x, f = _scored(900, 4)
     labels = label_good_bad(f)
     thin_x, thin_labels = _thin(x, labels, 300)
     assert len(thin_x) == 300 and thin_labels.sum() == 150  # half good, half bad, as in the node

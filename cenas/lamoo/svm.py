@@ -24,6 +24,7 @@ from sklearn.svm import _libsvm as libsvm  # type: ignore[attr-defined]
 from threadpoolctl import ThreadpoolController
 
 C_SVC = 0  # libsvm's svm_type of sklearn's SVC
+IPM_KERNELS = ("poly", "linear")  # kernels with a finite feature map: those `IPMSplitSVM` solves
 _BLAS = ThreadpoolController()  # one BLAS thread inside a fit: the same sums in every process and executor
 
 
@@ -195,7 +196,7 @@ class IPMSplitSVM:
     MAX_ITER = 50
 
     def __init__(self, kernel: str, degree: int, gamma: str | float) -> None:
-        if kernel not in ("poly", "linear"):
+        if kernel not in IPM_KERNELS:
             raise ValueError(f"the interior-point solver has no finite feature map for kernel {kernel!r}")
         self.kernel, self.gamma = kernel, gamma
         self.degree = degree if kernel == "poly" else 1

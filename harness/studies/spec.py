@@ -227,7 +227,7 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     methods = []
     shared_typed: dict[str, Any] = {}
     trees: dict[str, dict[str, Any]] = {}  # methods that partition (tree.max_height > 0) must share every tree setting
-    varies = _list(raw, "tree_varies", str, ["tree.*"], where) if "tree_varies" in raw else ()
+    varies = _list(raw, "tree_varies", str, [], where) if "tree_varies" in raw else ()
     for i, entry in enumerate(_expect(raw["methods"], list, f"{where}: methods")):
         _expect(entry, dict, f"{where}: methods[{i}]")
         extra = sorted(set(entry) - {"name", "options", "label"})
