@@ -5,7 +5,7 @@
   --GPU_nums 8 --queueCapacity 10 --sample_method random --node_select leaf --cp 30 --kernel poly` on the NB201 tables
   and US-CAL-CISO, this machine type). Target: >= 10,000x, i.e. <= 1 s for the 80 hours.
 - Run cost linear in run length: a 10,000-hour random search in seconds.
-- Peak memory of one run (a fresh process, its `VmHWM`; Linux): target <= 300 MB.
+- Peak memory of one run (a fresh process, its `VmHWM`; Linux): target <= 300 MB for runs that need no torch.
 - The LaMOO family at 500 lbs with the faithful tree (poly-4 SVMs on every sample) solved by the interior-point
   method (`tree.solver=ipm`; the same partition as libsvm's on 99.97 % of probes): target <= 60 s per method.
 Figures measured on the 2-core machine are in docs/simulator.md ("Speed targets").
@@ -65,24 +65,39 @@ def test_random_search_10000h(benchmark) -> None:
 
 
 _PEAK = """
-import re, sys
+import json, re, sys
 from harness.config import RunSpec, parse_budget
+from harness.methods import default_benchmark
 from harness.runner import execute
-execute(RunSpec(sys.argv[1], sys.argv[2], sys.argv[3], parse_budget("500lbs")))
+method, options = sys.argv[1], json.loads(sys.argv[3])
+execute(RunSpec(method, default_benchmark(method), sys.argv[2], parse_budget("500lbs"), method_options=options))
 status = open("/proc/self/status").read()  # VmHWM: this process's own peak (ru_maxrss would include the parent's)
-print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024)
+print(json.dumps([int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024, "torch" in sys.modules]))
 """
+IPM = {"tree.solver": "ipm"}  # the faithful tree in seconds; the peak is the tree's samples and the libraries, not the
+# solver
 
 
-@pytest.mark.parametrize("method", ["random-search", "nsga2", "vanilla-lamoo", "cenas"])
-def test_peak_memory_500lbs(benchmark, method: str) -> None:
-    """Peak resident memory (MB) of one 500-lbs run in a fresh interpreter; reported as extra info."""
+@pytest.mark.parametrize(
+    ("method", "options"),
+    [("random-search", {}), ("nsga2", {}), ("semoa", {}), ("oneshot-lamoo", {}), ("cenas", {}),
+     ("vanilla-lamoo", IPM), ("random-allocation", IPM), ("cenas-heuristic", IPM), ("cenas-rl-reference", IPM)],
+)  # fmt: skip
+def test_peak_memory_500lbs(benchmark, method: str, options: dict[str, str]) -> None:
+    """Peak resident memory (MB) of one 500-lbs run (the method's default benchmark) in a fresh interpreter, as
+    extra info. Target <= 300 MB for every run that needs no torch: `cenas` runs its forecaster and agent through
+    onnxruntime (`harness.inference`); `cenas-rl-reference` trains its actor-critic online with torch, and `qnehvi`
+    is botorch (torch alone peaks at ~220 MB; docs/simulator.md gives both figures)."""
 
-    def run() -> float:
-        out = subprocess.run([sys.executable, "-c", _PEAK, method, "nb201/cifar10/pi5-energy", TRACE],
+    def run() -> tuple[float, bool]:
+        out = subprocess.run([sys.executable, "-c", _PEAK, method, TRACE, json.dumps(options)],
                              capture_output=True, text=True, check=True).stdout  # fmt: skip
-        return float(json.loads(out.strip().splitlines()[-1]))
+        peak, uses_torch = json.loads(out.strip().splitlines()[-1])
+        return float(peak), bool(uses_torch)
 
-    peak = benchmark.pedantic(run, rounds=1, iterations=1)
+    peak, uses_torch = benchmark.pedantic(run, rounds=1, iterations=1)
     benchmark.extra_info["peak_rss_mb"] = round(peak)
-    assert peak > 0
+    benchmark.extra_info["imports_torch"] = uses_torch
+    assert uses_torch == (method == "cenas-rl-reference")
+    if not uses_torch:
+        assert peak <= 300.0, f"{method}: {peak:.0f} MB"

@@ -1,5 +1,6 @@
-"""CE-NAS's own command, plugged into `harness` through the command registry (`harness.methods.COMMANDS`):
-`harness rl train`. (HotCarbon §4.2's region check is the study `lamoo-check`: `harness sweep lamoo-check`.)"""
+"""CE-NAS's own commands, plugged into `harness` through the command registry (`harness.methods.COMMANDS`):
+`harness rl train`, `prices`, `export`. (HotCarbon §4.2's region check is the study `lamoo-check`:
+`harness sweep lamoo-check`.)"""
 
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ def rl_train(
     ] = None,
 ) -> None:
     """Train CE-NAS's clean allocation agent with PPO (Stable-Baselines3) on the allocation environment; writes the
-    weights (.pt) and the spec, command and learning curve beside them (.json). Pass the .pt as rl.checkpoint."""
+    weights (.pt), their ONNX export (.onnx, what runs load) and the spec, command, learning curve and the export's
+    pin beside them (.json). Pass the .pt as rl.checkpoint."""
     from dataclasses import replace
 
     from cenas.allocation.ppo import train
@@ -130,9 +132,26 @@ def rl_prices(
                   f"({ranked.iloc[1]:.3f})")  # fmt: skip
 
 
+def rl_export(
+    checkpoint: Annotated[
+        str | None, typer.Option(help="Checkpoint path or shipped name (default: the shipped agent).")
+    ] = None,
+) -> None:
+    """Export a checkpoint's policy to ONNX beside its weights and pin the export in its JSON (what runs load; needed
+    for a checkpoint trained before exports existed). Needs torch and the onnx package; the same weights give the
+    same bytes."""
+    from cenas.allocation.ppo import checkpoint_path, export
+
+    entry = export(checkpoint)
+    out.print(
+        f"{checkpoint_path(checkpoint).with_suffix('.onnx')}: {entry['size']:,} bytes, sha256 {entry['sha256'][:12]}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add CE-NAS's commands to the `harness` app."""
-    rl_app = typer.Typer(help="Train CE-NAS's clean RL allocation agent.", no_args_is_help=True)
+    rl_app = typer.Typer(help="Train and export CE-NAS's clean RL allocation agent.", no_args_is_help=True)
     app.add_typer(rl_app, name="rl")
     rl_app.command("train")(rl_train)
     rl_app.command("prices")(rl_prices)
+    rl_app.command("export")(rl_export)

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def table():  # type: ignore[no-untyped-def]
-    return get_benchmark("nb201/cifar10/pi5-energy").table
+    return get_benchmark("nb201/cifar10/pi5-energy").full_table()
 
 
 def test_parameter_counts_equal_the_table_for_50_random_architectures(table) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,8 @@ Training (`harness rl train`, `train`) runs PPO over 48-h windows drawn from Jul
 forecasters' training split) in several regions, none overlapping a named window or a window a shipped study
 evaluates on. The shipped checkpoint is the policy's weights only (`rl_clean_ppo.pt`, a torch state dict read with
 `weights_only=True` after its sha256 matches the JSON beside it; never SB3's pickled zip) plus `rl_clean_ppo.json`:
-the training spec, the command that regenerates it, the wall time and the learning curve.
+the training spec, the command that regenerates it, the wall time and the learning curve, and `rl_clean_ppo.onnx`:
+the policy's action probabilities exported to ONNX, pinned by the JSON (`harness.inference`), which is what runs load.
 
 At run time (`policy=rl`, `rl.mode=clean`) the agent sees the environment's observation computed from the run's own
 state (`harness.envs.allocation.observation`), so a run of `cenas` and an episode of the environment acting with this
@@ -212,7 +213,7 @@ def train(spec: TrainSpec, out: Path, progress: Callable[[int, int, float], None
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
     from harness import __version__
-    from harness.io import atomic_write_bytes, atomic_write_text
+    from harness.io import atomic_write_bytes
 
     windows = training_windows(spec)
     env_fns = [_make_env(spec, windows) for _ in range(spec.n_envs)]
@@ -257,8 +258,40 @@ def train(spec: TrainSpec, out: Path, progress: Callable[[int, int, float], None
                      "torch": torch.__version__},
     }  # fmt: skip
     atomic_write_bytes(out, weights)
-    atomic_write_text(out.with_suffix(".json"), json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return _export_beside(model.policy, document, out, weights)
+
+
+def _export_beside(policy: Any, document: dict[str, Any], path: Path, weights: bytes) -> dict[str, Any]:
+    """Write the policy's action probabilities as ONNX beside `path` and `document` (pinning it) as its JSON."""
+    import torch
+
+    from harness.envs.allocation import OBS_SIZE
+    from harness.inference import export_onnx, onnx_entry
+    from harness.io import atomic_write_bytes, atomic_write_text
+
+    class Probabilities(torch.nn.Module):
+        """Observation (n, 12) -> action probabilities (n, trained GPUs + 1): SB3's actor head and softmax."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.body, self.head = policy.mlp_extractor.policy_net, policy.action_net
+
+        def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            return torch.softmax(self.head(self.body(obs)), dim=-1)
+
+    exported = export_onnx(Probabilities(), (1, OBS_SIZE), "obs", "probabilities")
+    document = {**document, "onnx": onnx_entry(exported, weights)}
+    atomic_write_bytes(path.with_suffix(".onnx"), exported)
+    atomic_write_text(path.with_suffix(".json"), json.dumps(document, indent=1, sort_keys=True) + "\n")
     return document
+
+
+def export(name: str | None) -> dict[str, Any]:
+    """(Re-)export a checkpoint's policy to ONNX beside it and pin the export in its JSON (the weights file is left
+    as it is); returns the `onnx` entry."""
+    policy, document = load_policy(name)
+    path, weights, _ = verified_weights(name)
+    return dict(_export_beside(policy, document, path, weights)["onnx"])
 
 
 def checkpoint_path(name: str | None) -> Path:
@@ -351,22 +384,23 @@ class RulePolicy(ObservingPolicy):
 
 
 class PPOPolicy(ObservingPolicy):
-    """The trained PPO agent: the environment's observation in, training GPUs out (`rl.mode=clean`)."""
+    """The trained PPO agent: the environment's observation in, training GPUs out (`rl.mode=clean`). It runs the
+    checkpoint's verified ONNX export (`harness.inference`): neither torch nor Stable-Baselines3 is imported."""
 
     name = "rl"
 
     def __init__(self, checkpoint: str | None = None, greedy: bool = True) -> None:
-        self.policy, self.document = load_policy(checkpoint)
+        from harness.inference import OnnxModel
+
+        path, _, self.document = verified_weights(checkpoint)
+        remedy = f"run `harness rl export{' --checkpoint ' + checkpoint if checkpoint else ''}`"
+        self.model = OnnxModel(path, self.document.get("onnx"), remedy)
         self.trained_gpus = int(self.document["spec"]["gpus"])
         self.greedy = greedy
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Action probabilities over 0..trained GPUs, shape (trained_gpus + 1,)."""
-        import torch
-
-        with torch.no_grad():
-            obs, _ = self.policy.obs_to_tensor(features)
-            return self.policy.get_distribution(obs).distribution.probs.numpy()[0].astype(np.float64)
+        return self.model(features[None, :])[0].astype(np.float64)
 
     def decide(self, features: np.ndarray, n_gpus: int) -> int:
         probs = self.probabilities(features)

@@ -98,6 +98,18 @@ class NB201Spec:
     def cost_columns(self) -> tuple[str, ...]:
         return (self.cost_column, *(c for c, _, _ in self.more_costs))
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The NB201 table's columns this benchmark reads (a run loads only these)."""
+        d = self.dataset
+        oneshot = (
+            (f"{d}_val_acc12", f"{d}_train_s_per_epoch")
+            if self.oneshot == EARLY_STOP
+            else (f"{d}_{self.oneshot}_acc", self.oneshot_latency_column)
+        )
+        ops = tuple(f"op{e}" for e in range(space.N_EDGES))
+        return tuple(dict.fromkeys(("arch_str", *ops, f"{d}_acc", f"{d}_train_s", *self.cost_columns, *oneshot)))
+
 
 class NB201Benchmark(TableBenchmark):
     def __init__(self, spec: NB201Spec) -> None:
@@ -111,6 +123,10 @@ class NB201Benchmark(TableBenchmark):
             Objective(spec.cost_label, spec.cost_unit, False),
             *(Objective(label, unit, False) for _, label, unit in spec.more_costs),
         )
+
+    def full_table(self) -> pd.DataFrame:
+        """Every column of the NB201 table (`table` holds only the columns runs read, `spec.columns`)."""
+        return nb201_table()
 
     def _arrays(self) -> BenchmarkArrays:
         t, s = self.table, self.spec
@@ -143,22 +159,25 @@ class NB201Benchmark(TableBenchmark):
 
 
 def _table_with(spec: NB201Spec) -> pd.DataFrame:
-    table = _nb201_table()
-    if spec.cost_column not in table.columns:
+    from harness.data.tables import MissingColumnsError
+
+    try:
+        return nb201_table(spec.columns)
+    except MissingColumnsError as exc:
         entry = load_manifest()[HWNB]
         raise MissingDataError(
-            f"benchmark {spec.id} needs {spec.cost_column} from the HW-NAS-Bench pickle: run "
+            f"benchmark {spec.id} needs {', '.join(exc.columns)} from the HW-NAS-Bench pickle: run "
             f"`harness data fetch {entry.name}` "
             f"(downloads {entry.url})"
-        )
-    return table
+        ) from None
 
 
 @functools.cache
-def _nb201_table() -> pd.DataFrame:
+def nb201_table(columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The verified NB201 table, only `columns` (default all), read once per process and column set."""
     from harness.data.build_nb201 import load_nb201
 
-    return load_nb201()
+    return load_nb201(columns=list(columns) if columns is not None else None)
 
 
 SPECS: tuple[NB201Spec, ...] = (

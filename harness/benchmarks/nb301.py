@@ -139,15 +139,9 @@ def _codes(config: dict[str, Any], encoding: dict[str, Any]) -> tuple[list[np.nd
 
 def _session(model: bytes) -> Any:
     """An onnxruntime session from verified bytes, with the v1 model's signature checked (wrong model: one error)."""
-    import onnxruntime as ort
+    from harness.inference import single_thread_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    try:
-        session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
-        raise DataIntegrityError(f"{MODEL} cannot be loaded by onnxruntime: {exc}") from None
+    session = single_thread_session(model, MODEL)
     inputs = {i.name: (i.type, i.shape) for i in session.get_inputs()}
     outputs = [o.shape for o in session.get_outputs()]
     expected = {"x_cat": ("tensor(int32)", [1, len(COLUMNS)]), "x_cont": ("tensor(float)", [1, 1])}

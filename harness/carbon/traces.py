@@ -96,8 +96,9 @@ def build_traces(fetch: Callable[[str], VerifiedFile], entries: list[DataFile]) 
     return pd.concat(series, ignore_index=True)
 
 
-def load_trace_table(manifest: Manifest | None = None, cache: Path | None = None) -> pd.DataFrame:
-    """All traces from the cache (built on first use, or when an input's pinned hash changes)."""
+def load_trace_table(manifest: Manifest | None = None, cache: Path | None = None, lean: bool = False) -> pd.DataFrame:
+    """All traces from the cache (built on first use, or when an input's pinned hash changes). `lean`: only the
+    columns runs use (source, zone, time, ci), source and zone as categoricals."""
     manifest = manifest or load_manifest()
     entries = trace_files(manifest)
     stamp = {"builder": "traces", "version": BUILDER_VERSION, "inputs": {e.name: e.sha256 for e in entries}}
@@ -106,22 +107,24 @@ def load_trace_table(manifest: Manifest | None = None, cache: Path | None = None
         reader = InputReader(manifest, cache)
         return build_traces(reader, entries), reader.read
 
-    return cached_table("traces", stamp, build, cache)
+    if not lean:
+        return cached_table("traces", stamp, build, cache)
+    return cached_table("traces", stamp, build, cache, ["source", "zone", "time", "ci"], categories=["source", "zone"])
 
 
 @functools.cache
 def _series_index(cache_key: str) -> dict[tuple[str, str], tuple[pd.Timestamp, np.ndarray]]:
     """(source, zone) -> (first hour, hourly values), built once per process and cache folder."""
-    table = load_trace_table(cache=Path(cache_key))
-    keys = table["source"].astype(str) + ":" + table["zone"].astype(str)
-    codes, uniques = pd.factorize(keys.to_numpy(), sort=False)
+    table = load_trace_table(cache=Path(cache_key), lean=True)
+    source, zone = table["source"].cat, table["zone"].cat
+    codes = source.codes.to_numpy(np.int64) * len(zone.categories) + zone.codes.to_numpy(np.int64)
     values = table["ci"].to_numpy(np.float64)
     times = table["time"]
     index = {}
-    for code, key in enumerate(uniques):
+    for code in pd.unique(codes):  # series in table order
         rows = np.flatnonzero(codes == code)
-        source, zone = str(key).split(":", 1)
-        index[(source, zone)] = (times.iat[rows[0]], values[rows])
+        s, z = divmod(int(code), len(zone.categories))
+        index[(str(source.categories[s]), str(zone.categories[z]))] = (times.iat[rows[0]], values[rows])
     return index
 
 

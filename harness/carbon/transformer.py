@@ -6,8 +6,10 @@ start hour-of-day and day-of-week. Two encoder layers (d=32, 4 heads), then a ze
 predicts a correction to persistence for the next 72 hours directly (any horizon up to 72 is a prefix), so training
 starts from the persistence forecast. Trained with MSE on the hourly origins before the split time (default
 2021-07-01 00:00 UTC), the last 15 % of them held out chronologically for early stopping, single-threaded from a
-private generator, so a training run is reproducible. `harness forecast train` writes a checkpoint and its JSON
-spec; `harness forecast eval` reports MAPE per horizon against persistence on the origins after the split.
+private generator, so a training run is reproducible. `harness forecast train` writes the weights (torch), their ONNX
+export and the JSON spec pinning it (`harness.inference`); forecasts in runs, the environment and `evaluate` (MAPE per
+horizon against persistence on the origins after the split: the `forecast-accuracy` study) come from the verified
+export through onnxruntime, without torch. `harness forecast export` re-exports a checkpoint trained before that.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pandas as pd
 from harness.carbon.forecast import Forecaster, persistence
 from harness.carbon.traces import Trace, load_trace
 from harness.errors import HarnessError
+from harness.inference import OnnxModel, export_onnx, onnx_entry
 from harness.io import atomic_write_bytes, atomic_write_text
 
 LOOKBACK, PATCH, MAX_HORIZON = 168, 24, 72
@@ -172,20 +175,38 @@ def train(spec: TrainSpec, progress: Any = None) -> tuple[Any, dict[str, Any]]:
 
 
 def save(model: Any, meta: dict[str, Any], path: Path) -> None:
+    """Write the weights (`path`, a torch state dict), their ONNX export (`.onnx`, what runs use) and the JSON
+    document pinning the export (`meta` plus its `onnx` entry), each atomically."""
     import torch
 
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     atomic_write_bytes(path, buffer.getvalue())
-    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    _export_beside(model, meta, path, buffer.getvalue())
+
+
+def export(path: Path) -> dict[str, Any]:
+    """(Re-)export a checkpoint's weights to ONNX beside them and pin the export in its JSON (the weights file is
+    left as it is); returns the `onnx` entry."""
+    model, meta = load_torch(path)
+    return _export_beside(model, meta, path, path.read_bytes())
+
+
+def _export_beside(model: Any, meta: dict[str, Any], path: Path, weights: bytes) -> dict[str, Any]:
+    exported = export_onnx(model, (1, LOOKBACK // PATCH, PATCH + 4), "x", "z")
+    entry = onnx_entry(exported, weights)
+    atomic_write_bytes(path.with_suffix(".onnx"), exported)
+    document = {**meta, "onnx": entry}
+    atomic_write_text(path.with_suffix(".json"), json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return entry
 
 
 def checkpoint_name(region: str) -> str:
     return f"forecast_{region.replace(':', '_')}.pt"
 
 
-@functools.cache
-def load(path: Path) -> tuple[Any, dict[str, Any]]:
+def load_torch(path: Path) -> tuple[Any, dict[str, Any]]:
+    """The torch model of a checkpoint (eval mode) and its JSON document (training and `export` only)."""
     import torch
 
     meta = json.loads(path.with_suffix(".json").read_text())
@@ -195,12 +216,22 @@ def load(path: Path) -> tuple[Any, dict[str, Any]]:
     return model, meta
 
 
-def predict(model: Any, x: np.ndarray, stats: np.ndarray) -> np.ndarray:
-    """Forecasts in g/kWh, shape (n, 72), from windows and their (mean, std) from `make_windows`."""
-    import torch
+@functools.cache
+def load(path: Path) -> tuple[OnnxModel, dict[str, Any]]:
+    """A checkpoint's verified ONNX export (what runs and `evaluate` use; torch is not imported) and its JSON."""
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text())
+    except (OSError, ValueError) as exc:
+        raise HarnessError(
+            f"forecaster {path}: cannot read its spec {path.with_suffix('.json').name} ({exc})"
+        ) from None
+    region = meta.get("region", path.stem)
+    return OnnxModel(path, meta.get("onnx"), f"run `harness forecast export {region}`"), meta
 
-    with _single_thread(), torch.no_grad():
-        z = model(torch.as_tensor(x, dtype=torch.float32)).numpy().astype(np.float64)
+
+def predict(model: OnnxModel, x: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """Forecasts in g/kWh, shape (n, 72), from windows and their (mean, std) from `make_windows`."""
+    z = model(x).astype(np.float64)
     return z * stats[:, 1:2] + stats[:, 0:1]
 
 
@@ -257,4 +288,4 @@ def evaluate(path: Path, horizons: tuple[int, ...] = (24, 48, 72)) -> dict[str, 
     return out
 
 
-__all__ = ["TrainSpec", "TransformerForecaster", "evaluate", "save", "train"]
+__all__ = ["TrainSpec", "TransformerForecaster", "evaluate", "export", "save", "train"]

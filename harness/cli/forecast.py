@@ -1,5 +1,5 @@
-"""`harness forecast train`: train the carbon-intensity forecasters (their accuracy is the study
-`forecast-accuracy`: `harness sweep forecast-accuracy`)."""
+"""`harness forecast train` / `export`: train the carbon-intensity forecasters and export them to ONNX (their accuracy
+is the study `forecast-accuracy`: `harness sweep forecast-accuracy`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import typer
 
 from harness.cli.common import err, out, sub_app
 
-forecast_app = sub_app("forecast", "Train carbon-intensity forecasters (accuracy: `harness sweep forecast-accuracy`).")
+forecast_app = sub_app(
+    "forecast", "Train and export carbon-intensity forecasters (accuracy: `harness sweep forecast-accuracy`)."
+)
 
 
 @forecast_app.command("train")
@@ -21,7 +23,8 @@ def forecast_train(
     seed: Annotated[int, typer.Option(help="Seed of initialisation and shuffling.")] = 0,
     out_dir: Annotated[Path | None, typer.Option(help="Folder for checkpoints (default: CACHE/models).")] = None,
 ) -> None:
-    """Train the transformer forecaster per region on data before --split; writes forecast_<region>.pt + .json."""
+    """Train the transformer forecaster per region on data before --split; writes forecast_<region>.pt (weights),
+    .onnx (their export, what runs load) and .json (spec, pins the export)."""
     from harness.carbon import transformer as tf
     from harness.carbon.traces import load_trace
     from harness.data.fetch import cache_dir
@@ -39,3 +42,19 @@ def forecast_train(
         path = folder / tf.checkpoint_name(region_id)
         tf.save(model, meta, path)
         out.print(f"{region_id}: best epoch {meta['best_epoch']}, held-out MSE {meta['holdout_mse']:.4f} -> {path}")
+
+
+@forecast_app.command("export")
+def forecast_export(
+    regions: Annotated[list[str], typer.Argument(help="Trace regions whose forecaster to export, e.g. US-CAL-CISO.")],
+) -> None:
+    """Export a forecaster's weights to ONNX beside them and pin the export in its JSON (what runs load; needed for
+    a checkpoint trained before exports existed). Needs torch and the onnx package; the same weights give the same
+    bytes."""
+    from harness.carbon import transformer as tf
+    from harness.carbon.traces import load_trace
+
+    paths = [tf.find_checkpoint(load_trace(region).region) for region in regions]  # every region checked first
+    for path in paths:
+        entry = tf.export(path)
+        out.print(f"{path.with_suffix('.onnx')}: {entry['size']:,} bytes, sha256 {entry['sha256'][:12]}")

@@ -126,8 +126,11 @@ def build_nb201(fetch: Callable[[str], VerifiedFile], with_hw_nas_bench: bool = 
     return frame
 
 
-def load_nb201(manifest: Manifest | None = None, cache: Path | None = None) -> pd.DataFrame:
-    """The NB201 table from the cache (built on first use, or when an input's pinned hash changes).
+def load_nb201(
+    manifest: Manifest | None = None, cache: Path | None = None, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The NB201 table from the cache (built on first use, or when an input's pinned hash changes); only `columns`
+    when given (a column the table lacks: `MissingColumnsError`).
 
     The user-supplied HW-NAS-Bench pickle adds its columns when it is in the cache; it is verified by its git blob id
     before anything reads it, and a file that does not match is refused (DataIntegrityError), not skipped.
@@ -149,4 +152,4 @@ def load_nb201(manifest: Manifest | None = None, cache: Path | None = None) -> p
 
     if hwnb_present:
         InputReader(manifest, cache)(HWNB)  # refuse a mismatching pickle even when the table is already built
-    return cached_table("nb201", stamp, build, cache)
+    return cached_table("nb201", stamp, build, cache, columns)

@@ -140,7 +140,7 @@ def spotcheck(
     check(spec, data is not None)
     bench: Any = get_benchmark(spec.benchmark)
     dataset = _dataset(bench)
-    table = bench.table
+    table = bench.full_table()
     shape = SHAPES[dataset]
     if data is None and spec.data_dir is not None:
         data = cifar10(Path(spec.data_dir))

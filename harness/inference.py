@@ -1,0 +1,98 @@
+"""Torch-free inference of the project's trained networks (the carbon forecaster, the clean RL agent).
+
+Training needs torch; running a trained network does not. Each checkpoint's weights (`NAME.pt`, a torch state dict)
+are exported once to ONNX (`NAME.onnx`, `export_onnx`: the same weights, deterministic bytes) and its JSON document
+pins the export by `onnx_entry` (sha256, size, and the sha256 of the weights it was exported from). A run verifies
+both files against that entry before onnxruntime sees a byte (`OnnxModel`), then runs it on one thread. A run of
+`cenas` therefore imports neither torch nor Stable-Baselines3 (~220 MB and ~2.5 s of start-up less); its records are
+those of the torch forward passes (the goldens and the committed studies are unchanged: tested).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import DataIntegrityError, HarnessError, os_error
+
+OPSET = 17  # ONNX opset of the exports (onnxruntime >= 1.17 runs it)
+
+
+def single_thread_session(model: bytes, what: str) -> Any:
+    """An onnxruntime CPU session over `model`'s verified bytes, one thread (reproducible, and fastest at these
+    sizes); an unreadable model is one DataIntegrityError naming `what`."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
+        raise DataIntegrityError(f"{what} cannot be loaded by onnxruntime: {exc}") from None
+
+
+def export_onnx(module: Any, input_shape: tuple[int, ...], input_name: str, output_name: str) -> bytes:
+    """ONNX bytes of a torch module in eval mode (float32 input of `input_shape`, first axis dynamic). Needs torch
+    and the `onnx` package; the same weights give the same bytes."""
+    import tempfile
+
+    import torch
+
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice; it handles these modules
+        path = Path(folder) / "model.onnx"
+        torch.onnx.export(  # not under no_grad: that takes torch's fused encoder path, which has no ONNX op
+            module.eval(), (torch.zeros(input_shape),), path, dynamo=False, opset_version=OPSET,
+            input_names=[input_name], output_names=[output_name],
+            dynamic_axes={input_name: {0: "n"}, output_name: {0: "n"}},
+        )  # fmt: skip
+        return path.read_bytes()
+
+
+def onnx_entry(model: bytes, weights: bytes) -> dict[str, Any]:
+    """The JSON entry that pins an export: its sha256 and size, the sha256 of the weights it came from, the opset."""
+    return {
+        "sha256": hashlib.sha256(model).hexdigest(),
+        "size": len(model),
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+        "opset": OPSET,
+    }
+
+
+class OnnxModel:
+    """A verified export run by onnxruntime: `model(x)` maps float32 inputs (n, ...) to float32 outputs (n, ...).
+
+    `weights` is the checkpoint (`.pt`) the export must come from and `entry` its JSON `onnx` entry; a missing entry
+    or file, or bytes that do not match, is one HarnessError before anything is loaded (`remedy` says what fixes it).
+    """
+
+    def __init__(self, weights: Path, entry: Mapping[str, Any] | None, remedy: str) -> None:
+        path = weights.with_suffix(".onnx")
+        if not entry or not path.exists():
+            raise HarnessError(f"{weights.name} has no ONNX export beside it; {remedy}")
+        try:
+            model, source = path.read_bytes(), weights.read_bytes()
+        except OSError as exc:
+            raise os_error(exc, f"cannot read {path}") from None
+        digest = hashlib.sha256(model).hexdigest()
+        if len(model) != entry.get("size") or digest != entry.get("sha256"):
+            raise DataIntegrityError(
+                f"{path} fails its checksum ({digest[:12]} != {str(entry.get('sha256'))[:12]}); nothing was loaded"
+            )
+        if hashlib.sha256(source).hexdigest() != entry.get("weights_sha256"):
+            raise DataIntegrityError(f"{path} was exported from other weights than {weights.name}; {remedy}")
+        self.path, self.sha256 = path, digest
+        self.session = single_thread_session(model, str(path))
+        self.input = self.session.get_inputs()[0].name
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
+
+
+__all__ = ["OPSET", "OnnxModel", "export_onnx", "onnx_entry", "single_thread_session"]

@@ -1,0 +1,133 @@
+"""Torch-free inference (`harness.inference`): the shipped forecasters' and RL agent's ONNX exports are their torch
+networks (same bytes when re-exported; same outputs to float32 rounding on real inputs; same greedy actions), they are
+verified before onnxruntime sees them, and a `cenas` run imports neither torch nor Stable-Baselines3."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cenas.allocation.ppo import PPOPolicy, checkpoint_path, export, load_policy
+from harness.carbon import transformer as tf
+from harness.carbon.traces import load_trace
+from harness.errors import DataIntegrityError, HarnessError
+from harness.inference import OnnxModel
+from tests.helpers import cli, one_error_line
+
+REGIONS = ("sc:US-CAL-CISO", "sc:DE", "sc:US-MIDA-PJM")
+
+
+def _copy(weights: Path, folder: Path, name: str) -> Path:
+    """A checkpoint's weights, JSON and export copied into `folder` as `name` (.pt/.json/.onnx)."""
+    target = folder / name
+    for suffix in (".pt", ".json", ".onnx"):
+        shutil.copyfile(weights.with_suffix(suffix), target.with_suffix(suffix))
+    return target
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_shipped_forecaster_export_is_its_weights(region: str) -> None:
+    """Re-exporting the shipped weights gives the shipped bytes, and onnxruntime's forecasts on 2,000 real windows
+    after the training split equal torch's to float32 rounding (normalised units)."""
+    import torch
+
+    from harness.inference import export_onnx
+
+    path = tf.find_checkpoint(region)
+    document = json.loads(path.with_suffix(".json").read_text())
+    model, _ = tf.load_torch(path)
+    exported = export_onnx(model, (1, 7, 28), "x", "z")
+    assert hashlib.sha256(exported).hexdigest() == document["onnx"]["sha256"]
+    assert document["onnx"]["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    trace = load_trace(region)
+    origins = tf._valid_origins(trace, trace.hours - 8_000, trace.hours)[::4][:2_000]
+    x, _, _ = tf.make_windows(trace, origins)
+    onnx_model, _ = tf.load(path)
+    with torch.no_grad():
+        expected = model(torch.as_tensor(x, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(onnx_model(x), expected, rtol=0, atol=1e-5)
+
+
+def test_shipped_agent_export_acts_as_the_torch_policy(tmp_path: Path) -> None:
+    """The agent's export (re-exported from its weights: the shipped bytes) picks the torch policy's greedy action on
+    every observation of real environment episodes, with the same probabilities to float32 rounding."""
+    import torch
+
+    from harness.envs import CarbonAllocationEnv
+
+    copy = _copy(checkpoint_path(None), tmp_path, "agent")
+    shipped = json.loads(copy.with_suffix(".json").read_text())["onnx"]
+    assert export(str(copy.with_suffix(".pt")))["sha256"] == shipped["sha256"]
+    assert copy.with_suffix(".onnx").read_bytes() == checkpoint_path(None).with_suffix(".onnx").read_bytes()
+    policy, _ = load_policy(None)
+    agent = PPOPolicy()
+    observations = []
+    for trace in ("US-MIDA-PJM@2022-08-20T00:00", "DE@2022-03-01T00:00"):
+        env = CarbonAllocationEnv(traces=(trace,), hours=24, forecaster="transformer")
+        obs, _ = env.reset(seed=0)
+        done = False
+        while not done:
+            observations.append(obs)
+            obs, _, done, _, _ = env.step(int(np.argmax(agent.probabilities(obs))))
+    batch = np.stack(observations)
+    with torch.no_grad():
+        expected = policy.get_distribution(torch.as_tensor(batch)).distribution.probs.numpy()
+    ours = np.stack([agent.probabilities(o) for o in observations])
+    assert (ours.argmax(axis=1) == expected.argmax(axis=1)).all()
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-6)
+
+
+def test_a_tampered_stale_or_missing_export_is_refused(tmp_path: Path) -> None:
+    copy = _copy(checkpoint_path(None), tmp_path, "agent")
+    entry = json.loads(copy.with_suffix(".json").read_text())["onnx"]
+    OnnxModel(copy.with_suffix(".pt"), entry, "remedy")  # the intact copy loads
+    data = bytearray(copy.with_suffix(".onnx").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    copy.with_suffix(".onnx").write_bytes(bytes(data))
+    with pytest.raises(DataIntegrityError, match="fails its checksum"):
+        OnnxModel(copy.with_suffix(".pt"), entry, "remedy")
+    forecaster = tf.find_checkpoint("sc:DE")
+    shutil.copyfile(forecaster.with_suffix(".onnx"), copy.with_suffix(".onnx"))  # another network's export
+    other = json.loads(forecaster.with_suffix(".json").read_text())["onnx"]
+    with pytest.raises(DataIntegrityError, match="exported from other weights"):
+        OnnxModel(copy.with_suffix(".pt"), other, "run the export")
+    copy.with_suffix(".onnx").unlink()
+    with pytest.raises(HarnessError, match="no ONNX export beside it; run the export"):
+        OnnxModel(copy.with_suffix(".pt"), entry, "run the export")
+
+
+def test_a_checkpoint_without_export_is_one_error_line_and_rl_export_mends_it(tmp_path: Path) -> None:
+    copy = _copy(checkpoint_path(None), tmp_path, "agent").with_suffix(".pt")
+    document = json.loads(copy.with_suffix(".json").read_text())
+    pinned = document.pop("onnx")
+    copy.with_suffix(".json").write_text(json.dumps(document))
+    copy.with_suffix(".onnx").unlink()
+    run = ["run", "--budget", "2h", "--set", f"rl.checkpoint={copy}", "--out", str(tmp_path / "r.json")]
+    one_error_line(cli(*run), "agent.pt has no ONNX export", f"harness rl export --checkpoint {copy}")
+    assert not (tmp_path / "r.json").exists()
+    exported = cli("rl", "export", "--checkpoint", str(copy))
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(copy.with_suffix(".json").read_text())["onnx"] == pinned
+    assert cli(*run).returncode == 0
+
+
+def test_a_cenas_run_imports_neither_torch_nor_stable_baselines3() -> None:
+    code = (
+        "import sys\n"
+        "from harness.config import RunSpec, parse_budget\n"
+        "from harness.runner import execute\n"
+        "record = execute(RunSpec('cenas', 'nb201/cifar10/pi5-energy', 'US-CAL-CISO@2021-07-02T00:00', "
+        "parse_budget('6h')))\n"
+        "assert record.summary['n_trained'] > 0\n"
+        "print(sorted(m for m in ('torch', 'stable_baselines3', 'onnxruntime') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['onnxruntime']"
