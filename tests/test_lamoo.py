@@ -69,6 +69,22 @@ def test_against_counts_observed_points_too(artifact) -> None:
     assert extra.tolist() == [sum(all(g >= p) for g in f[5:]) for p in f[:5]]
 
 
+@pytest.mark.parametrize(("n", "against"), [(600, 0), (1_000, 0), (2_000, 0), (120, 2_500), (400, 900)])
+def test_sorted_two_objective_counts_equal_the_matrix(monkeypatch, n: int, against: int) -> None:
+    """Above SORTED_FROM the counts come from the sorted Fenwick-block form: the same integers as the boolean matrix
+    on real NB201 objectives, which repeat (uniform encodings land on the same architecture; costs tie)."""
+    from cenas.lamoo import dominance
+
+    _, f = _scored(n + against, seed=n)
+    assert len(np.unique(f, axis=0)) < len(f)  # duplicates present: weak dominance counts them
+    points, others = f[:n], f[n:] if against else None
+    fast, fast_labels = dominance_counts(points, others), label_good_bad(points)
+    assert n * max(n, against) > dominance.SORTED_FROM  # the sorted form ran
+    monkeypatch.setattr(dominance, "SORTED_FROM", 10**12)  # the matrix only
+    np.testing.assert_array_equal(fast, dominance_counts(points, others))
+    np.testing.assert_array_equal(fast_labels, label_good_bad(points))
+
+
 @pytest.mark.parametrize("n", [10, 11, 15])
 def test_label_split_sizes_and_stable_ties(artifact, n) -> None:
     _, f = artifact

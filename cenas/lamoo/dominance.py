@@ -20,14 +20,45 @@ def dominance_counts(points: npt.ArrayLike, against: npt.ArrayLike | None = None
 
 
 def _weakly_dominating(a: np.ndarray, p: np.ndarray) -> npt.NDArray[np.int64]:
-    """For each row j of p (n, m): how many rows of a (k, m) are >= p_j in every objective.
+    """For each row j of p (n, m): how many rows of a (k, m) are >= p_j in every objective (exact integer counts).
 
-    One (k, n) boolean matrix ANDed objective by objective (no (k, n, m) temporary: ~13x faster at n = 1400).
+    Two objectives with k * n above `SORTED_FROM`: `_weakly_dominating_2d`, O((k + n) log^2 k). Otherwise one (k, n)
+    boolean matrix ANDed objective by objective (no (k, n, m) temporary: ~13x faster at n = 1400 than the 3-D form).
     """
+    if p.shape[1] == 2 and len(a) * len(p) > SORTED_FROM:
+        return _weakly_dominating_2d(a, p)
     weakly = np.ones((len(a), len(p)), dtype=bool)
     for k in range(p.shape[1]):
         weakly &= a[:, None, k] >= p[None, :, k]
     return weakly.sum(axis=0)
+
+
+SORTED_FROM = 200_000  # k * n above which the sorted 2-D count beats the boolean matrix (they cross near k = n = 450)
+
+
+def _weakly_dominating_2d(a: np.ndarray, p: np.ndarray) -> npt.NDArray[np.int64]:
+    """`_weakly_dominating` for two objectives without the (k, n) matrix. With a sorted by its first objective
+    (descending), the rows that can dominate p_j are a prefix of length L_j (first objective >= p_j's); the prefix is
+    split into at most log2(k) aligned power-of-two blocks (a Fenwick decomposition), and each level's blocks are
+    sorted by the second objective's rank, so one `searchsorted` per level counts, for every j at once, the rows of
+    its block at that level whose second objective is >= p_j's."""
+    k = len(a)
+    order = np.argsort(-a[:, 0], kind="stable")
+    first = -a[order, 0]  # ascending
+    prefix = np.searchsorted(first, -p[:, 0], side="right")  # L_j = #{i: a_i0 >= p_j0}
+    values, ranks = np.unique(np.concatenate([a[order, 1], p[:, 1]]), return_inverse=True)
+    rank_a, rank_p, n_ranks = ranks[:k], ranks[k:], len(values)
+    counts = np.zeros(len(p), dtype=np.int64)
+    rows = np.arange(k)
+    for level in range(max(k.bit_length(), 1)):
+        hit = np.flatnonzero((prefix >> level) & 1)  # rows j whose prefix holds a block at this level
+        if not len(hit):
+            continue
+        keys = np.sort((rows >> level) * n_ranks + rank_a)  # level's blocks, each sorted by rank, block order kept
+        block = (prefix[hit] >> level) - 1
+        end = (block + 1) << level
+        counts[hit] += end - np.searchsorted(keys, block * n_ranks + rank_p[hit], side="left")
+    return counts
 
 
 def label_good_bad(points: npt.ArrayLike, ratio: float = 0.5) -> npt.NDArray[np.int8]:
