@@ -289,9 +289,8 @@ def _export_beside(policy: Any, document: dict[str, Any], path: Path, weights: b
 def export(name: str | None) -> dict[str, Any]:
     """(Re-)export a checkpoint's policy to ONNX beside it and pin the export in its JSON (the weights file is left
     as it is); returns the `onnx` entry."""
-    policy, document = load_policy(name)
-    path, weights, _ = verified_weights(name)
-    return dict(_export_beside(policy, document, path, weights)["onnx"])
+    path, weights, document = verified_weights(name)
+    return dict(_export_beside(_policy(weights, document), document, path, weights)["onnx"])
 
 
 def checkpoint_path(name: str | None) -> Path:
@@ -322,13 +321,18 @@ def verified_weights(name: str | None) -> tuple[Path, bytes, dict[str, Any]]:
 def load_policy(name: str | None) -> tuple[Any, dict[str, Any]]:
     """The SB3 actor-critic policy of a checkpoint (eval mode) and its JSON document. The weights' sha256 must match
     the document before torch reads them (`weights_only=True`): nothing unverified is deserialised."""
+    _, weights, document = verified_weights(name)
+    return _policy(weights, document), document
+
+
+def _policy(weights: bytes, document: dict[str, Any]) -> Any:
+    """The SB3 actor-critic policy (eval mode) of verified weights and their document."""
     import gymnasium as gym
     import torch
     from stable_baselines3.common.policies import ActorCriticPolicy
 
     from harness.envs.allocation import OBS_SIZE
 
-    _, weights, document = verified_weights(name)
     spec = document["spec"]
     policy = ActorCriticPolicy(
         gym.spaces.Box(0.0, 10.0, shape=(OBS_SIZE,), dtype=np.float32), gym.spaces.Discrete(spec["gpus"] + 1),
@@ -336,7 +340,7 @@ def load_policy(name: str | None) -> tuple[Any, dict[str, Any]]:
     )  # fmt: skip
     policy.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
     policy.set_training_mode(False)
-    return policy, document
+    return policy
 
 
 class ObservingPolicy(AllocationPolicy):
