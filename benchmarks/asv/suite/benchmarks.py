@@ -95,6 +95,30 @@ class SplitSVMFit:
         self.solver("poly", 4, "scale").fit(self.x, self.labels)
 
 
+class GoodBadLabels:
+    """The LaMOO node labels (weak dominance counts) of n real NB201 objective vectors, by the boolean matrix and by
+    the sorted two-objective count (`cenas.lamoo.dominance.SORTED_FROM` picks between them; same integers)."""
+
+    params = (["matrix", "sorted"], [300, 1000, 2000])
+    param_names = ("form", "n")
+
+    def setup(self, form: str, n: int) -> None:
+        from cenas.lamoo import dominance
+        from harness.benchmarks import get_benchmark
+
+        bench = get_benchmark("nb201/cifar10/pi5-energy")
+        self.points = bench.objectives(np.random.default_rng(0).integers(0, bench.space.n_archs, size=n))
+        self.dominance, self.threshold = dominance, dominance.SORTED_FROM
+        dominance.SORTED_FROM = 10**12 if form == "matrix" else 0
+        dominance.dominance_counts(self.points)  # first-call costs outside the timing
+
+    def teardown(self, form: str, n: int) -> None:
+        self.dominance.SORTED_FROM = self.threshold
+
+    def time_counts(self, form: str, n: int) -> None:
+        self.dominance.dominance_counts(self.points)
+
+
 class SearchQuality:
     """Mean HV regret over the first seeds of each method's quality baseline (tests/quality) at its largest carbon
     checkpoint and at the end of the 12 h budget: search quality charted across commits like time."""
