@@ -44,7 +44,7 @@ def test_shipped_forecaster_export_is_its_weights(region: str) -> None:
     document = json.loads(path.with_suffix(".json").read_text())
     model, _ = tf.load_torch(path)
     exported = export_onnx(model, (1, 7, 28), "x", "z")
-    assert hashlib.sha256(exported).hexdigest() == document["onnx"]["sha256"]
+    assert hashlib.sha256(exported).hexdigest() == document["onnx"]["sha256"], "re-export: harness forecast export"
     assert document["onnx"]["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     trace = load_trace(region)
     origins = tf._valid_origins(trace, trace.hours - 8_000, trace.hours)[::4][:2_000]
