@@ -85,6 +85,27 @@ def test_sorted_two_objective_counts_equal_the_matrix(monkeypatch, n: int, again
     np.testing.assert_array_equal(fast_labels, label_good_bad(points))
 
 
+@pytest.mark.parametrize(
+    ("solver", "kernel", "n"),
+    [("libsvm", "poly", 40), ("libsvm", "poly", 400), ("libsvm", "rbf", 150), ("libsvm", "rbf", 300),
+     ("ipm", "poly", 40), ("ipm", "poly", 400), ("ipm", "linear", 200)],
+)  # fmt: skip
+def test_split_check_witnesses_are_labelled_their_own_class(solver: str, kernel: str, n: int) -> None:
+    """Each fit names a free support vector of each class (libsvm: 0 < alpha < C, where y f(x) = 1 within its
+    tolerance; ipm: alpha nearest C/2), which the SVM labels as its own class, so the split check usually predicts two
+    points; its answer is always that of predicting every sample."""
+    from cenas.lamoo.tree import _predicts_both
+
+    x, f = _scored(n, seed=n)
+    labels = label_good_bad(f)
+    svm = (SplitSVM if solver == "libsvm" else IPMSplitSVM)(kernel, 4, "scale").fit(x, labels)
+    witnesses = svm.witnesses()
+    assert labels[witnesses].tolist() == [0, 1] and svm.predict(x[witnesses]).tolist() == [0, 1]
+    assert _predicts_both(svm, x) == (len(set(svm.predict(x).tolist())) == 2) is True
+    same = np.repeat(x[:1], n, axis=0)  # one point repeated: one label for all, whatever the witnesses say
+    assert _predicts_both(SplitSVM(kernel, 4, "scale").fit(same, labels), same) is False
+
+
 @pytest.mark.parametrize("n", [10, 11, 15])
 def test_label_split_sizes_and_stable_ties(artifact, n) -> None:
     _, f = artifact

@@ -39,6 +39,11 @@ class SplitClassifier(Protocol):
         """Labels (n,) in {0, 1} of points x (n, d)."""
         ...
 
+    def witnesses(self) -> npt.NDArray[np.int64]:
+        """Rows of the fitted x that the optimum most likely labels one each class (at most two; may be none): the
+        split check predicts these first (`cenas.lamoo.tree._predicts_both`)."""
+        ...
+
 
 def svc_gamma(x: np.ndarray, gamma: str | float) -> float:
     """sklearn's SVC gamma: 'scale' = 1 / (d var(x)) (1 when x is constant), 'auto' = 1 / d, or the number."""
@@ -73,6 +78,14 @@ class SplitSVM:
             random_seed=0,  # used by libsvm only for probability estimates (off)
         )  # fmt: skip
         return self
+
+    def witnesses(self) -> npt.NDArray[np.int64]:
+        """The first free support vector (0 < alpha < C) of each class: at libsvm's optimum y f(x) = 1 within its
+        tolerance (1e-3) for every free support vector, so each is labelled its own class."""
+        coef = self._dual_coef[0]  # y alpha per support vector, y = +1 for label 0
+        free = np.abs(coef) < 1.0
+        first = [self.support_[free & (np.sign(coef) == sign)][:1] for sign in (1, -1)]
+        return np.concatenate(first).astype(np.int64)
 
     def predict(self, x: np.ndarray) -> npt.NDArray[np.int8]:
         """Labels (n,) of points x (n, d)."""
@@ -223,9 +236,15 @@ class IPMSplitSVM:
                 alpha, beta, self.iterations_ = solve_box_qp(y, h=h, max_iter=self.MAX_ITER)
                 self._x, self._coef = x, alpha * y
         self._b = -beta
+        middle = np.abs(alpha - 0.5)  # per class the sample nearest a free support vector's margin (alpha in (0, C))
+        self._witnesses = np.array([np.flatnonzero(y == c)[np.argmin(middle[y == c])] for c in (1.0, -1.0)])
         converged = self.iterations_ < self.MAX_ITER
         self._fallback = None if converged else SplitSVM(self.kernel, self.degree, self.gamma).fit(x, labels)
         return self
+
+    def witnesses(self) -> npt.NDArray[np.int64]:
+        """Per class the sample whose alpha is nearest C/2, a free support vector's: labelled its own class."""
+        return self._witnesses if self._fallback is None else self._fallback.witnesses()
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
         """f (n,) at points x (n, d)."""
