@@ -11,6 +11,7 @@ those of the torch forward passes (every golden, and 19 `cenas` runs compared fi
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -55,6 +56,22 @@ def export_onnx(module: Any, input_shape: tuple[int, ...], input_name: str, outp
         return path.read_bytes()
 
 
+def save_export(
+    module: Any, input_shape: tuple[int, ...], names: tuple[str, str], weights_path: Path, weights: bytes,
+    document: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """Export `module` (`export_onnx`, input and output `names`) beside its weights (`weights_path`, whose bytes are
+    `weights`) as `.onnx`, and write `document` plus the export's `onnx` entry as the `.json` beside them, each
+    atomically (the export first: a JSON never pins a file not yet written). Returns that JSON document."""
+    from harness.io import atomic_write_bytes, atomic_write_text
+
+    exported = export_onnx(module, input_shape, *names)
+    document = {**document, "onnx": onnx_entry(exported, weights)}
+    atomic_write_bytes(weights_path.with_suffix(".onnx"), exported)
+    atomic_write_text(weights_path.with_suffix(".json"), json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return document
+
+
 def onnx_entry(model: bytes, weights: bytes) -> dict[str, Any]:
     """The JSON entry that pins an export: its sha256 and size, the sha256 of the weights it came from, the opset."""
     return {
@@ -68,16 +85,17 @@ def onnx_entry(model: bytes, weights: bytes) -> dict[str, Any]:
 class OnnxModel:
     """A verified export run by onnxruntime: `model(x)` maps float32 inputs (n, ...) to float32 outputs (n, ...).
 
-    `weights` is the checkpoint (`.pt`) the export must come from and `entry` its JSON `onnx` entry; a missing entry
-    or file, or bytes that do not match, is one HarnessError before anything is loaded (`remedy` says what fixes it).
+    `weights` is the checkpoint (`.pt`) the export must come from, `weights_sha256` the sha256 of its bytes as the
+    caller read them, and `entry` its JSON `onnx` entry; a missing entry or file, or bytes that do not match, is one
+    HarnessError before anything is loaded (`remedy` says what fixes it).
     """
 
-    def __init__(self, weights: Path, entry: Mapping[str, Any] | None, remedy: str) -> None:
+    def __init__(self, weights: Path, weights_sha256: str, entry: Mapping[str, Any] | None, remedy: str) -> None:
         path = weights.with_suffix(".onnx")
         if not entry or not path.exists():
             raise HarnessError(f"{weights.name} has no ONNX export beside it; {remedy}")
         try:
-            model, source = path.read_bytes(), weights.read_bytes()
+            model = path.read_bytes()
         except OSError as exc:
             raise os_error(exc, f"cannot read {path}") from None
         digest = hashlib.sha256(model).hexdigest()
@@ -85,9 +103,8 @@ class OnnxModel:
             raise DataIntegrityError(
                 f"{path} fails its checksum ({digest[:12]} != {str(entry.get('sha256'))[:12]}); nothing was loaded"
             )
-        if hashlib.sha256(source).hexdigest() != entry.get("weights_sha256"):
+        if weights_sha256 != entry.get("weights_sha256"):
             raise DataIntegrityError(f"{path} was exported from other weights than {weights.name}; {remedy}")
-        self.path, self.sha256 = path, digest
         self.session = single_thread_session(model, str(path))
         self.input = self.session.get_inputs()[0].name
 
@@ -95,4 +112,4 @@ class OnnxModel:
         return self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
 
 
-__all__ = ["OPSET", "OnnxModel", "export_onnx", "onnx_entry", "single_thread_session"]
+__all__ = ["OPSET", "OnnxModel", "export_onnx", "onnx_entry", "save_export", "single_thread_session"]

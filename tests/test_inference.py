@@ -87,20 +87,21 @@ def test_shipped_agent_export_acts_as_the_torch_policy(tmp_path: Path) -> None:
 def test_a_tampered_stale_or_missing_export_is_refused(tmp_path: Path) -> None:
     copy = _copy(checkpoint_path(None), tmp_path, "agent")
     entry = json.loads(copy.with_suffix(".json").read_text())["onnx"]
-    OnnxModel(copy.with_suffix(".pt"), entry, "remedy")  # the intact copy loads
+    weights = hashlib.sha256(copy.with_suffix(".pt").read_bytes()).hexdigest()
+    OnnxModel(copy.with_suffix(".pt"), weights, entry, "remedy")  # the intact copy loads
     data = bytearray(copy.with_suffix(".onnx").read_bytes())
     data[len(data) // 2] ^= 0x01
     copy.with_suffix(".onnx").write_bytes(bytes(data))
     with pytest.raises(DataIntegrityError, match="fails its checksum"):
-        OnnxModel(copy.with_suffix(".pt"), entry, "remedy")
+        OnnxModel(copy.with_suffix(".pt"), weights, entry, "remedy")
     forecaster = tf.find_checkpoint("sc:DE")
     shutil.copyfile(forecaster.with_suffix(".onnx"), copy.with_suffix(".onnx"))  # another network's export
     other = json.loads(forecaster.with_suffix(".json").read_text())["onnx"]
     with pytest.raises(DataIntegrityError, match="exported from other weights"):
-        OnnxModel(copy.with_suffix(".pt"), other, "run the export")
+        OnnxModel(copy.with_suffix(".pt"), weights, other, "run the export")
     copy.with_suffix(".onnx").unlink()
     with pytest.raises(HarnessError, match="no ONNX export beside it; run the export"):
-        OnnxModel(copy.with_suffix(".pt"), entry, "run the export")
+        OnnxModel(copy.with_suffix(".pt"), weights, entry, "run the export")
 
 
 def test_a_checkpoint_without_export_is_one_error_line_and_rl_export_mends_it(tmp_path: Path) -> None:

@@ -266,8 +266,7 @@ def _export_beside(policy: Any, document: dict[str, Any], path: Path, weights: b
     import torch
 
     from harness.envs.allocation import OBS_SIZE
-    from harness.inference import export_onnx, onnx_entry
-    from harness.io import atomic_write_bytes, atomic_write_text
+    from harness.inference import save_export
 
     class Probabilities(torch.nn.Module):
         """Observation (n, 12) -> action probabilities (n, trained GPUs + 1): SB3's actor head and softmax."""
@@ -279,11 +278,7 @@ def _export_beside(policy: Any, document: dict[str, Any], path: Path, weights: b
         def forward(self, obs: torch.Tensor) -> torch.Tensor:
             return torch.softmax(self.head(self.body(obs)), dim=-1)
 
-    exported = export_onnx(Probabilities(), (1, OBS_SIZE), "obs", "probabilities")
-    document = {**document, "onnx": onnx_entry(exported, weights)}
-    atomic_write_bytes(path.with_suffix(".onnx"), exported)
-    atomic_write_text(path.with_suffix(".json"), json.dumps(document, indent=1, sort_keys=True) + "\n")
-    return document
+    return save_export(Probabilities(), (1, OBS_SIZE), ("obs", "probabilities"), path, weights, document)
 
 
 def export(name: str | None) -> dict[str, Any]:
@@ -398,7 +393,7 @@ class PPOPolicy(ObservingPolicy):
 
         path, _, self.document = verified_weights(checkpoint)
         remedy = f"run `harness rl export{' --checkpoint ' + checkpoint if checkpoint else ''}`"
-        self.model = OnnxModel(path, self.document.get("onnx"), remedy)
+        self.model = OnnxModel(path, self.document["sha256"], self.document.get("onnx"), remedy)  # sha256: verified
         self.trained_gpus = int(self.document["spec"]["gpus"])
         self.greedy = greedy
 

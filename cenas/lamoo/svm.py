@@ -40,7 +40,7 @@ class SplitClassifier(Protocol):
         ...
 
     def witnesses(self) -> npt.NDArray[np.int64]:
-        """Rows of the fitted x that the optimum most likely labels one each class (at most two; may be none): the
+        """Rows of the fitted x that the optimum most likely labels one of each class (at most two; may be none): the
         split check predicts these first (`cenas.lamoo.tree._predicts_both`)."""
         ...
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import io
 import json
 import math
@@ -29,8 +30,8 @@ import pandas as pd
 from harness.carbon.forecast import Forecaster, persistence
 from harness.carbon.traces import Trace, load_trace
 from harness.errors import HarnessError
-from harness.inference import OnnxModel, export_onnx, onnx_entry
-from harness.io import atomic_write_bytes, atomic_write_text
+from harness.inference import OnnxModel, save_export
+from harness.io import atomic_write_bytes
 
 LOOKBACK, PATCH, MAX_HORIZON = 168, 24, 72
 SHIPPED = Path(__file__).with_name("models")
@@ -193,12 +194,8 @@ def export(path: Path) -> dict[str, Any]:
 
 
 def _export_beside(model: Any, meta: dict[str, Any], path: Path, weights: bytes) -> dict[str, Any]:
-    exported = export_onnx(model, (1, LOOKBACK // PATCH, PATCH + 4), "x", "z")
-    entry = onnx_entry(exported, weights)
-    atomic_write_bytes(path.with_suffix(".onnx"), exported)
-    document = {**meta, "onnx": entry}
-    atomic_write_text(path.with_suffix(".json"), json.dumps(document, indent=1, sort_keys=True) + "\n")
-    return entry
+    document = save_export(model, (1, LOOKBACK // PATCH, PATCH + 4), ("x", "z"), path, weights, meta)
+    return dict(document["onnx"])
 
 
 def checkpoint_name(region: str) -> str:
@@ -220,13 +217,14 @@ def load_torch(path: Path) -> tuple[Any, dict[str, Any]]:
 def load(path: Path) -> tuple[OnnxModel, dict[str, Any]]:
     """A checkpoint's verified ONNX export (what runs and `evaluate` use; torch is not imported) and its JSON."""
     try:
-        meta = json.loads(path.with_suffix(".json").read_text())
+        meta, weights = json.loads(path.with_suffix(".json").read_text()), path.read_bytes()
     except (OSError, ValueError) as exc:
         raise HarnessError(
-            f"forecaster {path}: cannot read its spec {path.with_suffix('.json').name} ({exc})"
+            f"forecaster {path}: cannot read it or its spec {path.with_suffix('.json').name} ({exc})"
         ) from None
     region = meta.get("region", path.stem)
-    return OnnxModel(path, meta.get("onnx"), f"run `harness forecast export {region}`"), meta
+    digest = hashlib.sha256(weights).hexdigest()
+    return OnnxModel(path, digest, meta.get("onnx"), f"run `harness forecast export {region}`"), meta
 
 
 def predict(model: OnnxModel, x: np.ndarray, stats: np.ndarray) -> np.ndarray:
