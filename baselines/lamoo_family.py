@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-
 from cenas.method import CENAS, CENASOptions
 from harness.options import option
 from harness.sim.jobs import ONESHOT, TRAIN, Allocation, Job, Outcome
@@ -89,10 +87,9 @@ class OneShotLaMOO(CENAS):
             return
         x = job.payload[0] if job.kind == TRAIN else job.payload
         self.initial_trained += job.kind == TRAIN
-        self.x_obs.append(np.asarray(x, dtype=np.float64))
-        self.f_obs.append(np.asarray(outcome.objectives, dtype=np.float64))
+        self.observed.append(x, outcome.objectives)
 
     @property
     def done(self) -> bool:
         """`max_samples` samples (initial ones included) have been evaluated."""
-        return len(self.x_obs) >= self.max_samples
+        return len(self.observed) >= self.max_samples

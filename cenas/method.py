@@ -18,6 +18,7 @@ from cenas.lamoo.dominance import pick_least_dominated
 from cenas.lamoo.samplers import QNEHVISampler, RegionSampler
 from cenas.lamoo.svm import IPM_KERNELS
 from cenas.lamoo.tree import TreeConfig, build_tree, leaf_select, mcts_select
+from cenas.observations import Observations
 from cenas.queue import Candidate, ReadyQueue
 from cenas.supernet import Supernet
 from harness.carbon.forecast import make_forecaster
@@ -193,8 +194,7 @@ class CENAS(Method):
             )  # fmt: skip
         else:
             self.sampler = RegionSampler(ctx.rng("sampling"), dim)
-        self.x_obs: list[np.ndarray] = []
-        self.f_obs: list[np.ndarray] = []
+        self.observed = Observations(dim, len(self.ref_point))
         self.queue = ReadyQueue(o.queue_capacity)
         self.seen: set[int] = set()
         self.seq = 0
@@ -220,20 +220,20 @@ class CENAS(Method):
         if mode == "hv_max":
             return 0.1 * self.bench.hv_max
         if mode == "current_hv":
-            return 0.1 * hypervolume(np.asarray(self.f_obs), self.ref_point)
+            return 0.1 * hypervolume(self.observed.f, self.ref_point)
         return cp
 
     def on_interval(self, info: IntervalInfo) -> Allocation:
         assert self.ctx is not None
         path: list = []
-        if self.x_obs:
-            if self.tree is None or self.tree_size != len(self.x_obs):  # the tree is a function of P: reuse it
-                self.tree = build_tree(np.asarray(self.x_obs), np.asarray(self.f_obs), self.ref_point, self.tree_config)
-                self.tree_size = len(self.x_obs)
+        if len(self.observed):
+            if self.tree is None or self.tree_size != len(self.observed):  # the tree is a function of P: reuse it
+                self.tree = build_tree(self.observed.x, self.observed.f, self.ref_point, self.tree_config)
+                self.tree_size = len(self.observed)
             select = leaf_select if self.options.tree.node_select == "leaf" else mcts_select
             _, path = select(self.tree, self._cp(), self.tree_rng)
         self.supernet.select(tuple(kid for _, kid in path), self.tree_size)
-        self.sampler.reset(path, np.asarray(self.x_obs), np.asarray(self.f_obs))
+        self.sampler.reset(path, self.observed.x, self.observed.f)
         budget = self.ctx.budget
         state = PolicyState(
             now_s=info.now_s,
@@ -276,7 +276,7 @@ class CENAS(Method):
             return Job(ONESHOT, arch, payload=x)
         if not len(self.queue):
             return None
-        against = np.asarray(self.f_obs) if self.options.dominance_scope == "queue+observed" else None
+        against = self.observed.f if self.options.dominance_scope == "queue+observed" else None
         best = self.queue.pop_best(against)
         return Job(TRAIN, best.arch, payload=(best.x, best.f_oneshot))
 
@@ -288,8 +288,7 @@ class CENAS(Method):
             self.queue.push(Candidate(job.payload, job.arch, outcome.objectives, self.seq))
             self.seq += 1
             return
-        self.x_obs.append(np.asarray(job.payload[0], dtype=np.float64))
-        self.f_obs.append(np.asarray(outcome.objectives, dtype=np.float64))
+        self.observed.append(job.payload[0], outcome.objectives)
 
     def choose_resume(self, kind: str, jobs: list[Job]) -> int:  # type: ignore[override]
         """Cut training jobs resume least-dominated first (on their one-shot objectives), ties FIFO."""

@@ -148,6 +148,59 @@ def test_split_svm_is_sklearns_svc(artifact, capfd, kernel: str, degree: int, ga
     assert capfd.readouterr().out == ""  # libsvm's progress dots stay off
 
 
+def _libsvm_values(svm: SplitSVM, x: np.ndarray) -> np.ndarray:
+    """libsvm's own decision values (n,) for a fitted SplitSVM, as `SVC.decision_function` computes them."""
+    from sklearn.svm import _libsvm as libsvm
+
+    return libsvm.decision_function(
+        np.ascontiguousarray(x), svm.support_, svm.support_vectors_, svm._n_support, svm._dual_coef, svm._intercept,
+        svm._prob_a, svm._prob_b, svm_type=0, kernel=svm.kernel, degree=svm.degree, coef0=0.0, gamma=svm._gamma,
+        cache_size=200.0,
+    ).ravel()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kernel", "degree", "gamma"), [("rbf", 3, "scale"), ("poly", 4, "scale"), ("linear", 1, "auto")]
+)
+def test_split_svm_predict_defers_to_libsvm_near_the_boundary(monkeypatch, kernel: str, degree: int, gamma) -> None:
+    """`SplitSVM.predict` computes decision values with BLAS and hands every point within its rounding bound of zero
+    to libsvm: on 10,000 probes the vectorised values stay far inside the bound of libsvm's, and points bisected onto
+    the boundary (libsvm's value below 1e-9) are exactly the ones handed over, labelled as libsvm labels them."""
+    x, f = _scored(300, seed=17)
+    svm = SplitSVM(kernel, degree, gamma).fit(x, label_good_bad(f))
+    probes = np.random.default_rng(18).uniform(0, X_UPPER, size=(10_000, 6))
+    values, doubt = svm._values(probes)
+    libsvm_values = _libsvm_values(svm, probes)
+    assert (np.abs(values - libsvm_values) / doubt).max() <= 1e-2  # the bound holds with a wide margin
+    assert (np.abs(values) > doubt).all()  # no random probe needs libsvm
+    good, bad = probes[libsvm_values > 0][:20], probes[libsvm_values <= 0][:20]
+    low, high = np.zeros(len(good)), np.ones(len(good))  # bisect each segment good -> bad on libsvm's sign
+    for _ in range(60):
+        mid = (low + high) / 2
+        positive = _libsvm_values(svm, good + mid[:, None] * (bad - good)) > 0
+        low, high = np.where(positive, mid, low), np.where(positive, high, mid)
+    edge = np.vstack([good + low[:, None] * (bad - good), good + high[:, None] * (bad - good)])
+    assert np.abs(_libsvm_values(svm, edge)).max() < 1e-9
+    handed: list[int] = []
+    original = SplitSVM._libsvm_predict
+    monkeypatch.setattr(SplitSVM, "_libsvm_predict", lambda self, pts: handed.append(len(pts)) or original(self, pts))
+    labels = svm.predict(np.vstack([probes, edge]))
+    assert handed == [len(edge)]
+    np.testing.assert_array_equal(labels, original(svm, np.vstack([probes, edge])))
+    assert set(labels[len(probes) :].tolist()) == {0, 1}  # both sides of the boundary
+
+
+def test_split_svm_predicts_in_blocks(monkeypatch) -> None:
+    """Batches larger than one block of kernel values are labelled block by block with the same labels."""
+    x, f = _scored(300, seed=19)
+    svm = SplitSVM("rbf", 3, "scale").fit(x, label_good_bad(f))
+    probes = np.random.default_rng(20).uniform(0, X_UPPER, size=(3_000, 6))
+    whole = svm.predict(probes)
+    monkeypatch.setattr(svm, "_chunk", 7)
+    np.testing.assert_array_equal(svm.predict(probes), whole)
+    np.testing.assert_array_equal(whole, svm._libsvm_predict(probes))
+
+
 def test_monomial_features_reproduce_the_poly_kernel(artifact) -> None:
     """phi(x).phi(z) = (gamma x.z)^4: the interior-point solver's feature space is the poly-4 kernel's."""
     x = artifact[0]
@@ -343,3 +396,21 @@ def test_qnehvi_candidates_are_reproducible_for_a_seed() -> None:
 def test_qnehvi_rejects_non_positive_settings() -> None:
     with pytest.raises(HarnessError, match="refit_every"):
         QNEHVISampler(np.random.default_rng(0), 6, [0.0, -50.0], refit_every=0)
+
+
+def test_observations_grow_and_keep_earlier_views(artifact) -> None:
+    """Rows appended past the buffer's capacity keep their order and values, and a view taken before the buffer grew
+    still holds the rows it had (the sampler and the tree keep views across appends)."""
+    from cenas.observations import Observations
+
+    x, f = artifact
+    observed = Observations(x.shape[1], f.shape[1], capacity=3)
+    early = None
+    for i, (row_x, row_f) in enumerate(zip(x, f, strict=True)):
+        observed.append(row_x, row_f)
+        early = observed.f if i == 2 else early
+    assert len(observed) == len(x)
+    np.testing.assert_array_equal(observed.x, x)
+    np.testing.assert_array_equal(observed.f, f)
+    assert early is not None
+    np.testing.assert_array_equal(early, f[:3])
