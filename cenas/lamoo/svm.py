@@ -133,8 +133,10 @@ class SplitSVM:
         dots = x @ sv.T
         x_sq = np.einsum("ij,ij->i", x, x)
         if self.kernel == "rbf":
-            k = np.maximum(x_sq[:, None] + self._sv_sq[None, :] - 2.0 * dots, 0.0)
-            k = np.exp(np.multiply(k, -self._gamma, out=k), out=k)
+            k = np.multiply(dots, -2.0, out=dots)  # in place: one block of values at a time
+            k += x_sq[:, None]
+            k += self._sv_sq[None, :]
+            k = np.exp(np.multiply(np.maximum(k, 0.0, out=k), -self._gamma, out=k), out=k)
             bound, sensitivity = 1.0, 8.0 * self._gamma * (d + 2) * (x_sq + self._r_sq) + 8.0
         else:
             degree, scale = (self.degree, self._gamma) if self.kernel == "poly" else (1, 1.0)
