@@ -132,3 +132,13 @@ def test_a_cenas_run_imports_neither_torch_nor_stable_baselines3() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "['onnxruntime']"
+
+
+def test_calendar_features_match_pandas_on_the_trace_times() -> None:
+    """The forecaster's calendar inputs from UTC hours since the epoch are the numbers pandas' hour and day-of-week
+    give for the real trace's timestamps (whatever unit the index stores)."""
+    times = load_trace("sc:US-CAL-CISO").times
+    hour = 2 * np.pi * times.hour.to_numpy() / 24
+    day = 2 * np.pi * times.day_of_week.to_numpy() / 7
+    expected = np.stack([np.sin(hour), np.cos(hour), np.sin(day), np.cos(day)], axis=-1)
+    np.testing.assert_array_equal(tf._calendar(times.as_unit("ns").asi8 // tf.NS_PER_HOUR), expected)

@@ -95,6 +95,32 @@ class SplitSVMFit:
         self.solver("poly", 4, "scale").fit(self.x, self.labels)
 
 
+class SplitSVMPredict:
+    """Labels of a batch of uniform probes by one split's libsvm SVM (fitted on 300 uniform NB201 encodings labelled
+    from their real objectives, as `cenas`'s RBF tree and the faithful poly-4 tree), by libsvm's own loop and by the
+    vectorised values `SplitSVM.predict` uses (same labels; docs/simulator.md)."""
+
+    params = (["libsvm", "vectorised"], ["rbf", "poly"], [16, 256, 4096])
+    param_names = ("form", "kernel", "batch")
+
+    def setup(self, form: str, kernel: str, batch: int) -> None:
+        from cenas.lamoo.dominance import label_good_bad
+        from cenas.lamoo.svm import SplitSVM
+        from harness.benchmarks import get_benchmark
+        from harness.spaces.nb201 import X_UPPER
+
+        bench = get_benchmark("nb201/cifar10/pi5-energy")
+        rng = np.random.default_rng(0)
+        x = rng.uniform(0, X_UPPER, size=(300, bench.space.dim))
+        svm = SplitSVM(kernel, 4, "scale").fit(x, label_good_bad(bench.objectives(bench.space.decode(x))))
+        self.probes = rng.uniform(0, X_UPPER, size=(batch, bench.space.dim))
+        self.predict = svm._libsvm_predict if form == "libsvm" else svm.predict
+        self.predict(self.probes)  # first-call costs outside the timing
+
+    def time_predict(self, form: str, kernel: str, batch: int) -> None:
+        self.predict(self.probes)
+
+
 class GoodBadLabels:
     """The LaMOO node labels (weak dominance counts) of n real NB201 objective vectors, by the boolean matrix and by
     the sorted two-objective count (`cenas.lamoo.dominance.SORTED_FROM` picks between them; same integers)."""
