@@ -13,6 +13,7 @@ from cenas.lamoo.samplers import QNEHVISampler, RegionSampler, _front_and_recent
 from cenas.lamoo.svm import IPMSplitSVM, SplitSVM, monomial_features, svc_gamma
 from cenas.lamoo.tree import (
     Node,
+    SplitCache,
     TreeConfig,
     _thin,
     build_tree,
@@ -290,6 +291,39 @@ def test_tree_agreement_interior_point_vs_libsvm(artifact, n: int) -> None:
     on_probes = (_leaf_of(libsvm_tree, probes) == _leaf_of(ipm_tree, probes)).mean()
     print(f"leaf agreement n={n}: samples {on_samples:.5f}, probes {on_probes:.5f}")
     assert on_samples >= 0.999 and on_probes >= 0.999
+
+
+def test_split_cache_gives_the_same_tree_with_fewer_fits() -> None:
+    """`cenas`'s rebuild after each new sample, with a `SplitCache`: every tree equals the one built without it (same
+    leaves, same samples in them, the same leaf for 2,000 probes), nodes whose samples and labels did not change reuse
+    the previous tree's SVM object, and a cache from other samples is never hit."""
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    x, f = _scored(212, 21)
+    config = TreeConfig(kernel="rbf", svm_max_samples=300)
+    probes = np.random.default_rng(22).uniform(0, X_UPPER, size=(2_000, 6))
+    cache, previous, reused = SplitCache(), set(), 0
+    for n in range(200, 213):
+        cached = build_tree(x[:n], f[:n], bench.ref_point, config, cache)
+        fresh = build_tree(x[:n], f[:n], bench.ref_point, config)
+        assert [leaf.rows.tolist() for leaf in leaves(cached)] == [leaf.rows.tolist() for leaf in leaves(fresh)]
+        np.testing.assert_array_equal(_leaf_of(cached, probes), _leaf_of(fresh, probes))
+        svms = {id(node.svm) for node in _nodes(cached) if node.svm is not None}  # the last tree's SVMs are alive
+        reused, previous = reused + len(svms & previous), svms
+    assert 0 < reused <= cache.hits  # hits also return "not splittable" answers
+    print(f"split cache: {cache.hits} splits of 13 rebuilds reused, {reused} of them SVMs")
+    other = SplitCache()
+    build_tree(x[12:], f[12:], bench.ref_point, config, other)
+    build_tree(x[:200], f[:200], bench.ref_point, config, other)
+    assert other.hits == 0
+
+
+def _nodes(root: Node) -> list[Node]:
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(node.kids)
+    return out
 
 
 def test_tree_rules_on_real_samples() -> None:
