@@ -17,7 +17,7 @@ from cenas.allocation.base import AllocationPolicy, PolicyState
 from cenas.lamoo.dominance import pick_least_dominated
 from cenas.lamoo.samplers import QNEHVISampler, RegionSampler
 from cenas.lamoo.svm import IPM_KERNELS
-from cenas.lamoo.tree import SplitCache, TreeConfig, build_tree, leaf_select, mcts_select
+from cenas.lamoo.tree import RebuildCache, TreeConfig, build_tree, leaf_select, mcts_select
 from cenas.observations import Observations
 from cenas.queue import Candidate, ReadyQueue
 from cenas.supernet import Supernet
@@ -201,7 +201,7 @@ class CENAS(Method):
         self.last = {"carbon": 0.0, "n": 0, "hv": 0.0}
         self.tree: Any = None
         self.tree_size = -1
-        self.splits = SplitCache()
+        self.rebuilds = RebuildCache()
         self.supernet = Supernet(o.supernet.seconds, o.supernet.scope, o.supernet.chunk_seconds)
         self.policy = self._make_policy(ctx)
         self.policy.setup(ctx.carbon, make_forecaster(o.forecaster, ctx.carbon.region), ctx.rng("policy"))
@@ -229,7 +229,8 @@ class CENAS(Method):
         path: list = []
         if len(self.observed):
             if self.tree is None or self.tree_size != len(self.observed):  # the tree is a function of P: reuse it
-                self.tree = build_tree(self.observed.x, self.observed.f, self.ref_point, self.tree_config, self.splits)
+                observed, config = self.observed, self.tree_config
+                self.tree = build_tree(observed.x, observed.f, self.ref_point, config, self.rebuilds)
                 self.tree_size = len(self.observed)
             select = leaf_select if self.options.tree.node_select == "leaf" else mcts_select
             _, path = select(self.tree, self._cp(), self.tree_rng)

@@ -13,7 +13,7 @@ from cenas.lamoo.samplers import QNEHVISampler, RegionSampler, _front_and_recent
 from cenas.lamoo.svm import IPMSplitSVM, SplitSVM, monomial_features, svc_gamma
 from cenas.lamoo.tree import (
     Node,
-    SplitCache,
+    RebuildCache,
     TreeConfig,
     _thin,
     build_tree,
@@ -54,6 +54,23 @@ def test_dominance_counts_weak_with_duplicates(artifact) -> None:
     counts = dominance_counts(with_duplicate)
     assert counts.tolist() == brute_force_counts(with_duplicate)
     assert counts[4] == counts[15] == dominance_counts(f)[4] + 1
+
+
+def test_growing_counts_equal_a_fresh_count(artifact) -> None:
+    """Counts updated for appended rows (with duplicates, several rows at a time) are the integers a fresh count
+    gives; a set that does not extend the last one is counted afresh."""
+    from cenas.lamoo.dominance import GrowingCounts
+
+    _, f = artifact
+    points = np.vstack([f, f[[4, 9]], f[::-1]])  # duplicates of earlier rows among the appended ones
+    counts = GrowingCounts()
+    sizes = (5, 6, 6, 12, len(points) - 3, len(points))
+    for n in sizes:
+        np.testing.assert_array_equal(counts(points[:n]), dominance_counts(points[:n]))
+    assert counts.updates == 4  # the first is counted, the repeated 6 is unchanged, the other four are updates
+    np.testing.assert_array_equal(counts(points[3:25]), dominance_counts(points[3:25]))  # shorter: counted afresh
+    np.testing.assert_array_equal(counts(points[:30]), dominance_counts(points[:30]))  # longer, other prefix: afresh
+    assert counts.updates == 4
 
 
 def test_least_dominated_ties_go_to_the_earliest(artifact) -> None:
@@ -293,15 +310,16 @@ def test_tree_agreement_interior_point_vs_libsvm(artifact, n: int) -> None:
     assert on_samples >= 0.999 and on_probes >= 0.999
 
 
-def test_split_cache_gives_the_same_tree_with_fewer_fits() -> None:
-    """`cenas`'s rebuild after each new sample, with a `SplitCache`: every tree equals the one built without it (same
+def test_rebuild_cache_gives_the_same_tree_with_fewer_fits() -> None:
+    """`cenas`'s rebuild after each new sample, with a `RebuildCache`: every tree equals the one built without it (same
     leaves, same samples in them, the same leaf for 2,000 probes), nodes whose samples and labels did not change reuse
-    the previous tree's SVM object, and a cache from other samples is never hit."""
+    the previous tree's SVM object, the root's counts are updated rather than recounted, and a cache from other
+    samples is never hit."""
     bench = get_benchmark(DEFAULT_BENCHMARK)
     x, f = _scored(212, 21)
     config = TreeConfig(kernel="rbf", svm_max_samples=300)
     probes = np.random.default_rng(22).uniform(0, X_UPPER, size=(2_000, 6))
-    cache, previous, reused = SplitCache(), set(), 0
+    cache, previous, reused = RebuildCache(), set(), 0
     for n in range(200, 213):
         cached = build_tree(x[:n], f[:n], bench.ref_point, config, cache)
         fresh = build_tree(x[:n], f[:n], bench.ref_point, config)
@@ -310,8 +328,9 @@ def test_split_cache_gives_the_same_tree_with_fewer_fits() -> None:
         svms = {id(node.svm) for node in _nodes(cached) if node.svm is not None}  # the last tree's SVMs are alive
         reused, previous = reused + len(svms & previous), svms
     assert 0 < reused <= cache.hits  # hits also return "not splittable" answers
-    print(f"split cache: {cache.hits} splits of 13 rebuilds reused, {reused} of them SVMs")
-    other = SplitCache()
+    assert cache.root_counts.updates == 12  # every rebuild after the first updated the root's counts
+    print(f"rebuild cache: {cache.hits} splits of 13 rebuilds reused, {reused} of them SVMs")
+    other = RebuildCache()
     build_tree(x[12:], f[12:], bench.ref_point, config, other)
     build_tree(x[:200], f[:200], bench.ref_point, config, other)
     assert other.hits == 0

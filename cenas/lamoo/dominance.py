@@ -61,12 +61,40 @@ def _weakly_dominating_2d(a: np.ndarray, p: np.ndarray) -> npt.NDArray[np.int64]
     return counts
 
 
+class GrowingCounts:
+    """`dominance_counts` of a point set that grows by appended rows (the samples of a LaMOO tree's root), updated
+    instead of recounted: the earlier rows gain the new rows that weakly dominate them, and the new rows are counted
+    against everything. The same integers; a set that is not the last one plus appended rows is counted afresh."""
+
+    def __init__(self) -> None:
+        self.points: np.ndarray | None = None
+        self.counts: npt.NDArray[np.int64] | None = None
+        self.updates = 0
+
+    def __call__(self, points: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Dominance numbers (n,) of points (n, m)."""
+        p = np.asarray(points, dtype=np.float64)
+        old, counts = self.points, self.counts
+        if old is None or counts is None or len(old) > len(p) or not np.array_equal(p[: len(old)], old):
+            counts = dominance_counts(p)
+        elif len(old) < len(p):
+            new = p[len(old) :]
+            counts = np.concatenate([counts + _weakly_dominating(new, old), dominance_counts(new, against=old)])
+            self.updates += 1
+        self.points, self.counts = p.copy(), counts
+        return counts
+
+
 def label_good_bad(points: npt.ArrayLike, ratio: float = 0.5) -> npt.NDArray[np.int8]:
     """CE-NAS labels: the int(ratio * n) points with the lowest dominance number are 0 ("good"), the rest 1.
 
     Ties keep sample order (stable sort), so the earlier sample wins; deterministic.
     """
-    counts = dominance_counts(points)
+    return labels_from_counts(dominance_counts(points), ratio)
+
+
+def labels_from_counts(counts: npt.NDArray[np.int64], ratio: float = 0.5) -> npt.NDArray[np.int8]:
+    """`label_good_bad` from the points' dominance numbers (n,)."""
     order = np.argsort(counts, kind="stable")
     labels = np.ones(len(counts), dtype=np.int8)
     labels[order[: int(ratio * len(counts))]] = 0

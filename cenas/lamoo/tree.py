@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from cenas.lamoo.dominance import label_good_bad
+from cenas.lamoo.dominance import GrowingCounts, dominance_counts, labels_from_counts
 from cenas.lamoo.svm import SOLVERS, SplitClassifier
 from harness.metrics import hypervolume
 
@@ -86,16 +86,22 @@ def _thin(x: np.ndarray, labels: np.ndarray, cap: int) -> tuple[np.ndarray, np.n
     return x[rows], labels[rows]
 
 
-class SplitCache:
-    """The splits of the last tree built with it, keyed by their node's samples and labels (the bytes themselves, so
-    equal keys are equal inputs): at the next rebuild a node whose samples and labels did not change gets the same
-    SVM, or the same "not splittable", without fitting again. Fits are deterministic, so the tree is the one
-    `fit_split` would give; ~8 % of a 500-lbs `cenas` run's fits repeat a node of the previous tree."""
+class RebuildCache:
+    """What the last tree built with it computed, for the next rebuild over the same samples plus new ones:
+
+    - its splits, keyed by their node's samples and labels (the bytes themselves, so equal keys are equal inputs): a
+      node whose samples and labels did not change gets the same SVM, or the same "not splittable", without fitting
+      again (fits are deterministic; ~8 % of a 500-lbs `cenas` run's fits repeat a node of the previous tree);
+    - the root's dominance numbers, updated for the appended samples (`GrowingCounts`) instead of recounted.
+
+    The tree is the one built without it.
+    """
 
     def __init__(self) -> None:
         self.previous: dict[bytes, SplitClassifier | None] = {}
         self.current: dict[bytes, SplitClassifier | None] = {}
         self.hits = 0
+        self.root_counts = GrowingCounts()
 
     def new_tree(self) -> None:
         """Keep the splits of the tree just built; forget the ones before it."""
@@ -113,10 +119,10 @@ class SplitCache:
 
 
 def build_tree(
-    x: npt.ArrayLike, f: npt.ArrayLike, ref_point: npt.ArrayLike, config: TreeConfig, cache: SplitCache | None = None
+    x: npt.ArrayLike, f: npt.ArrayLike, ref_point: npt.ArrayLike, config: TreeConfig, cache: RebuildCache | None = None
 ) -> Node:
-    """Build the tree over samples x (n, d) with true objectives f (n, m), maximisation; with `cache`, splits whose
-    samples and labels are those of a node of the previous tree built with it are reused (same tree, fewer fits)."""
+    """Build the tree over samples x (n, d) with true objectives f (n, m), maximisation; with `cache`, the previous
+    tree's work is reused where it applies (`RebuildCache`: the same tree, fewer fits and counts)."""
     xs, fs = np.asarray(x, dtype=np.float64), np.asarray(f, dtype=np.float64)
     ref = np.asarray(ref_point, dtype=np.float64)
     if cache is not None:
@@ -127,7 +133,8 @@ def build_tree(
         node = frontier.pop(0)
         if node.n <= config.leaf_size or node.height + 1 > config.max_height:
             continue
-        labels = label_good_bad(fs[node.rows], config.good_ratio)
+        counts = cache.root_counts(fs) if cache is not None and node is root else dominance_counts(fs[node.rows])
+        labels = labels_from_counts(counts, config.good_ratio)
         node_x = xs[node.rows]
         svm = fit_split(node_x, labels, config) if cache is None else cache.split(node_x, labels, config)
         if svm is None:
