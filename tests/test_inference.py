@@ -141,4 +141,4 @@ def test_calendar_features_match_pandas_on_the_trace_times() -> None:
     hour = 2 * np.pi * times.hour.to_numpy() / 24
     day = 2 * np.pi * times.day_of_week.to_numpy() / 7
     expected = np.stack([np.sin(hour), np.cos(hour), np.sin(day), np.cos(day)], axis=-1)
-    np.testing.assert_array_equal(tf._calendar(times.as_unit("ns").asi8 // tf.NS_PER_HOUR), expected)
+    np.testing.assert_array_equal(tf._calendar(tf._epoch_hours(times)), expected)

@@ -125,18 +125,17 @@ def build_tree(
     tree's work is reused where it applies (`RebuildCache`: the same tree, fewer fits and counts)."""
     xs, fs = np.asarray(x, dtype=np.float64), np.asarray(f, dtype=np.float64)
     ref = np.asarray(ref_point, dtype=np.float64)
-    if cache is not None:
-        cache.new_tree()
+    cache = RebuildCache() if cache is None else cache  # a fresh one computes everything
+    cache.new_tree()
     root = Node(np.arange(len(xs)), 0, hypervolume(fs, ref))
     frontier = [root]
     while frontier:
         node = frontier.pop(0)
         if node.n <= config.leaf_size or node.height + 1 > config.max_height:
             continue
-        counts = cache.root_counts(fs) if cache is not None and node is root else dominance_counts(fs[node.rows])
+        counts = cache.root_counts(fs) if node is root else dominance_counts(fs[node.rows])
         labels = labels_from_counts(counts, config.good_ratio)
-        node_x = xs[node.rows]
-        svm = fit_split(node_x, labels, config) if cache is None else cache.split(node_x, labels, config)
+        svm = cache.split(xs[node.rows], labels, config)
         if svm is None:
             continue
         node.svm = svm

@@ -53,6 +53,11 @@ class TrainSpec:
 NS_PER_HOUR = 3_600_000_000_000
 
 
+def _epoch_hours(times: pd.DatetimeIndex) -> np.ndarray:
+    """UTC hours since the epoch (n,) of timestamps, whatever unit the index stores."""
+    return times.as_unit("ns").asi8 // NS_PER_HOUR
+
+
 def _calendar(hours: np.ndarray) -> np.ndarray:
     """(n, 4) sin/cos of the hour of day and of the day of week (Monday 0) of UTC hours since the epoch (n,) (the
     epoch was a Thursday); the same numbers as reading them from a DatetimeIndex, ten times faster."""
@@ -66,7 +71,7 @@ def make_windows(trace: Trace, origins: np.ndarray) -> tuple[np.ndarray, np.ndar
 
     Inputs and targets are z-scored with the statistics of each window's own 168-h look-back.
     """
-    hours = trace.times.as_unit("ns").asi8 // NS_PER_HOUR
+    hours = _epoch_hours(trace.times)
     x = np.empty((len(origins), LOOKBACK // PATCH, PATCH + 4))
     y = np.full((len(origins), MAX_HORIZON), np.nan)
     stats = np.empty((len(origins), 2))
