@@ -391,7 +391,12 @@ def test_svm_thinning_keeps_class_shares_and_still_splits() -> None:
     labels = label_good_bad(f)
     thin_x, thin_labels = _thin(x, labels, 300)
     assert len(thin_x) == 300 and thin_labels.sum() == 150  # half good, half bad, as in the node
-    assert {tuple(row) for row in thin_x} <= {tuple(row) for row in x}
+    where = {tuple(row): i for i, row in enumerate(x)}
+    kept = np.array([where[tuple(row)] for row in thin_x])
+    assert (np.diff(kept) > 0).all()  # sample order
+    for label in (0, 1):  # evenly spaced: each class keeps its first and last sample
+        rows = np.flatnonzero(labels == label)
+        assert {rows[0], rows[-1]} <= set(kept[thin_labels == label])
     capped = fit_split(x, labels, TreeConfig(kernel="rbf", svm_max_samples=300))
     assert capped is not None and capped.support_vectors_.shape[0] <= 300
     full = build_tree(x, f, bench.ref_point, TreeConfig(kernel="rbf"))

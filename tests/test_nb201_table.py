@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from harness.spaces.nb201 import N_ARCHS, decode_continuous, format_arch, node_tuples_to_arch, parse_arch
+from harness.spaces.nb201 import BIN_EDGES, N_ARCHS, decode_continuous, format_arch, node_tuples_to_arch, parse_arch
 
 ARCH0 = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
 
@@ -132,6 +132,11 @@ def test_params_exact_and_flops_constant_offset_vs_naslib(nb201_table: pd.DataFr
 def test_continuous_decoding_bins_and_reference_fixture(upstream) -> None:
     edges = np.array([0.0, 0.19999, 0.2, 0.39999, 0.4, 0.6, 0.79999, 0.8, 0.99999])
     np.testing.assert_array_equal(decode_continuous(edges), [0, 0, 1, 1, 2, 3, 3, 4, 4])
+    # the reference's if/elif chain (x < 0.2 -> 0, ..., else 4) next to every edge, and where every comparison fails
+    near = [np.nextafter(edge, side) for edge in BIN_EDGES for side in (-np.inf, np.inf)]
+    odd = np.array([*near, *BIN_EDGES, -0.0, 1.0, -np.inf, np.inf, np.nan])
+    chain = np.select([odd < 0.2, odd < 0.4, odd < 0.6, odd < 0.8], [0, 1, 2, 3], 4)
+    np.testing.assert_array_equal(decode_continuous(odd.reshape(-1, 1)), chain.reshape(-1, 1))
     artifact = torch.load(upstream("cenas-rl-0-T40"), weights_only=True)
     x = artifact[1]["samples"].numpy()
     expected = [

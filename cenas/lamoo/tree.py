@@ -76,14 +76,15 @@ def _predicts_both(svm: SplitClassifier, x: np.ndarray, first: int = 64) -> bool
 
 
 def _thin(x: np.ndarray, labels: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most `cap` rows, each class keeping its share, evenly spaced in sample order (deterministic, no RNG)."""
-    keep = []
-    for label in np.unique(labels):
-        rows = np.flatnonzero(labels == label)
-        k = max(1, round(cap * len(rows) / len(labels)))
-        keep.append(rows[np.unique(np.linspace(0, len(rows) - 1, k).round().astype(np.int64))])
-    rows = np.sort(np.concatenate(keep))
-    return x[rows], labels[rows]
+    """At most `cap` rows, each class (labels 0/1) keeping its share, evenly spaced in sample order (deterministic,
+    no RNG); the rows stay in sample order."""
+    keep = np.zeros(len(labels), dtype=bool)
+    good = labels == 0
+    for rows in (np.flatnonzero(good), np.flatnonzero(~good)):
+        if len(rows):
+            k = max(1, round(cap * len(rows) / len(labels)))
+            keep[rows[np.linspace(0, len(rows) - 1, k).round().astype(np.int64)]] = True
+    return x[keep], labels[keep]
 
 
 class RebuildCache:

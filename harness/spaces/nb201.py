@@ -17,6 +17,7 @@ N_EDGES = 6
 N_ARCHS = len(OPS) ** N_EDGES  # 15625
 EDGE_INPUTS: tuple[int, ...] = (0, 0, 1, 0, 1, 2)  # input node of each edge, in edge order
 BIN_EDGES: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
+_BIN_EDGES = np.asarray(BIN_EDGES)
 X_UPPER = 0.99999  # CE-NAS box: [0, 0.99999]^6
 
 
@@ -54,9 +55,9 @@ def ops_code(ops: npt.ArrayLike) -> npt.NDArray[np.int64]:
 
 
 def decode_continuous(x: npt.ArrayLike) -> npt.NDArray[np.int8]:
-    """CE-NAS binning of x in [0, 1)^6 to op indices with explicit comparisons at 0.2/0.4/0.6/0.8; shape kept."""
-    v = np.asarray(x, dtype=np.float64)
-    return np.select([v < 0.2, v < 0.4, v < 0.6, v < 0.8], [0, 1, 2, 3], 4).astype(np.int8)
+    """CE-NAS binning of x in [0, 1)^6 to op indices: the number of `BIN_EDGES` at or below each value, which is the
+    reference's explicit comparisons (x < 0.2 -> 0, x < 0.4 -> 1, ..., else 4; NaN -> 4); shape kept."""
+    return np.searchsorted(_BIN_EDGES, np.asarray(x, dtype=np.float64), side="right").astype(np.int8)
 
 
 def encode_continuous(ops: npt.ArrayLike) -> npt.NDArray[np.float64]:
