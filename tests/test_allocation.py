@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -82,3 +84,44 @@ def test_online_update_changes_the_actor() -> None:
     agent.update(s, np.array([3]), np.array([1.0]))
     assert not np.allclose(before, agent.probabilities(s[0]))
     assert np.allclose(ActorCritic(4, seed=0).probabilities(s[0]), before)  # seeded, no global RNG
+
+
+def test_the_agents_rmsprop_takes_torchs_steps() -> None:
+    """`cenas.allocation.rl.RMSprop` (torch's update function, the state kept by the agent) moves the networks exactly
+    as `torch.optim.RMSprop` with the same settings, over a run of online updates on states of a real window."""
+    import torch
+
+    trace = load_trace("neurips")
+    policy = RLPolicy(greedy=False)
+    policy.setup(CarbonView(trace, load_trace(trace.region)), OracleForecaster(), np.random.default_rng(0))
+    ours, reference = ActorCritic(4, seed=7), ActorCritic(4, seed=7)
+    for name in ("actor", "critic"):
+        mine = getattr(ours, f"{name}_opt")
+        settings = dict(lr=mine.lr, alpha=mine.alpha, eps=mine.eps)
+        setattr(reference, f"{name}_opt", torch.optim.RMSprop(getattr(reference, name).parameters(), **settings))
+    for hour, ci in enumerate(trace.values[:12]):
+        s = state(hour=hour, ci_now=float(ci), n_observed=10 + 3 * hour, hv_gain=float(hour % 3))
+        features, reward = policy.features(s)[None, :], np.array([policy.reward(s)])
+        ours.update(features, np.array([hour % 10]), reward)
+        reference.update(features, np.array([hour % 10]), reward)
+        for net in ("actor", "critic"):
+            pairs = zip(getattr(ours, net).parameters(), getattr(reference, net).parameters(), strict=True)
+            assert all(torch.equal(mine, theirs) for mine, theirs in pairs), f"{net} differs after update {hour}"
+    assert not torch.equal(next(ours.actor.parameters()), next(ActorCritic(4, seed=7).actor.parameters()))
+
+
+def test_a_reference_run_with_the_interior_point_tree_skips_dynamo_and_sklearn() -> None:
+    """Start-up: the reference agent's optimiser does not import torch._dynamo (~1.3 s) and the interior-point tree
+    does not import sklearn (~1.6 s; libsvm is imported only for a fallback fit)."""
+    code = (
+        "import sys\n"
+        "from harness.config import RunSpec, parse_budget\n"
+        "from harness.runner import execute\n"
+        "record = execute(RunSpec('cenas-rl-reference', 'nb201/cifar10/pi5-energy', 'US-CAL-CISO@2021-07-02T00:00', "
+        "parse_budget('6h'), method_options={'tree.solver': 'ipm'}))\n"
+        "assert record.summary['n_trained'] > 0\n"
+        "print(sorted(m for m in ('torch', 'torch._dynamo', 'sklearn') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['torch']"

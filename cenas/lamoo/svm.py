@@ -15,12 +15,11 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 from scipy.linalg import lapack
-from sklearn.svm import _libsvm as libsvm  # type: ignore[attr-defined]
 from threadpoolctl import ThreadpoolController
 
 C_SVC = 0  # libsvm's svm_type of sklearn's SVC
@@ -45,6 +44,15 @@ class SplitClassifier(Protocol):
         """Rows of the fitted x that the optimum most likely labels one of each class (at most two; may be none): the
         split check predicts these first (`cenas.lamoo.tree._predicts_both`)."""
         ...
+
+
+@functools.cache
+def _libsvm() -> Any:
+    """sklearn's libsvm binding, imported on first use: importing sklearn costs a process ~1.6 s of start-up, which
+    runs with the interior-point solver (whose fallback is the only libsvm call they may make) do not pay."""
+    from sklearn.svm import _libsvm as libsvm  # type: ignore[attr-defined]
+
+    return libsvm
 
 
 def svc_gamma(x: np.ndarray, gamma: str | float) -> float:
@@ -72,6 +80,7 @@ class SplitSVM:
         """Fit on x (n, d), labels (n,) in {0, 1} with both present."""
         x = np.ascontiguousarray(x, dtype=np.float64)
         self._gamma = svc_gamma(x, self.gamma)
+        libsvm = _libsvm()
         libsvm.set_verbosity_wrap(0)  # as SVC(verbose=False) sets it before every fit
         (self.support_, self.support_vectors_, self._n_support, self._dual_coef, self._intercept,
          self._prob_a, self._prob_b, self.fit_status_, _) = libsvm.fit(
@@ -114,7 +123,7 @@ class SplitSVM:
         return labels
 
     def _libsvm_predict(self, x: np.ndarray) -> npt.NDArray[np.int8]:
-        out = libsvm.predict(
+        out = _libsvm().predict(
             x, self.support_, self.support_vectors_, self._n_support, self._dual_coef, self._intercept, self._prob_a,
             self._prob_b, svm_type=C_SVC, kernel=self.kernel, degree=self.degree, coef0=0.0, gamma=self._gamma,
             cache_size=200.0,
