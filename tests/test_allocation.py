@@ -112,7 +112,7 @@ def test_the_agents_rmsprop_takes_torchs_steps() -> None:
 
 def test_a_reference_run_with_the_interior_point_tree_skips_dynamo_and_sklearn() -> None:
     """Start-up: the reference agent's optimiser does not import torch._dynamo (~1.3 s) and the interior-point tree
-    does not import sklearn (~1.6 s; libsvm is imported only for a fallback fit)."""
+    does not import sklearn (~1.1 s; libsvm is imported only for a fallback fit)."""
     code = (
         "import sys\n"
         "from harness.config import RunSpec, parse_budget\n"
