@@ -76,7 +76,9 @@ def test_reference_configuration_80h_start_up(benchmark, solver: str) -> None:
     benchmark.extra_info["start_up_s"] = round(min(first - again for first, again in rounds), 2)
 
 
-@pytest.mark.parametrize("method", ["vanilla-lamoo", "random-allocation", "cenas-heuristic", "cenas-rl-reference"])
+@pytest.mark.parametrize(
+    "method", ["vanilla-lamoo", "oneshot-lamoo", "random-allocation", "cenas-heuristic", "cenas-rl-reference"]
+)
 def test_lamoo_family_500lbs_interior_point(benchmark, method: str) -> None:
     """`harness run --method METHOD --budget 500lbs --set tree.solver=ipm` (default benchmark and trace, 8 GPUs)."""
     spec = RunSpec(method, "nb201/cifar10/pi5-energy", TRACE, parse_budget("500lbs"),
