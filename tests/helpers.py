@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,3 +38,21 @@ def one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> str:
         assert fragment in lines[0], lines[0]
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+def modules_after_run(method: str, watched: tuple[str, ...], options: dict[str, str] | None = None) -> list[str]:
+    """Which of `watched` a fresh interpreter has imported after one 6-h run of `method` (NB201 CIFAR-10 with Pi 5
+    energy, US-CAL-CISO from 2021-07-02, `options` as `--set`) that trained something; sorted."""
+    code = (
+        "import json, sys\n"
+        "from harness.config import RunSpec, parse_budget\n"
+        "from harness.runner import execute\n"
+        "record = execute(RunSpec(sys.argv[1], 'nb201/cifar10/pi5-energy', 'US-CAL-CISO@2021-07-02T00:00', "
+        "parse_budget('6h'), method_options=json.loads(sys.argv[2])))\n"
+        "assert record.summary['n_trained'] > 0\n"
+        "print(json.dumps(sorted(m for m in sys.argv[3:] if m in sys.modules)))\n"
+    )
+    command = [sys.executable, "-c", code, method, json.dumps(options or {}), *watched]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return list(json.loads(result.stdout.strip().splitlines()[-1]))

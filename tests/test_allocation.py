@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,6 +13,7 @@ from cenas.allocation.simple import HeuristicPolicy, heuristic_train_gpus
 from harness.carbon.forecast import OracleForecaster, PersistenceForecaster
 from harness.carbon.traces import load_trace
 from harness.carbon.view import CarbonView
+from tests.helpers import modules_after_run
 
 
 def test_reference_action_map_for_8_gpus() -> None:
@@ -113,15 +112,5 @@ def test_the_agents_rmsprop_takes_torchs_steps() -> None:
 def test_a_reference_run_with_the_interior_point_tree_skips_dynamo_and_sklearn() -> None:
     """Start-up: the reference agent's optimiser does not import torch._dynamo (~1.3 s) and the interior-point tree
     does not import sklearn (~1.1 s; libsvm is imported only for a fallback fit)."""
-    code = (
-        "import sys\n"
-        "from harness.config import RunSpec, parse_budget\n"
-        "from harness.runner import execute\n"
-        "record = execute(RunSpec('cenas-rl-reference', 'nb201/cifar10/pi5-energy', 'US-CAL-CISO@2021-07-02T00:00', "
-        "parse_budget('6h'), method_options={'tree.solver': 'ipm'}))\n"
-        "assert record.summary['n_trained'] > 0\n"
-        "print(sorted(m for m in ('torch', 'torch._dynamo', 'sklearn') if m in sys.modules))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "['torch']"
+    watched = ("torch", "torch._dynamo", "sklearn")
+    assert modules_after_run("cenas-rl-reference", watched, {"tree.solver": "ipm"}) == ["torch"]

@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ from harness.carbon import transformer as tf
 from harness.carbon.traces import load_trace
 from harness.errors import DataIntegrityError, HarnessError
 from harness.inference import OnnxModel
-from tests.helpers import cli, one_error_line
+from tests.helpers import cli, modules_after_run, one_error_line
 
 REGIONS = ("sc:US-CAL-CISO", "sc:DE", "sc:US-MIDA-PJM")
 
@@ -120,18 +118,7 @@ def test_a_checkpoint_without_export_is_one_error_line_and_rl_export_mends_it(tm
 
 
 def test_a_cenas_run_imports_neither_torch_nor_stable_baselines3() -> None:
-    code = (
-        "import sys\n"
-        "from harness.config import RunSpec, parse_budget\n"
-        "from harness.runner import execute\n"
-        "record = execute(RunSpec('cenas', 'nb201/cifar10/pi5-energy', 'US-CAL-CISO@2021-07-02T00:00', "
-        "parse_budget('6h')))\n"
-        "assert record.summary['n_trained'] > 0\n"
-        "print(sorted(m for m in ('torch', 'stable_baselines3', 'onnxruntime') if m in sys.modules))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "['onnxruntime']"
+    assert modules_after_run("cenas", ("torch", "stable_baselines3", "onnxruntime")) == ["onnxruntime"]
 
 
 def test_calendar_features_match_pandas_on_the_trace_times() -> None:
