@@ -15,7 +15,7 @@ import numpy as np
 
 from cenas.allocation.base import AllocationPolicy, PolicyState
 from cenas.lamoo.dominance import pick_least_dominated
-from cenas.lamoo.samplers import QNEHVISampler, RegionSampler
+from cenas.lamoo.samplers import Optimizer, QNEHVISampler, RegionSampler
 from cenas.lamoo.svm import IPM_KERNELS
 from cenas.lamoo.tree import RebuildCache, TreeConfig, build_tree, leaf_select, mcts_select
 from cenas.observations import Observations
@@ -58,8 +58,13 @@ class TreeOptions:
 class QNEHVIOptions:
     """The BoTorch qLogNEHVI region sampler (`sampler=qnehvi`)."""
 
-    q: int = option(5, "candidates per interval", ge=1)
-    raw_samples: int = option(256, "raw samples for the acquisition's initial conditions", ge=1)
+    q: int = option(5, "candidates per optimisation, served in turn (pending points of the next)", ge=1)
+    optimizer: Optimizer = option(
+        "lbfgs",
+        "lbfgs: multi-start L-BFGS-B per candidate; discrete: the best of raw_samples region points per candidate "
+        "(both greedy, each pending for the next); ranked: the q best of raw_samples points, scored once",
+    )
+    raw_samples: int = option(256, "raw region samples: L-BFGS-B's initial conditions, or the discrete choices", ge=1)
     restarts: int = option(4, "L-BFGS-B restarts", ge=1)
     maxiter: int = option(50, "L-BFGS-B iterations per restart", ge=1)
     max_train: int | None = option(
@@ -190,7 +195,7 @@ class CENAS(Method):
                 ctx.rng("sampling"), dim, self.ref_point, qn.q, qn.raw_samples, qn.restarts, qn.maxiter,
                 qn.mc_samples, constrain_to_region=qn.constrain_to_region, max_train=qn.max_train,
                 refit_every=qn.refit_every, warm_start=qn.warm_start, fused_kernel=qn.fused_kernel,
-                prune_samples=qn.prune_samples,
+                prune_samples=qn.prune_samples, optimizer=qn.optimizer,
             )  # fmt: skip
         else:
             self.sampler = RegionSampler(ctx.rng("sampling"), dim)

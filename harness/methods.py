@@ -81,14 +81,15 @@ BUILTIN: tuple[MethodEntry, ...] = (
     MethodEntry(
         "qnehvi",
         "baselines.lamoo_family:VanillaLaMOO",
-        "BoTorch qLogNEHVI on a GP over the whole encoded space (no LaMOO partition), every GPU training, 8 "
-        "candidates per interval; light settings: the GP sees the non-dominated samples plus the most recent (64 in "
-        "all), its hyperparameters are re-estimated every 24 intervals, 32 MC samples, 128 raw samples.",
+        "BoTorch qLogNEHVI on a GP over the whole encoded space (no LaMOO partition), every GPU training, batches "
+        "of 8 candidates chosen greedily from 128 random points; light settings: the GP sees the non-dominated "
+        "samples plus the most recent (64 in all), its hyperparameters are re-estimated every 24 intervals, 32 MC "
+        "samples.",
         (
             ("sampler", "qnehvi"),
             ("tree.max_height", 0),
             ("qnehvi.q", 8),
-            ("qnehvi.restarts", 8),
+            ("qnehvi.optimizer", "discrete"),
             ("qnehvi.raw_samples", 128),
             ("qnehvi.mc_samples", 32),
             ("qnehvi.max_train", 64),

@@ -451,6 +451,45 @@ def test_qnehvi_candidates_are_reproducible_for_a_seed() -> None:
     assert len({tuple(row) for row in runs[0]}) > 1
 
 
+@pytest.mark.parametrize("optimizer", ["lbfgs", "discrete", "ranked"])
+def test_qnehvi_serves_the_candidates_it_optimised(optimizer: str) -> None:
+    """What `sample` serves is the optimiser's candidates, in order, and nothing else (the raw region points that
+    seed the optimiser once stayed in the pool and were served instead); once a batch is served, the next
+    optimisation counts it as pending. Real NB201 rows."""
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    archs = np.random.default_rng(14).choice(bench.n_archs, size=30, replace=False)
+    sampler = QNEHVISampler(np.random.default_rng(2), bench.space.dim, bench.ref_point, q=3, raw_samples=24,
+                            num_restarts=2, maxiter=5, mc_samples=8, optimizer=optimizer)  # fmt: skip
+    sampler.reset([], bench.space.encode(archs), bench.objectives(archs))
+    first = [sampler.sample() for _ in range(3)]
+    assert len(sampler.pool) == 0 and np.array_equal(first, sampler.pending)
+    assert len({tuple(point) for point in first}) == 3
+    fourth = sampler.sample()
+    assert len(sampler.pending) == 6 and np.array_equal(fourth, sampler.pending[3])
+    assert list(sampler.pool) and np.array_equal(list(sampler.pool), sampler.pending[4:])
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "discrete", "ranked"])
+def test_qnehvi_constrained_to_a_region_serves_points_of_the_region(optimizer: str) -> None:
+    """`constrain_to_region`: every served point lies in the selected leaf's region (L-BFGS-B candidates that leave
+    it are re-drawn there; the discrete choices are region points already). Real NB201 rows, a poly-4 tree."""
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    x, f = _scored(60, 21)
+    _, path = leaf_select(build_tree(x, f, bench.ref_point, TreeConfig()), 30.0, np.random.default_rng(0))
+    assert path
+    sampler = QNEHVISampler(np.random.default_rng(4), bench.space.dim, bench.ref_point, q=3, raw_samples=24,
+                            num_restarts=2, maxiter=5, mc_samples=8, constrain_to_region=True,
+                            optimizer=optimizer)  # fmt: skip
+    sampler.reset(path, x, f)
+    served = np.asarray([sampler.sample() for _ in range(3)])
+    assert in_region(served, path).all() and np.array_equal(served, sampler.pending)
+
+
+def test_qnehvi_rejects_an_unknown_optimizer() -> None:
+    with pytest.raises(HarnessError, match="optimizer must be one of"):
+        QNEHVISampler(np.random.default_rng(0), 6, [0.0, -50.0], optimizer="adam")  # type: ignore[arg-type]
+
+
 def test_qnehvi_rejects_non_positive_settings() -> None:
     with pytest.raises(HarnessError, match="refit_every"):
         QNEHVISampler(np.random.default_rng(0), 6, [0.0, -50.0], refit_every=0)

@@ -18,7 +18,7 @@ import warnings
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,8 @@ from cenas.lamoo.tree import Path, in_region
 from harness.errors import HarnessError
 from harness.metrics import pareto_mask
 from harness.spaces.nb201 import X_UPPER
+
+Optimizer = Literal["lbfgs", "discrete", "ranked"]  # how `QNEHVISampler` picks a batch (its docstring)
 
 
 class RegionSampler:
@@ -47,27 +49,37 @@ class RegionSampler:
 
     def sample(self) -> np.ndarray:
         """One point of the current region, shape (dim,)."""
+        if not self.pool:
+            self.pool.extend(self._draw_region())
+        return self.pool.popleft()
+
+    def _draw_region(self) -> np.ndarray:
+        """The accepted points of the first batch that has any, in draw order, shape (k >= 1, dim)."""
         empty, size = 0, self.batch
-        while not self.pool:
+        while True:
             draws = self.rng.uniform(0.0, X_UPPER, size=(size, self.dim))
             accepted = draws[in_region(draws, self.path)] if self.path else draws
             if len(accepted):
-                self.pool.extend(accepted)
-                break
+                return accepted
             empty, size = empty + 1, min(2 * size, self.max_batch)
             if empty >= self.max_empty and self.path:
                 self.path = self.path[:-1]
                 self.shrinks += 1
                 empty = 0
-        return self.pool.popleft()
 
 
 class QNEHVISampler(RegionSampler):
-    """qNEHVI candidates, `q` per optimisation: the best local optima of a batched multi-start L-BFGS-B.
+    """qLogNEHVI candidates, `q` per optimisation; the points served since the last `reset` are pending points.
 
-    The GP is rebuilt on the current samples at every `reset` (every interval). Its hyperparameters are re-estimated
-    by exact marginal likelihood every `refit_every` resets (1: every interval, as the reference does) and carried
-    over in between; with `warm_start` a re-estimate starts from the carried values instead of botorch's defaults.
+    `optimizer`: `"lbfgs"`, each candidate the best of a multi-start L-BFGS-B from the `num_restarts` best of
+    `raw_samples` fresh uniform points of the region (the reference's optimiser, `q=1` per call); `"discrete"`, each
+    candidate the best of one set of `raw_samples` region points (`botorch.optim.optimize_acqf_discrete`). Both choose
+    a batch greedily, each candidate pending for the next, as botorch's sequential mode does. `"ranked"`: the `q` best
+    of `raw_samples` region points by the one-point acquisition, one evaluation, the batch not conditioned on itself
+    (fastest). The GP is rebuilt on the current samples at every `reset` (every interval). Its hyperparameters are
+    re-estimated by exact marginal likelihood every `refit_every` resets (1: every interval, as the reference does)
+    and carried over in between; with `warm_start` a re-estimate starts from the carried values instead of botorch's
+    defaults.
     """
 
     def __init__(
@@ -86,18 +98,21 @@ class QNEHVISampler(RegionSampler):
         warm_start: bool = False,
         fused_kernel: bool = False,
         prune_samples: int = 2048,
+        optimizer: Optimizer = "lbfgs",
     ) -> None:
         super().__init__(rng, dim)
         if min(q, raw_samples, num_restarts, maxiter, mc_samples, refit_every, prune_samples) < 1:
             raise HarnessError(
                 "qNEHVI q, raw_samples, restarts, maxiter, mc_samples, refit_every and prune_samples must be >= 1"
             )
+        if optimizer not in get_args(Optimizer):
+            raise HarnessError(f"qNEHVI optimizer must be one of {get_args(Optimizer)}, not {optimizer!r}")
         self.max_train = max_train
         self.ref_point = np.asarray(ref_point, dtype=np.float64)
         self.q, self.raw_samples, self.num_restarts = q, raw_samples, num_restarts
         self.maxiter, self.mc_samples, self.constrain = maxiter, mc_samples, constrain_to_region
         self.refit_every, self.warm_start, self.fused_kernel = refit_every, warm_start, fused_kernel
-        self.prune_samples = prune_samples
+        self.prune_samples, self.optimizer = prune_samples, optimizer
         self.x_obs = np.empty((0, dim))
         self.f_obs = np.empty((0, len(self.ref_point)))
         self.model: Any = None
@@ -120,10 +135,12 @@ class QNEHVISampler(RegionSampler):
         self.pending = []
 
     def _region_points(self, n: int) -> np.ndarray:
-        out: list[np.ndarray] = []
-        while len(out) < n:
-            out.append(RegionSampler.sample(self))
-        return np.asarray(out)
+        """`n` uniform points of the region, shape (n, dim), drawn apart from the pool, which serves candidates only."""
+        batches, drawn = [], 0
+        while drawn < n:
+            batches.append(self._draw_region())
+            drawn += len(batches[-1])
+        return np.concatenate(batches)[:n]
 
     def sample(self) -> np.ndarray:
         if len(self.x_obs) < 2:  # no GP before two samples are trained: sample the region uniformly
@@ -152,10 +169,11 @@ class QNEHVISampler(RegionSampler):
         return model.eval()
 
     def _optimise(self) -> list[np.ndarray]:
+        """The next `q` candidates (each shape (dim,)); they join the pending points."""
         import torch
         from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
         from botorch.acquisition.multi_objective.utils import prune_inferior_points_multi_objective
-        from botorch.optim import optimize_acqf
+        from botorch.optim import optimize_acqf_discrete
         from botorch.sampling import SobolQMCNormalSampler
 
         seed = int(self.rng.integers(2**31))
@@ -175,24 +193,44 @@ class QNEHVISampler(RegionSampler):
             sampler=SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]), seed=seed),
             X_pending=pending,
         )
+        if self.optimizer in ("discrete", "ranked"):
+            choices = torch.as_tensor(self._region_points(self.raw_samples), dtype=torch.double)
+            q = min(self.q, len(choices))
+            if self.optimizer == "discrete":
+                found, _ = optimize_acqf_discrete(acquisition, q=q, choices=choices, unique=True)
+            else:
+                with torch.no_grad():
+                    found = choices[torch.topk(acquisition(choices.unsqueeze(1)), q).indices]
+            candidates = list(found.numpy())
+        else:
+            candidates = []
+            for _ in range(self.q):  # sequential greedy: the candidates so far are pending for the next
+                if candidates:
+                    chosen = torch.as_tensor(np.asarray(candidates), dtype=torch.double)
+                    acquisition.set_X_pending(chosen if pending is None else torch.cat([pending, chosen]))
+                point = self._lbfgs_candidate(acquisition)
+                if self.constrain and self.path and not in_region(point[None, :], self.path)[0]:
+                    point = self._region_points(1)[0]
+                candidates.append(point)
+        self.pending.extend(candidates)
+        return candidates
+
+    def _lbfgs_candidate(self, acquisition: Any) -> np.ndarray:
+        """The best of a batched multi-start L-BFGS-B on the acquisition, started from the `num_restarts` best of
+        `raw_samples` uniform region points (shape (dim,), clipped to the box)."""
+        import torch
+        from botorch.optim import optimize_acqf
+
         raw = torch.as_tensor(self._region_points(self.raw_samples), dtype=torch.double).unsqueeze(1)
         with torch.no_grad():
             scores = acquisition(raw)
-        starts = raw[torch.topk(scores, min(max(self.q, self.num_restarts), len(raw))).indices]
+        starts = raw[torch.topk(scores, min(self.num_restarts, len(raw))).indices]
         bounds = torch.tensor([[0.0] * self.dim, [X_UPPER] * self.dim], dtype=torch.double)
-        found, values = optimize_acqf(
+        found, _ = optimize_acqf(
             acquisition, bounds, q=1, num_restarts=len(starts), batch_initial_conditions=starts,
-            options={"maxiter": self.maxiter}, return_best_only=False,
+            options={"maxiter": self.maxiter},
         )  # fmt: skip
-        candidates = []
-        assert values is not None  # return_best_only=False returns every restart's value
-        for row in torch.argsort(values.reshape(-1), descending=True, stable=True)[: self.q]:
-            point = found[row].detach().numpy()[0].clip(0.0, X_UPPER)
-            if self.constrain and self.path and not in_region(point, self.path)[0]:
-                point = RegionSampler.sample(self)
-            candidates.append(point)
-            self.pending.append(point)
-        return candidates
+        return np.asarray(found.detach().numpy()[0].clip(0.0, X_UPPER))
 
 
 @contextmanager
