@@ -8,6 +8,7 @@
 - Peak memory of one run (a fresh process, its `VmHWM`; Linux): target <= 300 MB for runs that need no torch.
 - The LaMOO family at 500 lbs with the faithful tree (poly-4 SVMs on every sample) solved by the interior-point
   method (`tree.solver=ipm`; the same partition as libsvm's on 99.97 % of probes): target <= 60 s per method.
+- qnehvi at 500 lbs with documented settings (`qnehvi.optimizer=ranked`): target <= 60 s.
 Figures measured on the 2-core machine are in docs/simulator.md ("Speed targets").
 """
 
@@ -87,6 +88,20 @@ def test_lamoo_family_500lbs_interior_point(benchmark, method: str) -> None:
     record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
     assert record.summary["carbon_lbs"] <= 500.0 + 1e-6
     if benchmark.stats is not None:
+        assert benchmark.stats["mean"] < 60.0
+
+
+@pytest.mark.parametrize("optimizer", ["ranked", "discrete"])
+def test_qnehvi_500lbs(benchmark, optimizer: str) -> None:
+    """`harness run --method qnehvi --budget 500lbs --set qnehvi.optimizer=OPTIMIZER`: `ranked` (the q best of the
+    raw samples, one acquisition evaluation a batch) is the documented setting for the 60-s target; `discrete` (the
+    entry's greedy batches) is timed beside it."""
+    spec = RunSpec("qnehvi", "nb201/cifar10/pi5-energy", TRACE, parse_budget("500lbs"),
+                   method_options={"qnehvi.optimizer": optimizer})  # fmt: skip
+    execute(RunSpec("random-search", spec.benchmark, spec.trace, parse_budget("1h")))
+    record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
+    assert record.summary["carbon_lbs"] <= 500.0 + 1e-6
+    if benchmark.stats is not None and optimizer == "ranked":
         assert benchmark.stats["mean"] < 60.0
 
 
