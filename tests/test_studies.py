@@ -72,6 +72,25 @@ def test_shipped_studies_load_and_expand() -> None:
     assert nsga2.options == {}  # shared tree options go only to methods that declare them
 
 
+def test_committed_results_are_sweeps_of_the_shipped_study_files() -> None:
+    """Each committed `results/NAME/` indexes the cells of `leaderboards/studies/NAME.toml` as the file stands, at
+    this version: a study file edited without a new sweep (`harness sweep NAME`) fails here."""
+    from harness import __version__
+
+    results = Path(__file__).resolve().parents[1] / "results"
+    checked = []
+    for name in shipped_studies():
+        path = results / name / "study.json"
+        if not path.is_file():
+            continue
+        index, study = json.loads(path.read_text()), load_study_spec(name)
+        assert index["study"] == json.loads(json.dumps(study.to_dict())), f"{name}: the study file changed"
+        assert index["version"] == __version__, name
+        assert [c["label"] for c in index["cells"]] == [c.label() for c in study.cells()], name
+        checked.append(name)
+    assert {"hotcarbon", "leaderboard-nb201", "leaderboard-nb301", "lamoo-check"} <= set(checked)
+
+
 def test_cell_keys_are_content_addresses(small_study: Path) -> None:
     cells = load_study_spec(str(small_study)).cells()
     keys = [sw.cell_key(c.spec) for c in cells]
