@@ -91,6 +91,26 @@ def test_committed_results_are_sweeps_of_the_shipped_study_files() -> None:
     assert {"hotcarbon", "leaderboard-nb201", "leaderboard-nb301", "lamoo-check"} <= set(checked)
 
 
+def test_hotcarbon_means_and_errors_do_not_depend_on_the_order_of_the_runs() -> None:
+    """comparison.json's mean and standard error of every summary number are the same floats for any order of the
+    same runs (numpy's sums, whose order follows the CPU's SIMD width, changed them in about half of these orders).
+    The committed HotCarbon runs; 20 orders of each (trace, method, number)."""
+    from harness.studies.hotcarbon import SUMMARY_KEYS, mean_se, rows_from
+    from harness.studies.published import read_published
+
+    rows = rows_from(read_published(Path(__file__).resolve().parents[1] / "results" / "hotcarbon").runs)
+    rng = np.random.default_rng(0)
+    groups = {(r["trace"], r["method"]) for r in rows}
+    for key in SUMMARY_KEYS:
+        for trace, method in sorted(groups):
+            values = [r[key] for r in rows if (r["trace"], r["method"]) == (trace, method) and r[key] is not None]
+            first = mean_se(values)
+            assert first[0] == pytest.approx(np.mean(values), rel=1e-12, abs=1e-12)
+            assert first[1] == pytest.approx(np.std(values, ddof=1) / np.sqrt(len(values)), rel=1e-9, abs=1e-12)
+            for _ in range(20):
+                assert mean_se(list(rng.permutation(values))) == first, (trace, method, key)
+
+
 def test_cell_keys_are_content_addresses(small_study: Path) -> None:
     cells = load_study_spec(str(small_study)).cells()
     keys = [sw.cell_key(c.spec) for c in cells]

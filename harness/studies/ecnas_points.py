@@ -15,6 +15,7 @@ search; this report reads its records.
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -80,12 +81,11 @@ def seed_points(record: Any) -> dict[str, dict[str, Any]]:
 
 
 def summarise(per_seed: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, tuple[float, float]]]:
-    """Mean and population standard deviation over seeds of every column of every point."""
+    """Mean and population standard deviation over seeds of every column of every point, computed exactly and rounded
+    once (`statistics`: the same floats in any seed order and on any CPU, unlike numpy's SIMD-width-dependent sums)."""
+    columns = {(point, col): [float(s[point][col]) for s in per_seed] for point in POINTS for col in COLUMNS}
     return {
-        point: {
-            col: (float(np.mean([s[point][col] for s in per_seed])), float(np.std([s[point][col] for s in per_seed])))
-            for col in COLUMNS
-        }
+        point: {col: (statistics.fmean(columns[point, col]), statistics.pstdev(columns[point, col])) for col in COLUMNS}
         for point in POINTS
     }
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from harness.io import atomic_write_text
@@ -17,16 +17,18 @@ from harness.studies.aggregate import StudyFrames
 SUMMARY_KEYS = ("hv", "log_hv_diff", "carbon_g", "gpu_hours", "train_gpu_hours", "energy_kwh", "n_trained")
 
 
-def _mean_se(values: list[float]) -> tuple[float, float]:
-    arr = np.asarray(values, dtype=np.float64)
-    se = float(arr.std(ddof=1) / math.sqrt(len(arr))) if len(arr) > 1 else 0.0
-    return float(arr.mean()), se
+def mean_se(values: list[float]) -> tuple[float, float]:
+    """Mean and standard error (sample standard deviation / sqrt(n)) of `values`, in their units. Computed exactly
+    and rounded once (`statistics`), so the same numbers in any order and on any CPU: numpy's reductions sum in an
+    order that depends on the CPU's SIMD width (AVX-512 changed the last digit of a committed standard error)."""
+    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    return statistics.fmean(values), se
 
 
 def rows_from(runs: pd.DataFrame) -> list[dict[str, Any]]:
     """One row per run: trace, method, seed and the summary numbers the table averages."""
-    frame = runs.assign(log_hv_diff=np.log10(np.maximum(runs["hv_max"] - runs["hv"], 1e-300)))
-    frame.loc[runs["hv_max"] <= runs["hv"], "log_hv_diff"] = np.nan
+    gaps = (runs["hv_max"] - runs["hv"]).tolist()  # math.log10, not numpy's: its AVX-512 log10 differs in the last bit
+    frame = runs.assign(log_hv_diff=[math.log10(gap) if gap > 0 else math.nan for gap in gaps])
     keys = ["trace", "method", "seed", *SUMMARY_KEYS]
     return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
             for r in frame[keys].to_dict("records")]  # fmt: skip
@@ -38,12 +40,12 @@ def aggregate(study: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[st
     table = []
     for trace in study["traces"]:
         group = {m: [r for r in rows if r["trace"] == trace and r["method"] == m] for m in methods}
-        reference = _mean_se([r["carbon_g"] for r in group[study["reference_method"]]])[0]
+        reference = mean_se([r["carbon_g"] for r in group[study["reference_method"]]])[0]
         for method in methods:
             entry: dict[str, Any] = {"trace": trace, "method": method, "runs": len(group[method])}
             for key in SUMMARY_KEYS:
                 values = [r[key] for r in group[method] if r[key] is not None]
-                entry[key], entry[f"{key}_se"] = _mean_se(values) if values else (None, None)
+                entry[key], entry[f"{key}_se"] = mean_se(values) if values else (None, None)
             entry["carbon_vs_reference"] = entry["carbon_g"] / reference
             table.append(entry)
     return table
