@@ -214,24 +214,29 @@ def test_records_do_not_depend_on_the_executor(small_study, reference_sweep, tmp
     assert record_set(tmp_path) == record_set(reference_sweep)
 
 
-def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(small_study, reference_sweep, tmp_path) -> None:
-    command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(small_study),
-               "--out", str(tmp_path), "--workers", "2", "--no-report"]  # fmt: skip
+def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(tmp_path) -> None:
+    """Killed mid-way, resumed, the same bytes. The small study's grid at 48 h and 12 seeds (48 cells of ~30 ms): its
+    12 cells of 6 h (~9 ms each) could all finish between two polls on a fast host, and nothing was left to kill."""
+    study = tmp_path / "kill.toml"
+    study.write_text(SMALL.replace('budgets = ["6h"]', 'budgets = ["48h"]').replace("seeds = 3", "seeds = 12"))
+    reference = sw.sweep(load_study_spec(str(study)), tmp_path / "reference", sw.SerialExecutor())
+    assert reference.total == 48
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(study),
+               "--out", str(out), "--workers", "2", "--no-report"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list((tmp_path / "records").glob("*.sha256"))) < 4:
-        time.sleep(0.05)
+    while time.monotonic() < deadline and len(list((out / "records").glob("*.sha256"))) < 4:
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, mid-way
     proc.wait(timeout=60)
-    partial = len(list((tmp_path / "records").glob("*.sha256")))
-    assert 4 <= partial < 12, partial
-    resumed = cli("sweep", str(small_study), "--out", str(tmp_path), "--workers", "2", "--no-report")
+    partial = len(list((out / "records").glob("*.sha256")))
+    assert 4 <= partial < 48, partial
+    resumed = cli("sweep", str(study), "--out", str(out), "--workers", "2", "--no-report")
     assert resumed.returncode == 0, resumed.stderr
-    assert f"({partial} already done, {12 - partial} run)" in resumed.stdout
-    assert record_set(tmp_path) == record_set(reference_sweep)
-    assert not [
-        p for p in (tmp_path / "records").iterdir() if p.suffix not in (".json", ".sha256") and p.name != ".lock"
-    ]
+    assert f"({partial} already done, {48 - partial} run)" in resumed.stdout
+    assert record_set(out) == record_set(tmp_path / "reference")
+    assert not [p for p in (out / "records").iterdir() if p.suffix not in (".json", ".sha256") and p.name != ".lock"]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
