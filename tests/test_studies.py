@@ -18,7 +18,10 @@ from harness.errors import HarnessError
 from harness.studies import sweep as sw
 from harness.studies.aggregate import anytime, hv_at, load_runs, load_study, mean_ci, summary_table
 from harness.studies.spec import load_study_spec, parse_study, shipped_studies
+from tests.conftest import REPO
 from tests.helpers import cli, one_error_line
+
+RESULTS = REPO / "results"
 
 SMALL = """
 schema = "cenas-bench/study/1"
@@ -77,10 +80,9 @@ def test_committed_results_are_sweeps_of_the_shipped_study_files() -> None:
     this version: a study file edited without a new sweep (`harness sweep NAME`) fails here."""
     from harness import __version__
 
-    results = Path(__file__).resolve().parents[1] / "results"
     checked = []
     for name in shipped_studies():
-        path = results / name / "study.json"
+        path = RESULTS / name / "study.json"
         if not path.is_file():
             continue
         index, study = json.loads(path.read_text()), load_study_spec(name)
@@ -98,7 +100,7 @@ def test_hotcarbon_means_and_errors_do_not_depend_on_the_order_of_the_runs() -> 
     from harness.studies.hotcarbon import SUMMARY_KEYS, mean_se, rows_from
     from harness.studies.published import read_published
 
-    rows = rows_from(read_published(Path(__file__).resolve().parents[1] / "results" / "hotcarbon").runs)
+    rows = rows_from(read_published(RESULTS / "hotcarbon").runs)
     rng = np.random.default_rng(0)
     groups = {(r["trace"], r["method"]) for r in rows}
     for key in SUMMARY_KEYS:
