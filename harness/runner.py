@@ -29,7 +29,7 @@ from harness.sim.jobs import SUPERNET_KIND
 from harness.sim.simulator import SimResult, Simulator
 from harness.units import from_grams
 
-LIBRARIES = ("numpy", "pandas", "pyarrow", "moocore", "scikit-learn", "torch", "botorch")
+LIBRARIES = ("numpy", "pandas", "pyarrow", "moocore", "scikit-learn", "scipy", "daqp", "torch", "botorch")
 TARGET_FRACTIONS = (0.9, 0.95, 0.99)
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from cenas.lamoo import svm as svm_module
 from cenas.lamoo.dominance import dominance_counts, label_good_bad, pick_least_dominated
 from cenas.lamoo.samplers import QNEHVISampler, RegionSampler, _front_and_recent
-from cenas.lamoo.svm import IPMSplitSVM, SplitSVM, monomial_features, svc_gamma
+from cenas.lamoo.svm import ACTIVE_SET_SPAN, IPMSplitSVM, SplitSVM, monomial_features, svc_gamma
 from cenas.lamoo.tree import (
     Node,
     RebuildCache,
@@ -235,17 +236,20 @@ def _primal_objective(w: np.ndarray, b: float, phi: np.ndarray, labels: np.ndarr
     return float(0.5 * w @ w + np.maximum(0.0, 1.0 - y * (phi @ w + b)).sum())
 
 
-@pytest.mark.parametrize("n_uniform", [0, 100, 400])
+@pytest.mark.parametrize("n_uniform", [0, 100, 160, 400])
 def test_interior_point_reaches_libsvms_optimum(artifact, n_uniform: int) -> None:
-    """The interior-point solver solves libsvm's problem to optimality: its primal objective is no worse than
-    libsvm's (which stops at a KKT tolerance), and it labels the samples and 10,000 probes as libsvm does but for
-    points on the boundary. CE-NAS's 15 artifact samples (n_uniform = 0) and 100 uniform NB201 encodings take the
-    n x n path (fewer samples than the 126 features), 400 the feature-space path."""
+    """The exact solver (`tree.solver=ipm`) solves libsvm's problem to optimality: its primal objective is no worse
+    than libsvm's (which stops at a KKT tolerance), and it labels the samples and 10,000 probes as libsvm does but for
+    points on the boundary. CE-NAS's 15 artifact samples (n_uniform = 0) and 100 uniform NB201 encodings (fewer
+    samples than the 126 features) are solved by the active-set method on the n x n kernel problem, 160 by it with
+    proximal steps (H singular), 400 by the interior point in feature space."""
     x, f = _scored(n_uniform, 8) if n_uniform else artifact
     labels = label_good_bad(f)
     ours = IPMSplitSVM("poly", 4, "scale").fit(x, labels)
     ref = SplitSVM("poly", 4, "scale").fit(x, labels)
-    assert ours._fallback is None and ours.iterations_ < 40 and ours._primal == (len(x) > 126)
+    assert ours._fallback is None and ours._primal == (len(x) > 126)
+    assert ours.method_ == ("interior-point" if len(x) > ACTIVE_SET_SPAN * 126 else "active-set")
+    assert ours.method_ == "active-set" or ours.iterations_ < 40
     phi = monomial_features(x, 4, ref._gamma)
     w_ours = ours._w if ours._primal else phi.T @ ours._coef
     w_ref = monomial_features(ref.support_vectors_, 4, ref._gamma).T @ ref._dual_coef[0]
@@ -258,13 +262,34 @@ def test_interior_point_reaches_libsvms_optimum(artifact, n_uniform: int) -> Non
     np.testing.assert_array_equal(ours.predict(probes), IPMSplitSVM("poly", 4, "scale").fit(x, labels).predict(probes))
 
 
+@pytest.mark.parametrize("n_uniform", [0, 100, 160])
+def test_active_set_and_interior_point_reach_the_same_optimum(artifact, n_uniform: int, monkeypatch) -> None:
+    """Where the active-set method answers, the interior point (what answers where it finds no optimum) reaches the
+    same optimum: objectives within 1e-7 (relative), the same labels on the samples and on >= 99.99 % of 10,000
+    probes."""
+    x, f = _scored(n_uniform, 8) if n_uniform else artifact
+    labels = label_good_bad(f)
+    active = IPMSplitSVM("poly", 4, "scale").fit(x, labels)
+    monkeypatch.setattr(svm_module, "solve_box_qp_active_set", lambda *args, **kwargs: None)
+    interior = IPMSplitSVM("poly", 4, "scale").fit(x, labels)
+    assert (active.method_, interior.method_) == ("active-set", "interior-point")
+    phi = monomial_features(x, 4, svc_gamma(x, "scale"))
+    objectives = [_primal_objective(s._w if s._primal else phi.T @ s._coef, s._b, phi, labels)
+                  for s in (active, interior)]  # fmt: skip
+    assert objectives[0] == pytest.approx(objectives[1], rel=1e-7)
+    np.testing.assert_array_equal(active.predict(x), interior.predict(x))
+    probes = np.random.default_rng(10).uniform(0, X_UPPER, size=(10_000, 6))
+    assert (active.predict(probes) == interior.predict(probes)).mean() >= 0.9999
+
+
 def test_interior_point_degenerate_inputs(artifact) -> None:
-    """Identical points with both labels (the optimum predicts one class); the linear kernel, other degrees, a numeric
+    """Identical points with both labels (the optimum predicts one class; the kernel matrix is singular, where the
+    active-set method finds no optimum and the interior point answers); the linear kernel, other degrees, a numeric
     gamma and 'auto'."""
     x, f = artifact
     labels = label_good_bad(f)
     same = IPMSplitSVM("poly", 4, "scale").fit(np.repeat(x[:1], len(x), axis=0), labels)
-    assert same._fallback is None and len(np.unique(same.predict(x))) == 1
+    assert same._fallback is None and same.method_ == "interior-point" and len(np.unique(same.predict(x))) == 1
     assert fit_split(np.repeat(x[:1], len(x), axis=0), labels, TreeConfig(solver="ipm")) is None
     probes = np.random.default_rng(3).uniform(0, X_UPPER, size=(10_000, 6))
     for kernel, degree, gamma in (("linear", 4, "scale"), ("poly", 3, 0.7), ("poly", 2, "auto")):
@@ -277,11 +302,13 @@ def test_interior_point_degenerate_inputs(artifact) -> None:
 
 
 def test_interior_point_falls_back_to_libsvm_when_it_does_not_converge(artifact, monkeypatch) -> None:
+    """Neither exact method answers (the active set finds no optimum, the interior point stops at its limit): libsvm."""
     x, f = artifact
     labels = label_good_bad(f)
+    monkeypatch.setattr(svm_module, "solve_box_qp_active_set", lambda *args, **kwargs: None)
     monkeypatch.setattr(IPMSplitSVM, "MAX_ITER", 2)
     svm = IPMSplitSVM("poly", 4, "scale").fit(x, labels)
-    assert svm.iterations_ == 2 and svm._fallback is not None
+    assert svm.iterations_ == 2 and svm._fallback is not None and svm.method_ == "libsvm"
     probes = np.random.default_rng(4).uniform(0, X_UPPER, size=(2_000, 6))
     np.testing.assert_array_equal(svm.predict(probes), SplitSVM("poly", 4, "scale").fit(x, labels).predict(probes))
 
