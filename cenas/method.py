@@ -42,8 +42,9 @@ class TreeOptions:
     )
     solver: Literal["libsvm", "ipm"] = option(
         "libsvm",
-        "split SVM solver: libsvm's SMO (the reference's SVC) or an interior-point method that reaches the same "
-        "optimum in far fewer steps (poly and linear kernels)",
+        "split SVM solver: libsvm's SMO (the reference's SVC) or exact solvers that reach the same optimum in far "
+        "fewer steps (ipm: an active-set method on small nodes, an interior-point method on large ones; poly and "
+        "linear kernels)",
     )
     leaf_size: int = option(10, "a node with fewer samples is a leaf", ge=2)
     max_height: int = option(3, "height of the tree (0: no partition)", ge=0)

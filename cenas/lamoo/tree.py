@@ -27,7 +27,7 @@ class TreeConfig:
     gamma: str | float = "scale"
     good_ratio: float = 0.5
     svm_max_samples: int | None = None  # None: fit on every sample of the node (faithful)
-    solver: str = "libsvm"  # cenas.lamoo.svm.SOLVERS: libsvm's SMO (as the reference) or the interior-point method
+    solver: str = "libsvm"  # cenas.lamoo.svm.SOLVERS: libsvm's SMO (as the reference) or the exact solvers (ipm)
 
 
 @dataclass(eq=False)
