@@ -17,7 +17,7 @@ from cenas.allocation.base import AllocationPolicy, PolicyState
 from cenas.lamoo.dominance import pick_least_dominated
 from cenas.lamoo.samplers import Optimizer, QNEHVISampler, RegionSampler
 from cenas.lamoo.svm import IPM_KERNELS
-from cenas.lamoo.tree import RebuildCache, TreeConfig, build_tree, leaf_select, mcts_select
+from cenas.lamoo.tree import RebuildCache, SplitMemo, TreeConfig, build_tree, leaf_select, mcts_select
 from cenas.observations import Observations
 from cenas.queue import Candidate, ReadyQueue
 from cenas.supernet import Supernet
@@ -207,7 +207,8 @@ class CENAS(Method):
         self.last = {"carbon": 0.0, "n": 0, "hv": 0.0}
         self.tree: Any = None
         self.tree_size = -1
-        self.rebuilds = RebuildCache()
+        shared = None if ctx.memo is None else ctx.memo.setdefault(f"{SplitMemo.__module__}.SplitMemo", SplitMemo())
+        self.rebuilds = RebuildCache(shared)
         self.supernet = Supernet(o.supernet.seconds, o.supernet.scope, o.supernet.chunk_seconds)
         self.policy = self._make_policy(ctx)
         self.policy.setup(ctx.carbon, make_forecaster(o.forecaster, ctx.carbon.region), ctx.rng("policy"))

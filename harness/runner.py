@@ -78,14 +78,17 @@ def data_hashes(benchmark: Benchmark, trace: Trace) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def execute(spec: RunSpec, on_boundary: Callable[[float], None] | None = None) -> RunRecord:
-    """Run `spec` and return its record. Every input is validated before simulation starts."""
+def execute(
+    spec: RunSpec, on_boundary: Callable[[float], None] | None = None, memo: dict[str, Any] | None = None
+) -> RunRecord:
+    """Run `spec` and return its record. Every input is validated before simulation starts. `memo`: shared with the
+    other runs of a batch (`MethodContext.memo`); the record is the same with or without it."""
     method = create_method(spec.method, spec.method_options)  # options first: the cheapest check
     profile = get_profile(spec.accounting)
     benchmark = get_benchmark(spec.benchmark)
     trace = load_trace(spec.trace)
     simulator = Simulator(
-        benchmark, trace, method, spec.gpus, spec.budget, profile, spec.seed, spec.interval_s, on_boundary
+        benchmark, trace, method, spec.gpus, spec.budget, profile, spec.seed, spec.interval_s, on_boundary, memo=memo
     )
     result = simulator.run()
     provenance: dict[str, Any] = {

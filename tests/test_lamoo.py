@@ -15,6 +15,7 @@ from cenas.lamoo.svm import ACTIVE_SET_SPAN, IPMSplitSVM, SplitSVM, monomial_fea
 from cenas.lamoo.tree import (
     Node,
     RebuildCache,
+    SplitMemo,
     TreeConfig,
     _thin,
     build_tree,
@@ -361,6 +362,33 @@ def test_rebuild_cache_gives_the_same_tree_with_fewer_fits() -> None:
     build_tree(x[12:], f[12:], bench.ref_point, config, other)
     build_tree(x[:200], f[:200], bench.ref_point, config, other)
     assert other.hits == 0
+
+
+def test_a_split_memo_serves_another_run_the_same_trees_and_stays_within_its_bytes() -> None:
+    """A `SplitMemo` shared by two rebuild sequences over the same samples (two runs of a sweep bundle): the second
+    builds the same trees as without it, fitting nothing; another solver's or setting's answers are never served; a
+    full memo stops adding and still serves what it holds."""
+    bench = get_benchmark(DEFAULT_BENCHMARK)
+    x, f = _scored(140, 23)
+    config = TreeConfig(solver="ipm")
+    memo = SplitMemo()
+    first = [build_tree(x[:n], f[:n], bench.ref_point, config, RebuildCache(memo)) for n in (120, 130, 140)]
+    stored, fits = len(memo.answers), len(memo.answers)
+    assert stored > 0 and memo.hits == 0
+    second = [build_tree(x[:n], f[:n], bench.ref_point, config, RebuildCache(memo)) for n in (120, 130, 140)]
+    assert memo.hits == fits and len(memo.answers) == stored  # every split served, none fitted
+    probes = np.random.default_rng(24).uniform(0, X_UPPER, size=(2_000, 6))
+    for a, b in zip(first, second, strict=True):
+        fresh = build_tree(x[: a.n], f[: a.n], bench.ref_point, config)
+        assert [leaf.rows.tolist() for leaf in leaves(b)] == [leaf.rows.tolist() for leaf in leaves(fresh)]
+        np.testing.assert_array_equal(_leaf_of(b, probes), _leaf_of(fresh, probes))
+    build_tree(x, f, bench.ref_point, TreeConfig(solver="libsvm"), RebuildCache(memo))
+    assert memo.hits == fits and len(memo.answers) > stored  # libsvm's answers are its own
+    small = SplitMemo(max_bytes=memo.bytes // 4)
+    build_tree(x, f, bench.ref_point, config, RebuildCache(small))
+    assert 0 < len(small.answers) < stored and small.bytes <= small.max_bytes
+    build_tree(x, f, bench.ref_point, config, RebuildCache(small))
+    assert small.hits == len(small.answers)
 
 
 def _nodes(root: Node) -> list[Node]:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -214,6 +215,52 @@ def test_records_do_not_depend_on_the_executor(small_study, reference_sweep, tmp
     finally:
         made.close()
     assert record_set(tmp_path) == record_set(reference_sweep)
+
+
+BLIND = """
+schema = "cenas-bench/study/1"
+name = "blind"
+description = "a carbon-blind and a carbon-aware LaMOO method, two traces, two seeds, 12 h, the reference tree"
+traces = ["hotcarbon-1", "hotcarbon-2"]
+budgets = ["12h"]
+gpus = [8]
+seeds = 2
+
+[shared_options]
+"tree.kernel" = "poly"
+"tree.svm_max_samples" = "null"
+
+[[methods]]
+name = "vanilla-lamoo"
+
+[[methods]]
+name = "cenas-heuristic"
+"""
+
+
+def test_cells_that_differ_in_their_trace_run_together_and_share_their_fits(tmp_path) -> None:
+    """A sweep runs the cells that differ only in their trace as one bundle, whose runs share a memo: vanilla LaMOO
+    (its search never sees the carbon) is served the second trace's tree fits from the first's; every record equals
+    the cell run alone."""
+    from harness.runner import execute
+
+    study = parse_study(tomllib.loads(BLIND), "blind")
+    tasks = [cell.spec for cell in study.cells()]
+    groups = sw.bundles(tasks)
+    assert sorted(len(group) for group in groups) == [2, 2, 2, 2]
+    for group in groups:
+        specs = [tasks[i].to_dict() for i in group]
+        assert {s["trace"] for s in specs} == {"hotcarbon-1", "hotcarbon-2"}
+        assert all(s | {"trace": None} == specs[0] | {"trace": None} for s in specs)
+    blind = next(g for g in groups if tasks[g[0]].method == "vanilla-lamoo")
+    memo: dict = {}
+    texts = [sw.run_cell(tasks[i], memo) for i in blind]
+    (split_memo,) = memo.values()
+    assert split_memo.hits > 0 and split_memo.hits == len(split_memo.answers)  # the whole second run was served
+    assert texts == [execute(tasks[i]).to_json() for i in blind]
+    sw.sweep(study, tmp_path, sw.SerialExecutor())
+    for cell, key in sw.plan(study):
+        assert (tmp_path / "records" / f"{key}.json").read_text() == execute(cell.spec).to_json(), cell.label()
 
 
 def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(tmp_path) -> None:

@@ -7,6 +7,7 @@ the parent keeps the SVM, whose boundary defines the regions used for sampling.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 
@@ -87,22 +88,54 @@ def _thin(x: np.ndarray, labels: np.ndarray, cap: int) -> tuple[np.ndarray, np.n
     return x[keep], labels[keep]
 
 
+class SplitMemo:
+    """Split answers (`fit_split`: an SVM or "not splittable") by the sha256 of their exact inputs and settings, for
+    the runs of one batch (`MethodContext.memo`: a sweep's cells that differ only in their trace, whose carbon-blind
+    methods fit the same nodes). It keeps answers until their arrays reach `max_bytes`, then stops adding: a run that
+    repeats another asks for its fits in the order they were made, where evicting the oldest would miss every one.
+    Fits are deterministic, so an answer from here is the one fitting would give."""
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self.max_bytes, self.bytes = max_bytes, 0
+        self.answers: dict[bytes, SplitClassifier | None] = {}
+        self.hits = 0
+
+    @staticmethod
+    def digest(inputs: bytes, config: TreeConfig) -> bytes:
+        settings = (config.kernel, config.degree, config.gamma, config.svm_max_samples, config.solver)
+        return hashlib.sha256(repr(settings).encode() + inputs).digest()
+
+    def get(self, digest: bytes) -> tuple[bool, SplitClassifier | None]:
+        """(found, answer)."""
+        if digest in self.answers:
+            self.hits += 1
+            return True, self.answers[digest]
+        return False, None
+
+    def put(self, digest: bytes, svm: SplitClassifier | None) -> None:
+        size = 64 + sum(v.nbytes for v in vars(svm).values() if isinstance(v, np.ndarray)) if svm is not None else 64
+        if self.bytes + size <= self.max_bytes:
+            self.answers[digest], self.bytes = svm, self.bytes + size
+
+
 class RebuildCache:
     """What the last tree built with it computed, for the next rebuild over the same samples plus new ones:
 
     - its splits, keyed by their node's samples and labels (the bytes themselves, so equal keys are equal inputs): a
       node whose samples and labels did not change gets the same SVM, or the same "not splittable", without fitting
       again (fits are deterministic; ~8 % of a 500-lbs `cenas` run's fits repeat a node of the previous tree);
+      with a `SplitMemo` (`shared`), also the answers of the other runs of its batch;
     - the root's dominance numbers, updated for the appended samples (`GrowingCounts`) instead of recounted.
 
     The tree is the one built without it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, shared: SplitMemo | None = None) -> None:
         self.previous: dict[bytes, SplitClassifier | None] = {}
         self.current: dict[bytes, SplitClassifier | None] = {}
         self.hits = 0
         self.root_counts = GrowingCounts()
+        self.shared = shared
 
     def new_tree(self) -> None:
         """Keep the splits of the tree just built; forget the ones before it."""
@@ -113,8 +146,14 @@ class RebuildCache:
         key = np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(labels).tobytes()
         if key in self.previous:
             svm, self.hits = self.previous[key], self.hits + 1
-        else:
+        elif self.shared is None:
             svm = fit_split(x, labels, config)
+        else:
+            digest = SplitMemo.digest(key, config)
+            found, svm = self.shared.get(digest)
+            if not found:
+                svm = fit_split(x, labels, config)
+                self.shared.put(digest, svm)
         self.current[key] = svm
         return svm
 

@@ -39,6 +39,11 @@ class MethodContext:
     seed: int
     interval_s: float
     submit_initial: Callable[[Sequence[Job]], None] = field(repr=False)
+    memo: dict[str, Any] | None = field(default=None, repr=False)
+    """Shared by the runs executed together in one batch (a sweep's cells that differ only in their trace), None for
+    a lone run: results of pure, deterministic computations under a name the method chooses (e.g. its tree's SVM
+    fits, keyed by their exact inputs). A method stores there only what it would compute bit for bit the same itself,
+    so a record never depends on what the memo holds."""
 
     def rng(self, purpose: str) -> np.random.Generator:
         return rng_for(self.seed, f"method/{purpose}")

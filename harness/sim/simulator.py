@@ -68,8 +68,10 @@ class Simulator:
         interval_s: float = 3600.0,
         on_boundary: Callable[[float], None] | None = None,
         world: Trace | None = None,
+        memo: dict[str, Any] | None = None,
     ) -> None:
         self.bench, self.trace, self.method = benchmark, trace, method
+        self.memo = memo  # MethodContext.memo: shared with the other runs of a batch
         self.n_gpus, self.budget, self.profile, self.seed = n_gpus, budget, profile, seed
         self.interval_s = interval_s
         self.on_boundary = on_boundary
@@ -118,6 +120,7 @@ class Simulator:
             seed=self.seed,
             interval_s=self.interval_s,
             submit_initial=self._submit_initial,
+            memo=self.memo,
         )
         self.method.setup(ctx)
         self._open_boundary((yield self._close_boundary()))

@@ -9,6 +9,11 @@ written after the record, so a sweep killed at any moment (kill -9 included) and
 only, and ends with the same bytes as an uninterrupted sweep. Workers only compute: they return the record's text, and
 this process writes it, so results do not depend on the executor or the worker count.
 
+Cells that differ only in their trace run together, as one task in one worker (`bundles`), their runs sharing a
+memo (`MethodContext.memo`): a method whose search does not see the carbon (vanilla LaMOO, one-shot LaMOO, random
+allocation) repeats the same tree fits on every trace, and finds them there. What a memo holds never changes a record
+(tested: a bundled sweep's records equal each cell run alone).
+
 Executors: `LocalPool` (a process pool, one worker per core by default), `DaskExecutor` (a `LocalCluster` bound to
 127.0.0.1, or an existing scheduler at `tcp://HOST:PORT`).
 """
@@ -37,6 +42,8 @@ from harness.studies.spec import Cell, Study
 RECORDS = "records"
 Task = RunSpec | AnalysisCell
 """What a worker computes: a search run (RunSpec) or a cell of an analysis study."""
+Bundle = Sequence[Task]
+"""Tasks one worker runs in order, their runs sharing a memo (`bundles`)."""
 
 
 # ------------------------------------------------------------------------------------------------------- keys
@@ -145,20 +152,39 @@ def _typed_options(spec: RunSpec) -> Any:
 
 
 # --------------------------------------------------------------------------------------------------- executors
-def run_cell(task: Task) -> str:
-    """Worker task: simulate one run (or compute one analysis cell) and return its record as JSON text (nothing is
-    written by the worker)."""
+def run_cell(task: Task, memo: dict[str, Any] | None = None) -> str:
+    """Simulate one run (or compute one analysis cell) and return its record as JSON text (nothing is written);
+    `memo`: shared with the other runs of its bundle."""
     from harness.runner import execute
 
-    return run_analysis(task) if isinstance(task, AnalysisCell) else execute(task).to_json()
+    return run_analysis(task) if isinstance(task, AnalysisCell) else execute(task, memo=memo).to_json()
+
+
+def run_bundle(tasks: Bundle) -> list[str]:
+    """Worker task: `run_cell` for each task in order, the runs sharing one memo; their record texts."""
+    memo: dict[str, Any] | None = {} if len(tasks) > 1 else None
+    return [run_cell(task, memo) for task in tasks]
+
+
+def bundles(tasks: Sequence[Task]) -> list[list[int]]:
+    """Indices of `tasks` grouped to run together: search runs whose specs differ only in their trace (in order of
+    first appearance); every analysis cell alone."""
+    groups: dict[str, list[int]] = {}
+    for i, task in enumerate(tasks):
+        if isinstance(task, AnalysisCell):
+            key = f"analysis {i}"
+        else:
+            key = json.dumps(task.to_dict() | {"trace": None}, sort_keys=True, default=str)
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())
 
 
 class Executor(Protocol):
-    """Runs `run_cell` over tasks; yields (index, record text) as cells finish, in any order."""
+    """Runs `run_bundle` over bundles of tasks; yields (bundle index, record texts) as bundles finish, in any order."""
 
     description: str
 
-    def run(self, specs: Sequence[Task]) -> Iterator[tuple[int, str]]: ...
+    def run(self, work: Sequence[Bundle]) -> Iterator[tuple[int, list[str]]]: ...
 
     def close(self) -> None: ...
 
@@ -168,9 +194,9 @@ class Executor(Protocol):
 class SerialExecutor:
     description = "this process"
 
-    def run(self, specs: Sequence[Task]) -> Iterator[tuple[int, str]]:
-        for i, spec in enumerate(specs):
-            yield i, run_cell(spec)
+    def run(self, work: Sequence[Bundle]) -> Iterator[tuple[int, list[str]]]:
+        for i, bundle in enumerate(work):
+            yield i, run_bundle(bundle)
 
     def close(self) -> None:
         return None
@@ -180,7 +206,7 @@ class SerialExecutor:
 
 
 class LocalPool:
-    """A process pool; at most `workers` cells run at once (a bounded queue keeps cancellation prompt)."""
+    """A process pool; at most `workers` bundles run at once (a bounded queue keeps cancellation prompt)."""
 
     def __init__(self, workers: int) -> None:
         import multiprocessing
@@ -190,11 +216,11 @@ class LocalPool:
         context = multiprocessing.get_context("forkserver")  # no fork of a process that may hold threads (rich, torch)
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
-    def run(self, specs: Sequence[Task]) -> Iterator[tuple[int, str]]:
-        pending: dict[Future[str], int] = {}
-        queue = iter(enumerate(specs))
-        for i, spec in queue:
-            pending[self.pool.submit(run_cell, spec)] = i
+    def run(self, work: Sequence[Bundle]) -> Iterator[tuple[int, list[str]]]:
+        pending: dict[Future[list[str]], int] = {}
+        queue = iter(enumerate(work))
+        for i, bundle in queue:
+            pending[self.pool.submit(run_bundle, bundle)] = i
             if len(pending) >= 2 * self.workers:
                 break
         while pending:
@@ -204,15 +230,24 @@ class LocalPool:
                 yield index, future.result()
                 nxt = next(queue, None)
                 if nxt is not None:
-                    pending[self.pool.submit(run_cell, nxt[1])] = nxt[0]
+                    pending[self.pool.submit(run_bundle, nxt[1])] = nxt[0]
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def abort(self) -> None:
-        """Stop now: cancel queued cells and terminate the workers (no orphan processes; their cells rerun later)."""
-        for process in list(getattr(self.pool, "_processes", {}).values()):  # the pool keeps no public handle
+        """Stop now: cancel queued cells and terminate the workers (no orphan processes; their cells rerun later).
+        A worker stopped while sending its result leaves part of a message in the result pipe, on which the pool's
+        manager thread would wait forever: once the workers are gone this process closes its own copy of the pipe's
+        write end, the last one, so that the wait ends (end of file) and the pool shuts down."""
+        processes = list(getattr(self.pool, "_processes", {}).values())  # the pool keeps no public handle
+        for process in processes:
             process.terminate()
+        for process in processes:
+            process.join()
+        writer = getattr(getattr(self.pool, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            writer.close()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -240,10 +275,10 @@ class DaskExecutor:
             self.close()
             raise HarnessError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
-    def run(self, specs: Sequence[Task]) -> Iterator[tuple[int, str]]:
+    def run(self, work: Sequence[Bundle]) -> Iterator[tuple[int, list[str]]]:
         from distributed import as_completed
 
-        futures = {self.client.submit(run_cell, spec, pure=False): i for i, spec in enumerate(specs)}
+        futures = {self.client.submit(run_bundle, bundle, pure=False): i for i, bundle in enumerate(work)}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -278,9 +313,12 @@ def make_executor(workers: int | None, scheduler: str | None, dask_local: int | 
 def run_texts(specs: list[RunSpec], workers: int | None = None) -> list[str]:
     """Run `specs` outside any store on a local executor (`workers` processes, default one per core); their record
     texts in spec order."""
+    groups = bundles(specs)
     executor = make_executor(workers, None, None)
+    texts: dict[int, str] = {}
     try:
-        texts = dict(executor.run(specs))
+        for index, bundle_texts in executor.run([[specs[i] for i in group] for group in groups]):
+            texts |= dict(zip(groups[index], bundle_texts, strict=True))
     finally:
         executor.close()
     return [texts[i] for i in range(len(specs))]
@@ -338,9 +376,12 @@ def sweep(
         done = skipped
         if progress:
             progress(done, len(cells), 0.0)
-        for index, text in executor.run([task_of(cell) for cell, _ in todo]):
-            store.put(todo[index][1], text)
-            done += 1
+        tasks = [task_of(cell) for cell, _ in todo]
+        groups = bundles(tasks)
+        for index, texts in executor.run([[tasks[i] for i in group] for group in groups]):
+            for i, text in zip(groups[index], texts, strict=True):
+                store.put(todo[i][1], text)
+                done += 1
             if progress:
                 progress(done, len(cells), time.monotonic() - start)
         write_index(study, out, cells)
