@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from pathlib import Path
@@ -286,6 +288,20 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(tmp_path) -> None
     assert f"({partial} already done, {48 - partial} run)" in resumed.stdout
     assert record_set(out) == record_set(tmp_path / "reference")
     assert not [p for p in (out / "records").iterdir() if p.suffix not in (".json", ".sha256") and p.name != ".lock"]
+
+
+def test_aborting_a_pool_with_part_of_a_result_in_its_pipe_returns() -> None:
+    """A worker stopped while sending its result leaves part of a message in the pool's result pipe, and the pool's
+    manager thread waits for the rest: `LocalPool.abort` must still return (under load a SIGTERM'd sweep hung here)."""
+    pool = sw.LocalPool(2)
+    assert list(pool.run([[]])) == [(0, [])]  # the workers are up
+    writer = pool.pool._result_queue._writer  # type: ignore[attr-defined]
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"part of a result")  # a header, then 16 of 1 MiB
+    time.sleep(0.5)
+    stopper = threading.Thread(target=pool.abort, daemon=True)
+    stopper.start()
+    stopper.join(timeout=60)
+    assert not stopper.is_alive()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
