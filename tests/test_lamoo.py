@@ -283,6 +283,17 @@ def test_active_set_and_interior_point_reach_the_same_optimum(artifact, n_unifor
     assert (active.predict(probes) == interior.predict(probes)).mean() >= 0.9999
 
 
+def test_the_active_set_takes_only_small_problems(monkeypatch) -> None:
+    """Above `ACTIVE_SET_MAX_N` samples (where DAQP's O(n^2)-per-step updates lose to the interior point's
+    factorisations) the interior point answers, even with more features than samples."""
+    x, f = _scored(100, 8)
+    labels = label_good_bad(f)
+    assert IPMSplitSVM("poly", 4, "scale").fit(x, labels).method_ == "active-set"
+    monkeypatch.setattr(svm_module, "ACTIVE_SET_MAX_N", 99)
+    svm = IPMSplitSVM("poly", 4, "scale").fit(x, labels)
+    assert svm.method_ == "interior-point" and not svm._primal
+
+
 def test_interior_point_degenerate_inputs(artifact) -> None:
     """Identical points with both labels (the optimum predicts one class; the kernel matrix is singular, where the
     active-set method finds no optimum and the interior point answers); the linear kernel, other degrees, a numeric

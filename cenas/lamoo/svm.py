@@ -6,10 +6,10 @@
   on the degree-deg monomials of x (126 features for NB201's six coordinates at degree 4), so each Newton system is
   solved in that feature space through the Sherman-Morrison-Woodbury identity: about 11 iterations of O(n p^2) per
   fit, where libsvm's SMO takes 10^5..10^6 steps to reach its KKT tolerance (1e-3 in gradient units, ~1e-7 of this
-  kernel's scale). Up to `ACTIVE_SET_SPAN` samples per feature (small nodes, the early intervals) the n x n problem
-  is solved instead by DAQP's dual active-set method (`solve_box_qp_active_set`), ~5x faster there, the interior
-  point standing in where DAQP finds no optimum. All land on the same optimum: tests/test_lamoo.py compares
-  objectives, labels and whole trees (leaf agreement).
+  kernel's scale). Up to `ACTIVE_SET_SPAN` samples per feature and `ACTIVE_SET_MAX_N` samples (small nodes, the early
+  intervals) the n x n problem is solved instead by DAQP's dual active-set method (`solve_box_qp_active_set`), ~5x
+  faster there, the interior point standing in where DAQP finds no optimum. All land on the same optimum:
+  tests/test_lamoo.py compares objectives, labels and whole trees (leaf agreement).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ _BLAS = ThreadpoolController()  # one BLAS thread inside a fit: the same sums in
 CHUNK_VALUES = 2**18  # kernel values per block of `SplitSVM.predict` (2 MiB)
 FEW_POINTS = 8  # below this many points libsvm's own loop predicts faster than the vectorised set-up
 ACTIVE_SET_SPAN = 1.5  # `IPMSplitSVM` uses the active set up to this many samples per feature (crossover ~1.7)
+ACTIVE_SET_MAX_N = 800  # ... and up to this many samples (crossover ~800 on EC-NAS 5v and NB301 kernel problems)
 PROXIMAL_EPS = 1e-8  # DAQP's proximal weight where H = v v' is singular (more samples than features)
 
 
@@ -306,12 +307,13 @@ def solve_box_qp(
 
 class IPMSplitSVM:
     """The split's C-SVC (C = 1) solved to optimality; kernels `poly` (homogeneous, sklearn's coef0 = 0) and
-    `linear`. Up to `ACTIVE_SET_SPAN` samples per feature by the active-set method on the n x n kernel problem
-    (`solve_box_qp_active_set`), beyond that (or where it finds no optimum) by the interior point, in feature space
-    where there are more samples than features (`solve_box_qp`). Decision f(x) = sum_i alpha_i y_i K(x_i, x) + b,
-    y = +1 for label 0 (libsvm's sign convention for sklearn's sorted labels); label 0 where f > 0. Should the
-    interior-point method not converge in `MAX_ITER` steps (not seen on real samples), the split falls back to
-    libsvm's solver. `method_` names the solver that answered: "active-set", "interior-point" or "libsvm".
+    `linear`. Up to `ACTIVE_SET_SPAN` samples per feature and `ACTIVE_SET_MAX_N` samples by the active-set method on
+    the n x n kernel problem (`solve_box_qp_active_set`), beyond that (or where it finds no optimum) by the interior
+    point, in feature space where there are more samples than features (`solve_box_qp`). Decision
+    f(x) = sum_i alpha_i y_i K(x_i, x) + b, y = +1 for label 0 (libsvm's sign convention for sklearn's sorted
+    labels); label 0 where f > 0. Should the interior-point method not converge in `MAX_ITER` steps (not seen on real
+    samples), the split falls back to libsvm's solver. `method_` names the solver that answered: "active-set",
+    "interior-point" or "libsvm".
     """
 
     MAX_ITER = 50
@@ -336,12 +338,13 @@ class IPMSplitSVM:
         with _BLAS.limit(limits=1, user_api="blas"):
             p = n_monomials(x.shape[1], self.degree)
             self._primal = p < len(x)
+            active_set = len(x) <= min(ACTIVE_SET_SPAN * p, ACTIVE_SET_MAX_N)
             if self._primal:  # w = sum_i alpha_i y_i phi(x_i), p numbers
                 v = y[:, None] * self._features(x)
-                h = v @ v.T if len(x) <= ACTIVE_SET_SPAN * p else None
+                h = v @ v.T if active_set else None
             else:  # more features than samples: keep the expansion over the samples
                 v, h = None, np.outer(y, y) * self._kernel(x, x)
-            exact = solve_box_qp_active_set(y, h, proximal=self._primal) if h is not None else None
+            exact = solve_box_qp_active_set(y, h, proximal=self._primal) if active_set and h is not None else None
             self.method_ = "active-set" if exact is not None else "interior-point"
             if exact is not None:
                 alpha, beta, self.iterations_ = exact
