@@ -384,17 +384,17 @@ def test_a_split_memo_serves_another_run_the_same_trees_and_stays_within_its_byt
     config = TreeConfig(solver="ipm")
     memo = SplitMemo()
     first = [build_tree(x[:n], f[:n], bench.ref_point, config, RebuildCache(memo)) for n in (120, 130, 140)]
-    stored, fits = len(memo.answers), len(memo.answers)
+    stored = len(memo.answers)
     assert stored > 0 and memo.hits == 0
     second = [build_tree(x[:n], f[:n], bench.ref_point, config, RebuildCache(memo)) for n in (120, 130, 140)]
-    assert memo.hits == fits and len(memo.answers) == stored  # every split served, none fitted
+    assert memo.hits == stored and len(memo.answers) == stored  # every split served, none fitted
     probes = np.random.default_rng(24).uniform(0, X_UPPER, size=(2_000, 6))
     for a, b in zip(first, second, strict=True):
         fresh = build_tree(x[: a.n], f[: a.n], bench.ref_point, config)
         assert [leaf.rows.tolist() for leaf in leaves(b)] == [leaf.rows.tolist() for leaf in leaves(fresh)]
         np.testing.assert_array_equal(_leaf_of(b, probes), _leaf_of(fresh, probes))
     build_tree(x, f, bench.ref_point, TreeConfig(solver="libsvm"), RebuildCache(memo))
-    assert memo.hits == fits and len(memo.answers) > stored  # libsvm's answers are its own
+    assert memo.hits == stored and len(memo.answers) > stored  # libsvm's answers are its own
     small = SplitMemo(max_bytes=memo.bytes // 4)
     build_tree(x, f, bench.ref_point, config, RebuildCache(small))
     assert 0 < len(small.answers) < stored and small.bytes <= small.max_bytes

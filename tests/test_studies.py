@@ -294,9 +294,9 @@ def test_aborting_a_pool_with_part_of_a_result_in_its_pipe_returns() -> None:
     """A worker stopped while sending its result leaves part of a message in the pool's result pipe, and the pool's
     manager thread waits for the rest: `LocalPool.abort` must still return (under load a SIGTERM'd sweep hung here)."""
     pool = sw.LocalPool(2)
-    assert list(pool.run([[]])) == [(0, [])]  # the workers are up
+    assert list(pool.run([[]])) == [(0, [])]  # a worker is up
     writer = pool.pool._result_queue._writer  # type: ignore[attr-defined]
-    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"part of a result")  # a header, then 16 of 1 MiB
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"part of a result")  # a 1-MiB header, then 16 bytes
     time.sleep(0.5)
     stopper = threading.Thread(target=pool.abort, daemon=True)
     stopper.start()
