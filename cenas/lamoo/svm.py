@@ -345,12 +345,13 @@ class IPMSplitSVM:
             else:  # more features than samples: keep the expansion over the samples
                 v, h = None, np.outer(y, y) * self._kernel(x, x)
             exact = solve_box_qp_active_set(y, h, proximal=self._primal) if active_set and h is not None else None
-            self.method_ = "active-set" if exact is not None else "interior-point"
             if exact is not None:
                 alpha, beta, self.iterations_ = exact
+                self.method_ = "active-set"
             else:
                 alpha, beta, self.iterations_ = solve_box_qp(y, v=v, h=None if self._primal else h,
                                                              max_iter=self.MAX_ITER)  # fmt: skip
+                self.method_ = "interior-point" if self.iterations_ < self.MAX_ITER else "libsvm"
             if self._primal:
                 self._w = v.T @ alpha  # type: ignore[union-attr]
             else:
@@ -358,9 +359,8 @@ class IPMSplitSVM:
         self._b = -beta
         middle = np.abs(alpha - 0.5)  # per class the sample nearest a free support vector's margin (alpha in (0, C))
         self._witnesses = np.array([np.flatnonzero(y == c)[np.argmin(middle[y == c])] for c in (1.0, -1.0)])
-        converged = self.method_ == "active-set" or self.iterations_ < self.MAX_ITER
-        self._fallback = None if converged else SplitSVM(self.kernel, self.degree, self.gamma).fit(x, labels)
-        self.method_ = self.method_ if converged else "libsvm"
+        unsolved = self.method_ == "libsvm"  # the interior point did not converge
+        self._fallback = SplitSVM(self.kernel, self.degree, self.gamma).fit(x, labels) if unsolved else None
         return self
 
     def witnesses(self) -> npt.NDArray[np.int64]:

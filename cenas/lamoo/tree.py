@@ -113,7 +113,7 @@ class SplitMemo:
         return False, None
 
     def put(self, digest: bytes, svm: SplitClassifier | None) -> None:
-        size = 64 + sum(v.nbytes for v in vars(svm).values() if isinstance(v, np.ndarray)) if svm is not None else 64
+        size = 64 + (sum(v.nbytes for v in vars(svm).values() if isinstance(v, np.ndarray)) if svm is not None else 0)
         if self.bytes + size <= self.max_bytes:
             self.answers[digest], self.bytes = svm, self.bytes + size
 

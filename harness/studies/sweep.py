@@ -179,6 +179,13 @@ def bundles(tasks: Sequence[Task]) -> list[list[int]]:
     return list(groups.values())
 
 
+def run_bundled(executor: Executor, tasks: Sequence[Task]) -> Iterator[list[tuple[int, str]]]:
+    """Run `tasks` on `executor`, grouped by `bundles`; as each bundle finishes, its (task index, record text) pairs."""
+    groups = bundles(tasks)
+    for index, texts in executor.run([[tasks[i] for i in group] for group in groups]):
+        yield list(zip(groups[index], texts, strict=True))
+
+
 class Executor(Protocol):
     """Runs `run_bundle` over bundles of tasks; yields (bundle index, record texts) as bundles finish, in any order."""
 
@@ -313,12 +320,9 @@ def make_executor(workers: int | None, scheduler: str | None, dask_local: int | 
 def run_texts(specs: list[RunSpec], workers: int | None = None) -> list[str]:
     """Run `specs` outside any store on a local executor (`workers` processes, default one per core); their record
     texts in spec order."""
-    groups = bundles(specs)
     executor = make_executor(workers, None, None)
-    texts: dict[int, str] = {}
     try:
-        for index, bundle_texts in executor.run([[specs[i] for i in group] for group in groups]):
-            texts |= dict(zip(groups[index], bundle_texts, strict=True))
+        texts = dict(pair for finished in run_bundled(executor, specs) for pair in finished)
     finally:
         executor.close()
     return [texts[i] for i in range(len(specs))]
@@ -376,10 +380,8 @@ def sweep(
         done = skipped
         if progress:
             progress(done, len(cells), 0.0)
-        tasks = [task_of(cell) for cell, _ in todo]
-        groups = bundles(tasks)
-        for index, texts in executor.run([[tasks[i] for i in group] for group in groups]):
-            for i, text in zip(groups[index], texts, strict=True):
+        for finished in run_bundled(executor, [task_of(cell) for cell, _ in todo]):
+            for i, text in finished:
                 store.put(todo[i][1], text)
                 done += 1
             if progress:
