@@ -313,14 +313,19 @@ def test_interior_point_degenerate_inputs(artifact) -> None:
         IPMSplitSVM("rbf", 3, "scale")
 
 
-def test_interior_point_falls_back_to_libsvm_when_it_does_not_converge(artifact, monkeypatch) -> None:
-    """Neither exact method answers (the active set finds no optimum, the interior point stops at its limit): libsvm."""
+@pytest.mark.parametrize("fault", ["iteration limit", "no positive pivot"])
+def test_interior_point_falls_back_to_libsvm_when_it_does_not_converge(artifact, monkeypatch, fault: str) -> None:
+    """Neither exact method answers (the active set finds no optimum; the interior point stops at its limit, or its
+    Cholesky factorisation finds no positive pivot): libsvm."""
     x, f = artifact
     labels = label_good_bad(f)
     monkeypatch.setattr(svm_module, "solve_box_qp_active_set", lambda *args, **kwargs: None)
-    monkeypatch.setattr(IPMSplitSVM, "MAX_ITER", 2)
+    if fault == "iteration limit":
+        monkeypatch.setattr(IPMSplitSVM, "MAX_ITER", 2)
+    else:  # LAPACK's answer for a matrix that is not numerically positive definite
+        monkeypatch.setattr(svm_module.lapack, "dpotrf", lambda matrix, clean: (matrix, 1))
     svm = IPMSplitSVM("poly", 4, "scale").fit(x, labels)
-    assert svm.iterations_ == 2 and svm._fallback is not None and svm.method_ == "libsvm"
+    assert svm.iterations_ == IPMSplitSVM.MAX_ITER and svm._fallback is not None and svm.method_ == "libsvm"
     probes = np.random.default_rng(4).uniform(0, X_UPPER, size=(2_000, 6))
     np.testing.assert_array_equal(svm.predict(probes), SplitSVM("poly", 4, "scale").fit(x, labels).predict(probes))
 
