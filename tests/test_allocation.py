@@ -85,6 +85,23 @@ def test_online_update_changes_the_actor() -> None:
     assert np.allclose(ActorCritic(4, seed=0).probabilities(s[0]), before)  # seeded, no global RNG
 
 
+def test_the_agent_computes_with_one_torch_thread_and_restores_the_setting() -> None:
+    import torch
+
+    agent, seen = ActorCritic(4, seed=0), []
+    for net in (agent.actor, agent.critic):
+        net.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        s = np.array([[1.0, 0.1, 0.9, 10.0]])
+        agent.probabilities(s[0])
+        agent.update(s, np.array([3]), np.array([1.0]))
+        assert seen == [1, 1, 1] and torch.get_num_threads() == 2  # actor; critic and actor of the update
+    finally:
+        torch.set_num_threads(saved)
+
+
 def test_the_agents_rmsprop_takes_torchs_steps() -> None:
     """`cenas.allocation.rl.RMSprop` (torch's update function, the state kept by the agent) moves the networks exactly
     as `torch.optim.RMSprop` with the same settings, over a run of online updates on states of a real window."""
