@@ -23,6 +23,7 @@ from harness.data.tables import recorded_hashes
 from harness.methods import create_method
 from harness.metrics import carbon_to_target, log_hv_difference
 from harness.options import flatten, options_dict
+from harness.process import one_malloc_arena
 from harness.results import RunRecord
 from harness.sim.accounting import get_profile
 from harness.sim.jobs import SUPERNET_KIND
@@ -83,6 +84,7 @@ def execute(
 ) -> RunRecord:
     """Run `spec` and return its record. Every input is validated before simulation starts. `memo`: shared with the
     other runs of a batch (`MethodContext.memo`); the record is the same with or without it."""
+    one_malloc_arena()
     method = create_method(spec.method, spec.method_options)  # options first: the cheapest check
     profile = get_profile(spec.accounting)
     benchmark = get_benchmark(spec.benchmark)

@@ -16,7 +16,9 @@ load_command_plugins(app)
 def main() -> None:
     """Console entry point: user errors and OS errors become one `error:` line on stderr and exit status 2."""
     from harness.errors import os_error
+    from harness.process import one_malloc_arena
 
+    one_malloc_arena()  # before any library starts a thread
     try:
         app()
     except HarnessError as exc:
