@@ -1,9 +1,10 @@
 """Issue 16's remaining speed and memory targets (run: `pytest benchmarks/test_bench_targets.py --benchmark-enable`).
 
-- The CE-NAS reference-simulator configuration, 80 simulated hours: simulation time per simulated hour, and its ratio
-  to the reference simulator's measured 82.3-118.5 s per simulated hour (cake-lab/CE-NAS at 7a2ad3e, `cenas_RL.py
-  --GPU_nums 8 --queueCapacity 10 --sample_method random --node_select leaf --cp 30 --kernel poly` on the NB201 tables
-  and US-CAL-CISO, this machine type). Target: >= 10,000x, i.e. <= 1 s for the 80 hours.
+- The CE-NAS reference-simulator configuration: simulation time per simulated hour, and its ratio to the reference
+  simulator's measured 118.5 s per simulated hour for a 2-hour run and 82.3 s for a 5-hour run (cake-lab/CE-NAS at
+  7a2ad3e, `cenas_RL.py --GPU_nums 8 --queueCapacity 10 --sample_method random --node_select leaf --cp 30 --kernel
+  poly` on the NB201 tables and US-CAL-CISO, this machine type), at those run lengths. Target: >= 10,000x. And 80
+  simulated hours of it: target <= 1 s.
 - Run cost linear in run length: a 10,000-hour random search in seconds.
 - Peak memory of one `harness run` (its process's `VmHWM`; Linux): target <= 300 MB for runs that need no torch.
 - The LaMOO family at 500 lbs with the faithful tree (poly-4 SVMs on every sample) solved by the interior-point
@@ -25,23 +26,47 @@ import pytest
 from harness.config import RunSpec, parse_budget
 from harness.runner import execute
 
-REFERENCE_S_PER_HOUR = (82.3, 118.5)  # reference simulator, 5-hour and 2-hour runs (after ~230 s start-up)
+REFERENCE_S_PER_HOUR = {"5h": 82.3, "2h": 118.5}  # the reference simulator's measured runs (after ~230 s start-up)
 TRACE = "US-CAL-CISO@2021-07-02T00:00"
+
+
+def _reference_configuration(budget: str, solver: str) -> RunSpec:
+    """`harness run --method cenas-rl-reference --accounting reference --set queue_capacity=10 --budget BUDGET
+    --set tree.solver=SOLVER`: the reference simulator's configuration (8 GPUs, leaf selection, cp 30, poly kernel)."""
+    return RunSpec("cenas-rl-reference", "nb201/cifar10/pi5-energy", TRACE, parse_budget(budget),
+                   accounting="reference", method_options={"queue_capacity": 10, "tree.solver": solver})  # fmt: skip
 
 
 @pytest.mark.parametrize("solver", ["libsvm", "ipm"])
 def test_reference_configuration_80h(benchmark, solver: str) -> None:
-    """`harness run --method cenas-rl-reference --accounting reference --set queue_capacity=10 --budget 80h
-    [--set tree.solver=ipm]`."""
-    spec = RunSpec("cenas-rl-reference", "nb201/cifar10/pi5-energy", TRACE, parse_budget("80h"),
-                   accounting="reference", method_options={"queue_capacity": 10, "tree.solver": solver})  # fmt: skip
+    """Target <= 1 s. As extra info, its cost per simulated hour against the reference's 5-hour and 2-hour figures (a
+    comparison across run lengths: both simulators' hours grow dearer as the samples grow)."""
+    spec = _reference_configuration("80h", solver)
     execute(RunSpec("random-search", spec.benchmark, spec.trace, parse_budget("1h")))  # warm the data caches
     record = benchmark.pedantic(execute, args=(spec,), rounds=3, iterations=1)
     assert record.summary["simulated_hours"] == 80.0
     if benchmark.stats is not None:
         per_hour = benchmark.stats["min"] / 80.0
         benchmark.extra_info["s_per_simulated_hour"] = per_hour
-        benchmark.extra_info["ratio_to_reference"] = [round(r / per_hour) for r in REFERENCE_S_PER_HOUR]
+        benchmark.extra_info["ratio_to_reference"] = [round(r / per_hour) for r in REFERENCE_S_PER_HOUR.values()]
+
+
+@pytest.mark.parametrize("solver", ["libsvm", "ipm"])
+@pytest.mark.parametrize("hours", ["2h", "5h"])
+def test_reference_configuration_at_the_references_lengths(benchmark, hours: str, solver: str) -> None:
+    """Target >= 10,000x per simulated hour on the same configuration: runs as long as the reference simulator's
+    measured ones (2 and 5 simulated hours), simulation time only (min of 20, caches and imports warm), as the
+    reference's figures exclude its ~230 s start-up."""
+    spec = _reference_configuration(hours, solver)
+    execute(spec)  # warm the data caches and the agent's imports
+    record = benchmark.pedantic(execute, args=(spec,), rounds=20, iterations=1)
+    simulated = record.summary["simulated_hours"]
+    assert simulated == float(hours.removesuffix("h"))
+    if benchmark.stats is not None:
+        per_hour = benchmark.stats["min"] / simulated
+        benchmark.extra_info["s_per_simulated_hour"] = per_hour
+        benchmark.extra_info["ratio_to_reference"] = round(REFERENCE_S_PER_HOUR[hours] / per_hour)
+        assert REFERENCE_S_PER_HOUR[hours] / per_hour >= 10_000
 
 
 _FRESH = """
