@@ -1,14 +1,14 @@
 """LaMOO-family baselines built from the CE-NAS pieces (HotCarbon §4.1, spec §5.3).
 
 - `VanillaLaMOO`: every GPU trains; each job is a fresh sample of the current LaMOO region (no supernet, no queue).
-- `OneShotLaMOO`: every GPU samples and scores with the supernet; LaMOO partitions on the one-shot estimates; the
-  reported HV uses the TRUE objectives of everything it sampled (standard practice). Only the initial samples are
-  trained (when the accounting charges them, on as many GPUs as there are initial samples still untrained).
-  Sampling is capped at `oneshot_quota` evaluations per interval (default 10, about what vanilla LaMOO trains per
-  hour on 8 GPUs, so both partition comparable sample counts): uncapped, 8 GPUs at ~1 s per evaluation would feed
-  ~29k samples an hour into the SVM tree. The search ends after `max_samples` samples, initial ones included
-  (default 1500, LaMOO's `--maxSamples`): one-shot evaluations cost seconds, so a carbon budget alone would keep it
-  sampling, and its tree growing, for thousands of simulated hours.
+- `OneShotLaMOO`: the sampling GPUs sample and score with the supernet (or the benchmark's early-stopping estimate);
+  LaMOO partitions on those estimates. Estimates never score: like every method, its HV counts only what it trained.
+  So it trains what it would report: its estimated front, least dominated first by its own estimates, on
+  `claim_gpus` GPUs while it samples and, once sampling ends (`claim_after`), on every GPU until that front is
+  trained or the budget ends. Sampling is capped at `oneshot_quota` evaluations per interval (default 10, about what
+  vanilla LaMOO trains per hour on 8 GPUs, so both partition comparable sample counts; null: uncapped, the GPUs stay
+  in one-shot work as HotCarbon's one-shot LaMOO does) and ends after `max_samples` samples, initial ones included
+  (default 1500, LaMOO's `--maxSamples`; null: never).
 Random allocation and the heuristic are CE-NAS with `policy=random` / `policy=heuristic` (see the registry).
 """
 
@@ -17,7 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
+from cenas.lamoo.dominance import dominance_counts
 from cenas.method import CENAS, CENASOptions
+from harness.metrics import pareto_mask
 from harness.options import option
 from harness.sim.jobs import ONESHOT, TRAIN, Allocation, Job, Outcome
 from harness.sim.method import IntervalInfo
@@ -30,8 +34,16 @@ class LaMOOOptions(CENASOptions):
 
 @dataclass(frozen=True)
 class OneShotOptions(LaMOOOptions):
-    oneshot_quota: int = option(10, "one-shot evaluations started per interval", ge=1)
-    max_samples: int = option(1500, "the search ends after this many samples, initial ones included", ge=1)
+    oneshot_quota: int | None = option(
+        10, "one-shot evaluations started per interval (null: as many as the sampling GPUs can run)", ge=1
+    )
+    max_samples: int | None = option(
+        1500, "sampling ends after this many samples, initial ones included (null: never)", ge=1
+    )
+    claim_gpus: int = option(
+        1, "GPUs that train its estimated front (least dominated first) while it samples; the rest sample", ge=0
+    )
+    claim_after: bool = option(True, "once sampling ends, every GPU trains the rest of its estimated front")
 
 
 class VanillaLaMOO(CENAS):
@@ -51,7 +63,6 @@ class VanillaLaMOO(CENAS):
 class OneShotLaMOO(CENAS):
     Options = OneShotOptions
     options: OneShotOptions
-    hv_kinds = (ONESHOT,)
 
     def __init__(self, options: OneShotOptions | None = None) -> None:
         super().__init__(options)
@@ -59,37 +70,93 @@ class OneShotLaMOO(CENAS):
         self.started = 0
         self.issued = 0
         self.initial_trained = 0
+        self.estimates: dict[int, np.ndarray] = {}  # arch -> its estimated objectives, in sampling order
+        self.claimed: set[int] = set()  # archs sent to training (initial samples included)
+        self.counts: tuple[int, np.ndarray, np.ndarray] = (0, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+        """(estimates seen, their dominance counts, their non-dominated mask)"""
+
+    @property
+    def sampling(self) -> bool:
+        """True until `max_samples` samples (initial ones included) have been evaluated."""
+        return self.max_samples is None or len(self.observed) < self.max_samples
 
     def on_interval(self, info: IntervalInfo) -> Allocation:
         super().on_interval(info)
         self.started = 0
         assert self.ctx is not None
+        n = self.ctx.n_gpus
         untrained_initial = self.options.n_init - self.initial_trained  # trained first when init is charged
-        train = min(self.ctx.n_gpus, untrained_initial)
-        return {TRAIN: train, ONESHOT: self.ctx.n_gpus - train}
+        claims = self.options.claim_gpus if self.sampling else (n if self.options.claim_after else 0)
+        train = min(n, max(untrained_initial, claims))
+        return {TRAIN: train, ONESHOT: n - train}
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
         if kind == TRAIN:
-            return None  # training GPUs only serve the initial samples
+            return self._claim()
+        if not self.sampling:
+            return None
         if not self.supernet.ready:
             return self.supernet.next_chunk()
-        if self.started >= self.quota or self.issued + self.options.n_init >= self.max_samples:
+        if (self.quota is not None and self.started >= self.quota) or (
+            self.max_samples is not None and self.issued + self.options.n_init >= self.max_samples
+        ):
             return None
         self.started += 1
         self.issued += 1
         x, arch = self._sample()
         return Job(ONESHOT, arch, payload=x)
 
+    def _claim(self) -> Job | None:
+        """The next architecture to train: the unclaimed one least dominated among all its estimates (so its
+        estimated front first), ties first sampled first. Once sampling has ended only its estimated front is left
+        to train; None when nothing is."""
+        archs = list(self.estimates)
+        if len(archs) == len(self.claimed & self.estimates.keys()):
+            return None
+        counts = self._counts()
+        left = [(int(c), i) for i, (a, c) in enumerate(zip(archs, counts, strict=True)) if a not in self.claimed]
+        if not self.sampling:
+            front = set(self._estimated_front())
+            left = [(c, i) for c, i in left if archs[i] in front]
+            if not left:
+                return None
+        best = archs[min(left)[1]]
+        self.claimed.add(best)
+        return Job(TRAIN, best, payload=(None, self.estimates[best]))
+
     def tell(self, job: Job, outcome: Outcome) -> None:
-        """Initial samples are trained (true objectives); afterwards LaMOO sees one-shot estimates only."""
+        """Initial samples are trained (true objectives, they feed LaMOO); one-shot estimates feed LaMOO afterwards;
+        a trained claim only scores (LaMOO already holds its estimate)."""
         if job.is_supernet:
             self.supernet.finished(job)
             return
-        x = job.payload[0] if job.kind == TRAIN else job.payload
-        self.initial_trained += job.kind == TRAIN
-        self.observed.append(x, outcome.objectives)
+        if job.kind == TRAIN:
+            if job.payload[0] is None:
+                return
+            self.initial_trained += 1
+            self.claimed.add(job.arch)
+            self.observed.append(job.payload[0], outcome.objectives)
+            return
+        self.estimates.setdefault(job.arch, outcome.objectives)
+        self.observed.append(job.payload, outcome.objectives)
 
     @property
     def done(self) -> bool:
-        """`max_samples` samples (initial ones included) have been evaluated."""
-        return len(self.observed) >= self.max_samples
+        """Sampling has ended and its estimated front is trained (or no GPU is left to train it)."""
+        if self.sampling:
+            return False
+        return not self.options.claim_after or all(a in self.claimed for a in self._estimated_front())
+
+    def _counts(self) -> np.ndarray:
+        """Dominance counts of the estimates (in sampling order), recomputed when new ones arrive."""
+        if self.counts[0] != len(self.estimates):
+            f = np.asarray(list(self.estimates.values()))
+            self.counts = (len(self.estimates), dominance_counts(f), pareto_mask(f))
+        return self.counts[1]
+
+    def _estimated_front(self) -> list[int]:
+        """Archs whose estimates no other estimate dominates (ties kept)."""
+        if not self.estimates:
+            return []
+        self._counts()
+        return [a for a, m in zip(self.estimates, self.counts[2], strict=True) if m]

@@ -246,6 +246,13 @@ class SEMOA(Method):
             self.population = [Individual(self._random_genome()) for _ in range(self.options.pop_size)]
         self.offspring = []
 
+    def privileged(self) -> tuple[str, ...]:
+        """The gate's oracle forecast, where it gates on one (see `Method.privileged`)."""
+        gate = self.options.gate
+        if gate.mode == "heuristic" and gate.forecaster == "oracle":
+            return ("oracle forecast: the true future intensity (carbon gate)",)
+        return ()
+
     # ------------------------------------------------------------------------------------------ simulator
     def on_interval(self, info: IntervalInfo) -> Allocation:
         """Every GPU, or with `gate.mode=heuristic` the HotCarbon heuristic's training share of them (at least one)."""

@@ -40,11 +40,11 @@ class TreeOptions:
     svm_max_samples: int | None = option(
         None, "each split's SVM is fitted on at most this many of the node's samples (null: all, faithful)", ge=2
     )
-    solver: Literal["libsvm", "ipm"] = option(
-        "libsvm",
-        "split SVM solver: libsvm's SMO (the reference's SVC) or exact solvers that reach the same optimum in far "
-        "fewer steps (ipm: an active-set method on small nodes, an interior-point method on large ones; poly and "
-        "linear kernels)",
+    solver: Literal["auto", "libsvm", "ipm"] = option(
+        "auto",
+        "split SVM solver: libsvm's SMO (the reference's SVC, bit for bit) or exact solvers that reach the same "
+        "optimum in far fewer steps (ipm: an active-set method on small nodes, an interior-point method on large ones; "
+        "poly and linear kernels); auto: ipm where the kernel allows it, else libsvm",
     )
     leaf_size: int = option(10, "a node with fewer samples is a leaf", ge=2)
     max_height: int = option(3, "height of the tree (0: no partition)", ge=0)
@@ -114,10 +114,11 @@ class RLOptions:
 class SupernetOptions:
     """Supernet training, charged to the sampling GPUs before they may score candidates in a region."""
 
-    seconds: float = option(
-        8007.0,
-        "GPU-seconds to train the supernet of a new region (default: RSPS's search cost on CIFAR-10 in NAS-Bench-201, "
-        "Dong & Yang, ICLR 2020; 0: free, as in the CE-NAS reference simulator)",
+    seconds: float | None = option(
+        None,
+        "GPU-seconds to train the supernet of a new region (null: the benchmark's declared proxy decides: its "
+        "supernet's training cost where the estimate is a supernet's, none where it is early stopping; a number "
+        "overrides it and is recorded as a non-default setting; 0: free, as in the CE-NAS reference simulator)",
         ge=0,
     )
     scope: Literal["region", "rebuild", "once"] = option(
@@ -143,7 +144,9 @@ class CENASOptions:
     dedup: bool = option(False, "never sample an architecture already seen in this run")
     policy: Literal["heuristic", "rl", "random", "fixed", "rank-half"] = option("heuristic", "GPU allocation policy")
     forecaster: Literal["oracle", "persistence", "transformer"] = option(
-        "oracle", "carbon forecast the policy sees (oracle: the true future)"
+        "persistence",
+        "carbon forecast the policy sees: persistence (the same hour a day earlier), the shipped transformer, or "
+        "oracle (the true future: privileged, badged on boards)",
     )
     heuristic: HeuristicOptions = group(HeuristicOptions, "heuristic policy")
     fixed_train: int = option(1, "training GPUs each interval (policy=fixed)", ge=0)
@@ -163,8 +166,9 @@ class CENAS(Method):
                 f"tree.solver=ipm needs tree.kernel={' or '.join(IPM_KERNELS)} (the {t.kernel.upper()} kernel has no "
                 "finite feature map)"
             )
+        solver = t.solver if t.solver != "auto" else ("ipm" if t.kernel in IPM_KERNELS else "libsvm")
         self.tree_config = TreeConfig(
-            t.leaf_size, t.max_height, t.kernel, t.degree, t.gamma, svm_max_samples=t.svm_max_samples, solver=t.solver
+            t.leaf_size, t.max_height, t.kernel, t.degree, t.gamma, svm_max_samples=t.svm_max_samples, solver=solver
         )
 
     def model_files(self, region: str) -> dict[str, str]:
@@ -183,6 +187,23 @@ class CENAS(Method):
             path, _, document = verified_weights(o.rl.checkpoint)
             found[f"rl/{path.name}"] = document["sha256"]
         return found
+
+    READS_FORECAST = ("heuristic", "rank-half")
+    """Policies that read the forecaster (besides the clean RL agent)."""
+
+    def privileged(self) -> tuple[str, ...]:
+        """What these options know beyond the past, the present and forecasts (see `Method.privileged`)."""
+        o, found = self.options, []
+        reads_forecast = o.policy in self.READS_FORECAST or (o.policy == "rl" and o.rl.mode == "clean")
+        if reads_forecast and o.forecaster == "oracle":
+            found.append("oracle forecast: the true future intensity")
+        if o.policy == "rl" and o.rl.mode == "reference":  # the clean agent sees HV / the reference box instead
+            found.append("the table's optimum: HV_0 / HV_max in the agent's state and HV / HV_max in its reward")
+            if o.rl.ci_range == "oracle-remaining":
+                found.append("the true future intensity range")
+        if o.tree.cp_mode == "hv_max":
+            found.append("the table's optimum: Cp = 0.1 x HV_max")
+        return tuple(found)
 
     # ---------------------------------------------------------------------------------------------- setup
     def _setup(self, ctx: MethodContext) -> None:
@@ -209,7 +230,8 @@ class CENAS(Method):
         self.tree_size = -1
         shared = None if ctx.memo is None else ctx.memo.setdefault(f"{SplitMemo.__module__}.SplitMemo", SplitMemo())
         self.rebuilds = RebuildCache(shared)
-        self.supernet = Supernet(o.supernet.seconds, o.supernet.scope, o.supernet.chunk_seconds)
+        seconds = o.supernet.seconds if o.supernet.seconds is not None else ctx.benchmark.proxy.supernet_seconds
+        self.supernet = Supernet(seconds, o.supernet.scope, o.supernet.chunk_seconds)
         self.policy = self._make_policy(ctx)
         self.policy.setup(ctx.carbon, make_forecaster(o.forecaster, ctx.carbon.region), ctx.rng("policy"))
         x0 = ctx.rng("init").uniform(0.0, X_UPPER, size=(o.n_init, dim))
@@ -251,6 +273,7 @@ class CENAS(Method):
             n_gpus=self.ctx.n_gpus,
             hv=info.hv,
             hv_max=self.bench.hv_max,
+            hv_box=self.bench.hv_box,
             n_observed=info.n_observed,
             queue_len=len(self.queue),
             queue_capacity=self.queue.capacity,

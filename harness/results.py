@@ -19,7 +19,10 @@ import pandas as pd
 from harness.errors import HarnessError, os_error
 from harness.io import atomic_write_text
 
-SCHEMA = "cenas-bench/run-record/1"
+SCHEMA = "cenas-bench/run-record/2"
+"""2: evaluations carry each job's power and run segments, and HV counts paid trainings only (1: neither)."""
+READABLE = ("cenas-bench/run-record/1", SCHEMA)
+"""Schemas `load_record` reads (`harness audit` audits version 1 on what it carries)."""
 
 
 def _table(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -122,8 +125,8 @@ def parse_record(document: Any) -> RunRecord:
     """A RunRecord from a decoded JSON document, its structure and the types `harness show` reads checked."""
     if not isinstance(document, dict):
         raise ValueError("not a JSON object")
-    if document.get("schema") != SCHEMA:
-        raise ValueError(f"schema {document.get('schema')!r}, expected {SCHEMA!r}")
+    if document.get("schema") not in READABLE:
+        raise ValueError(f"schema {document.get('schema')!r}, expected one of {READABLE}")
     _require(document.get("spec"), _SPEC_TYPES, "spec")
     _require(document.get("summary"), _SUMMARY_TYPES, "summary")
     provenance: Any = document.get("provenance")

@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 
 from harness import __version__
+from harness.audit import require_clean
 from harness.benchmarks import Benchmark, get_benchmark
 from harness.carbon.traces import Trace, load_trace, trace_data_files
 from harness.config import RunSpec
 from harness.data.manifest import load_manifest
 from harness.data.tables import recorded_hashes
 from harness.methods import create_method
-from harness.metrics import carbon_to_target, log_hv_difference
+from harness.metrics import carbon_to_target, log_hv_difference, pareto_mask
 from harness.options import flatten, options_dict
 from harness.process import one_malloc_arena
 from harness.results import RunRecord
@@ -80,10 +81,15 @@ def data_hashes(benchmark: Benchmark, trace: Trace) -> dict[str, str]:
 
 
 def execute(
-    spec: RunSpec, on_boundary: Callable[[float], None] | None = None, memo: dict[str, Any] | None = None
+    spec: RunSpec,
+    on_boundary: Callable[[float], None] | None = None,
+    memo: dict[str, Any] | None = None,
+    audit: bool = True,
 ) -> RunRecord:
     """Run `spec` and return its record. Every input is validated before simulation starts. `memo`: shared with the
-    other runs of a batch (`MethodContext.memo`); the record is the same with or without it."""
+    other runs of a batch (`MethodContext.memo`); the record is the same with or without it. The record passes the
+    conservation audit (`harness.audit`) before it is returned, or HarnessError names its first violation; `audit`
+    False skips that only for the audit's own tests."""
     one_malloc_arena()
     method = create_method(spec.method, spec.method_options)  # options first: the cheapest check
     profile = get_profile(spec.accounting)
@@ -105,19 +111,27 @@ def execute(
             "hv_max": benchmark.hv_max,
             "ref_point": [float(v) for v in benchmark.ref_point],
             "objectives": [o.label + f" ({o.unit})" for o in benchmark.objectives_meta],
+            "proxy": asdict(benchmark.proxy),
         },
-        "method": {"name": method.name, "options": options_dict(method.options)},
+        "method": {
+            "name": method.name,
+            "options": options_dict(method.options),
+            "privileged": list(method.privileged()),
+        },
     }
     models = method.model_files(trace.region)
     if models:
         provenance["models"] = models
-    return RunRecord(
+    record = RunRecord(
         spec=spec_dict(spec, method.options),
         provenance=provenance,
-        summary=summarize(result, benchmark.hv_max, benchmark.objectives(result.observed)),
+        summary=summarize(result, benchmark.hv_max, benchmark.objectives(result.observed), result.observed),
         intervals=result.intervals,
         evaluations=result.evaluations,
     )
+    if audit:
+        require_clean(record, f"the run of {spec.method} on {spec.benchmark} (seed {spec.seed})")
+    return record
 
 
 def spec_dict(spec: RunSpec, options: Any) -> dict[str, Any]:
@@ -129,8 +143,17 @@ def spec_dict(spec: RunSpec, options: Any) -> dict[str, Any]:
     return data
 
 
-def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray) -> dict[str, Any]:
-    """Headline numbers of a finished simulation."""
+def _front_archs(observed: np.ndarray, observed_f: np.ndarray) -> list[int]:
+    """Sorted distinct archs of the non-dominated set of the paid trainings (the run's final front)."""
+    if not len(observed):
+        return []
+    archs, first = np.unique(observed, return_index=True)
+    return [int(a) for a in archs[pareto_mask(observed_f[first])]]
+
+
+def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray, observed: np.ndarray) -> dict[str, Any]:
+    """Headline numbers of a finished simulation; `observed` (n,) are the paid trainings' archs, `observed_f` (n, m)
+    their true objectives."""
     totals = result.totals
     carbon = [row["cum_carbon_g"] for row in result.intervals]
     hv = [row["hv"] for row in result.intervals]
@@ -159,6 +182,7 @@ def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray) -> dict[
         "supernet_gpu_hours": supernet_s / 3600.0,
         "n_unfinished": unfinished,
         "best_accuracy": float(observed_f[:, 0].max()) if len(observed_f) else None,  # over the HV set
+        "front_archs": _front_archs(observed, observed_f),
     }
     for fraction in TARGET_FRACTIONS:
         summary[f"carbon_to_{round(fraction * 100)}pct_g"] = carbon_to_target(carbon, hv, fraction * hv_max)

@@ -1,4 +1,4 @@
-"""Contract-test mixins every benchmark (and, later, every method) must pass. Needs pytest (the `dev` extra).
+"""Contract-test mixins every benchmark and every method must pass. Needs pytest (the `dev` extra).
 
 Usage: `class TestMine(BenchmarkContract): benchmark_id = "nb201/cifar10/pi5-energy"`.
 """
@@ -52,6 +52,13 @@ class BenchmarkContract:
         assert (bench.train_seconds(idx) > 0).all()
         assert (bench.oneshot_seconds(idx) > 0).all()
         assert (bench.oneshot_seconds(idx) < bench.train_seconds(idx)).all(), "one-shot must be cheaper"
+
+    def test_declares_its_proxy(self, bench: Benchmark) -> None:
+        """What the cheap estimate is decides what a one-shot search pays: a supernet to train, or nothing more."""
+        proxy = bench.proxy
+        assert proxy.kind in ("supernet", "early-stopping", "none") and proxy.source
+        assert (proxy.supernet_seconds > 0) == (proxy.kind == "supernet")
+        assert bench.hv_box >= bench.hv_max > 0  # the box known before a search bounds every HV
 
     def test_reference_point_dominated_by_every_arch(self, bench: Benchmark, idx: np.ndarray) -> None:
         assert (bench.objectives(idx) >= bench.ref_point).all()
@@ -150,6 +157,23 @@ class MethodContract:
                 f = bench.objectives([evaluation["arch"]])[0]
                 assert (evaluation["f_acc"], -evaluation["f_cost"]) == (f[0], f[1])
                 assert evaluation.get("f_more_costs", []) == [-v for v in f[2:]]
+
+    def test_record_passes_the_conservation_audit(self, records) -> None:
+        from harness.audit import audit_record
+
+        report = audit_record(records[0])
+        assert report.clean, report.violations[:5]
+
+    def test_hv_is_the_hv_of_its_paid_trainings_at_every_step(self, records) -> None:
+        """The scoring rule: at every recorded step, HV = HV (true objectives) of the trainings finished by then."""
+        record = records[0]
+        bench = get_benchmark(self.benchmark_id)
+        paid = sorted((e["end_h"], e["arch"]) for e in record.evaluations
+                      if e["kind"] == "train" and e["status"] in ("done", "init-free"))  # fmt: skip
+        for row in record.intervals:
+            archs = [a for end, a in paid if end <= row["end_h"]]
+            f = bench.objectives(np.asarray(archs, dtype=np.int64)).reshape(-1, bench.n_objectives)
+            assert row["hv"] == pytest.approx(hypervolume(f, bench.ref_point), rel=1e-9, abs=1e-12)
 
     def test_progress_is_monotone(self, records) -> None:
         rows = records[0].intervals

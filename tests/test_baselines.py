@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.config import RunSpec, parse_budget
@@ -76,15 +77,37 @@ def test_vanilla_trains_on_every_gpu_and_oneshot_never_trains() -> None:
     assert {row["train_gpus"] for row in vanilla.intervals} == {8}
     assert vanilla.summary["oneshot_gpu_hours"] == 0.0
     oneshot = execute(RunSpec("oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("6h")))
-    initial = [e for e in oneshot.evaluations if e["kind"] == "train"]
-    assert len(initial) == 10 and all(e["status"] == "done" for e in initial)  # only the initial samples train
-    assert oneshot.intervals[0]["train_gpus"] == 8 and oneshot.intervals[-1]["oneshot_gpus"] == 8
+    initial = [e for e in oneshot.evaluations if e["kind"] == "train" and e["job"] < 10]
+    assert len(initial) == 10 and all(e["status"] == "done" for e in initial)
+    assert oneshot.intervals[0]["train_gpus"] == 8
+    assert oneshot.intervals[-1]["train_gpus"] == 1 and oneshot.intervals[-1]["oneshot_gpus"] == 7  # claim_gpus
     assert all(row["train_gpus"] + row["oneshot_gpus"] == 8 for row in oneshot.intervals)
-    trained_after_init = [e for e in oneshot.evaluations if e["kind"] == "train" and e["start_h"] > 0]
-    assert len(trained_after_init) <= 10  # only the initial samples are trained
-    assert oneshot.summary["n_observed"] > oneshot.summary["n_trained"]  # HV counts what it sampled (true values)
+    estimated = {e["arch"]: (e["f_acc"], e["f_cost"]) for e in oneshot.evaluations if e["kind"] == "oneshot"}
+    claims = [e for e in oneshot.evaluations if e["kind"] == "train" and e["job"] >= 10]
+    assert claims and all(e["arch"] in estimated for e in claims)  # it trains only what it estimated
+    trained = {e["arch"] for e in oneshot.evaluations if e["kind"] == "train" and e["status"] == "done"}
+    assert oneshot.summary["n_observed"] == len([e for e in oneshot.evaluations if e["kind"] == "train"
+                                                 and e["status"] == "done"])  # fmt: skip
+    assert len(estimated) > len(trained)  # HV counts what it trained, not what it estimated
     for row in oneshot.intervals:
         assert row["finished_oneshot"] <= 10  # the per-interval quota
+
+
+def test_oneshot_lamoo_trains_its_estimated_front_least_dominated_first() -> None:
+    from harness.metrics import pareto_mask
+
+    record = execute(RunSpec("oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("48h"), 0, 8,
+                             method_options={"max_samples": 200, "tree.kernel": "rbf"}))  # fmt: skip
+    estimates = {}
+    for e in record.evaluations:
+        if e["kind"] == "oneshot" and e["status"] == "done":
+            estimates.setdefault(e["arch"], (e["f_acc"], -e["f_cost"]))
+    archs = list(estimates)
+    front = {a for a, m in zip(archs, pareto_mask(np.asarray([estimates[a] for a in archs])), strict=True) if m}
+    claimed = [e["arch"] for e in record.evaluations if e["kind"] == "train" and e["job"] >= 10]
+    assert front <= set(claimed)  # after sampling ends, every GPU trains the rest of its estimated front
+    assert record.summary["stop_reason"] == "method finished"
+    assert len(set(claimed)) == len(claimed)  # never the same architecture twice
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +138,7 @@ def test_hotcarbon_table_and_byte_identical_regeneration(small_hotcarbon, tmp_pa
     for name in ("comparison.md", "comparison.json", "report.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     table = aggregate(small_hotcarbon.to_dict(), rows_from(load_runs(tmp_path / "a")))
-    assert len(table) == 5
+    assert len(table) == 6  # five methods and the heuristic with an oracle forecast
     reference = next(e for e in table if e["method"] == "cenas-heuristic")
     assert reference["carbon_vs_reference"] == 1.0 and reference["runs"] == 2
     vanilla = next(e for e in table if e["method"] == "vanilla-lamoo")
@@ -129,7 +152,8 @@ def test_oneshot_lamoo_ends_after_max_samples() -> None:
                    method_options={"max_samples": 45})  # fmt: skip
     record = execute(spec)
     assert record.summary["stop_reason"] == "method finished"
-    assert (record.summary["n_trained"], record.summary["n_oneshot"]) == (10, 35)  # the 10 initial ones trained
+    assert record.summary["n_oneshot"] == 35  # 45 samples, the 10 initial ones trained
+    assert record.summary["n_trained"] > 10  # then its estimated front
 
 
 def test_oneshot_lamoo_rejects_a_non_positive_sample_cap() -> None:

@@ -377,7 +377,7 @@ BAD_OPTIONS = [
     ("cenas", "dedup=maybe", "expected true or false"),
     ("cenas", "tree.svm_max_samples=1", "must be >= 2"),
     ("cenas", "tree.solver=ipm", "tree.solver=ipm needs tree.kernel=poly or linear"),
-    ("vanilla-lamoo", "tree.solver=smo", "expected one of 'libsvm', 'ipm'"),
+    ("vanilla-lamoo", "tree.solver=smo", "expected one of 'auto', 'libsvm', 'ipm'"),
     ("semoa", "min_budget=5", "expected one of 4, 12, 36, 108"),
     ("semoa", "gate.mode=always", "expected one of 'none', 'heuristic'"),
     ("semoa", "min_budget=36 max_budget=12", "min_budget must not exceed max_budget"),

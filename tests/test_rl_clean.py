@@ -211,9 +211,9 @@ def test_the_agents_weights_are_part_of_a_cells_key(tmp_path: Path) -> None:
     same = RunSpec("cenas", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("2h"), 0, 8,
                    method_options={"rl.checkpoint": str(shipped)})  # fmt: skip
     assert model_hashes(same) == model_hashes(replace(same, method_options={}))  # the content, not the path
-    heuristic = RunSpec("cenas-heuristic", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("2h"), 0, 8,
-                        method_options={"rl.checkpoint": str(other)})  # fmt: skip
-    assert model_hashes(heuristic) == {}  # its policy reads no weights and its oracle window no model
+    blind = RunSpec("random-allocation", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("2h"), 0, 8,
+                    method_options={"rl.checkpoint": str(other)})  # fmt: skip
+    assert model_hashes(blind) == {}  # its policy reads no weights and its persistence forecast no model
     spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("1h"), 0, 8)
     models = execute(spec).provenance["models"]
     assert models[f"rl/{shipped.name}"] == json.loads(shipped.with_suffix(".json").read_text())["sha256"]

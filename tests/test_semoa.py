@@ -154,8 +154,8 @@ def test_carbon_gating_follows_the_heuristic_and_pays_a_lower_mean_intensity() -
     from cenas.allocation.simple import heuristic_train_gpus
     from harness.carbon.traces import load_trace
 
-    spec = RunSpec("semoa", "ecnas/4v", "US-CAL-CISO@2021-07-02T00:00", parse_budget("500lbs"))
-    plain = execute(spec)
+    spec = RunSpec("semoa", "ecnas/4v", "US-CAL-CISO@2021-07-02T00:00", parse_budget("500lbs"), seed=2)
+    plain = execute(spec)  # seed 2: a 15-h search (seed 0's population collapses and it ends within 3 h)
     gated = execute(RunSpec(**{**spec.__dict__, "method_options": {"gate.mode": "heuristic"}}))
     values = load_trace("US-CAL-CISO@2021-07-02T00:00").values
     for hour, row in enumerate(gated.intervals[:-1]):

@@ -21,7 +21,8 @@ class PolicyState:
     ci_now: float
     n_gpus: int
     hv: float
-    hv_max: float
+    hv_max: float  # the table's optimum: only the reference agent (its faithful, privileged state) reads it
+    hv_box: float  # the reference box's volume (`Benchmark.hv_box`), known before the search
     n_observed: int
     queue_len: int
     queue_capacity: int

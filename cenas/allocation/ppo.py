@@ -358,7 +358,7 @@ class ObservingPolicy(AllocationPolicy):
         return observation(
             self.carbon, self.forecaster, state.now_s, self.reference_ci,
             queue_fill=state.queue_len / max(state.queue_capacity, 1),
-            progress=progress, hv_fraction=state.hv / state.hv_max, last_share=self.last_share,
+            progress=progress, hv_share=state.hv / state.hv_box, last_share=self.last_share,
         )  # fmt: skip
 
     @abstractmethod

@@ -12,6 +12,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,40 @@ class Objective:
     label: str
     unit: str
     maximize: bool
+
+
+ProxyKind = Literal["supernet", "early-stopping", "none"]
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """What a benchmark's cheap estimate (`oneshot_objectives`) is, and so what it costs a one-shot search.
+
+    - `supernet`: the accuracy of a (few-shot) supernet; each estimate costs an evaluation (`oneshot_seconds`), and a
+      search must first train a supernet, `supernet_seconds` GPU-seconds for each (sourced in `source`);
+    - `early-stopping`: the accuracy at an early checkpoint (`stops_at`); each estimate pays the epochs up to it
+      (`oneshot_seconds`, from the table or surrogate) and there is no supernet to train;
+    - `none`: the benchmark has no cheap estimate.
+    """
+
+    kind: ProxyKind
+    source: str
+    supernet_seconds: float = 0.0
+    stops_at: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind == "supernet") != (self.supernet_seconds > 0):
+            raise ValueError("a supernet proxy, and only one, has a positive supernet training cost")
+        if (self.kind == "early-stopping") != (self.stops_at is not None):
+            raise ValueError("an early-stopping proxy, and only one, names the checkpoint it stops at")
+
+    def describe(self) -> str:
+        """One line for `harness benchmarks show` and the methodology page."""
+        if self.kind == "supernet":
+            return f"supernet ({self.supernet_seconds:,.0f} GPU-s to train one; {self.source})"
+        if self.kind == "early-stopping":
+            return f"early stopping at {self.stops_at} (each estimate pays its own epochs; no supernet; {self.source})"
+        return f"none ({self.source})"
 
 
 @dataclass(frozen=True)
@@ -82,6 +117,11 @@ class Benchmark(ABC):
     space: SearchSpace
     enumerable: bool = True
     """True when every architecture can be listed and scored (tables); HV_max is then exact."""
+
+    @property
+    @abstractmethod
+    def proxy(self) -> Proxy:
+        """What the cheap estimate is (supernet, early stopping, none) and what training a supernet costs."""
 
     @abstractmethod
     def _reference_point(self) -> np.ndarray:
@@ -171,6 +211,14 @@ class Benchmark(ABC):
     def pareto_indices(self) -> IndexArray:
         """The Pareto front HV_max comes from (sorted indices)."""
         return np.asarray(self._front(), dtype=np.int64)
+
+    @functools.cached_property
+    def hv_box(self) -> float:
+        """Volume of the box between the reference point and the ideal point (accuracy 100 %, every cost 0): an upper
+        bound of any HV, known before a search starts (unlike HV_max, which needs the table's optimum)."""
+        ideal = np.zeros(self.n_objectives)
+        ideal[0] = 100.0
+        return float(np.prod(ideal - self.ref_point))
 
     @functools.cached_property
     def hv_max(self) -> float:

@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from harness.benchmarks.base import BenchmarkArrays, IndexArray, Objective, SearchSpace, TableBenchmark, register
+from harness.benchmarks.base import (
+    BenchmarkArrays,
+    IndexArray,
+    Objective,
+    Proxy,
+    SearchSpace,
+    TableBenchmark,
+    register,
+)
 from harness.errors import HarnessError
 from harness.spaces import nb101
 
@@ -98,6 +106,14 @@ class ECNASBenchmark(TableBenchmark):
         self.objectives_meta = (
             Objective("CIFAR-10 validation accuracy", "%", True),
             Objective("measured training energy", "kWh", False),
+        )
+
+    @property
+    def proxy(self) -> Proxy:
+        return Proxy(
+            "early-stopping",
+            "the measured validation accuracy at the same record's middle checkpoint, at its measured time (EC-NAS)",
+            stops_at="the record's middle checkpoint",
         )
 
     @property

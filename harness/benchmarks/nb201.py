@@ -25,6 +25,7 @@ from harness.benchmarks.base import (
     BenchmarkArrays,
     IndexArray,
     Objective,
+    Proxy,
     SearchSpace,
     TableBenchmark,
     nice_ceil,
@@ -41,6 +42,8 @@ TEST_IMAGES = 10_000
 EVAL_BATCH = 256
 EARLY_STOP = "acc12"
 EARLY_STOP_EPOCHS = 12
+SUPERNET_SECONDS = 8007.0
+"""GPU-seconds to train one supernet: RSPS's search cost on CIFAR-10 in NAS-Bench-201 (Dong & Yang, ICLR 2020)."""
 
 
 class NB201Space(SearchSpace):
@@ -122,6 +125,22 @@ class NB201Benchmark(TableBenchmark):
             Objective(f"{spec.dataset} test accuracy (200 epochs)", "%", True),
             Objective(spec.cost_label, spec.cost_unit, False),
             *(Objective(label, unit, False) for _, label, unit in spec.more_costs),
+        )
+
+    @property
+    def proxy(self) -> Proxy:
+        if self.spec.oneshot == EARLY_STOP:
+            return Proxy(
+                "early-stopping",
+                f"NATS-Bench tss validation accuracy of the 12-epoch schedule at {EARLY_STOP_EPOCHS} x the measured "
+                "seconds per epoch",
+                stops_at=f"{EARLY_STOP_EPOCHS} epochs",
+            )
+        return Proxy(
+            "supernet",
+            f"{self.spec.oneshot} supernet accuracy; supernet training: RSPS's search cost on CIFAR-10 in "
+            "NAS-Bench-201 (Dong & Yang, ICLR 2020)",
+            supernet_seconds=SUPERNET_SECONDS,
         )
 
     def full_table(self) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from harness.benchmarks.base import Benchmark, IndexArray, Objective, SearchSpace, register
+from harness.benchmarks.base import Benchmark, IndexArray, Objective, Proxy, SearchSpace, register
 from harness.data.fetch import VerifiedFile, read_verified
 from harness.errors import DataIntegrityError, HarnessError
 from harness.spaces import darts
@@ -205,6 +205,15 @@ class NB301Benchmark(Benchmark):
         self.objectives_meta = (
             Objective(f"CIFAR-10 validation accuracy ({EPOCHS} epochs, NB301 surrogate)", "%", True),
             Objective(spec.cost_label, spec.cost_unit, False),
+        )
+
+    @property
+    def proxy(self) -> Proxy:
+        return Proxy(
+            "early-stopping",
+            f"the YAHPO surrogate's validation accuracy after {PROXY_EPOCHS} epochs, at its {PROXY_EPOCHS}-epoch "
+            "runtime",
+            stops_at=f"{PROXY_EPOCHS} epochs",
         )
 
     @property

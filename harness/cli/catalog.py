@@ -82,6 +82,7 @@ def benchmarks_show(
             f"HV_max: {bench.hv_max:.4f} (hypervolume of the committed reference front: a bound, not the optimum; "
             "runs may exceed it)"
         )
+    out.print(f"cheap estimate (proxy): {bench.proxy.describe()}", markup=False, highlight=False)
     if saturation:
         _print_saturation(bench.id)
 
@@ -211,14 +212,23 @@ def methods_list() -> None:
 @methods_app.command("show")
 def methods_show(
     name: Annotated[str, typer.Argument(help="A method name (see `harness methods list`).")],
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Show the method with these options set (KEY=VALUE, repeatable), as `harness run`."),
+    ] = None,
 ) -> None:
-    """A method's options: dotted key, type, range, this entry's default and meaning (set with `--set KEY=VALUE`)."""
-    from harness.methods import method_class, registry, resolve_options
+    """A method's options: dotted key, type, range, this entry's default and meaning (set with `--set KEY=VALUE`),
+    and the privileged information these options use (an oracle forecast, the table's optimum), which boards badge.
+
+    Example: `harness methods show cenas-heuristic --set forecaster=oracle`."""
+    from harness.cli.runs import _parse_options
+    from harness.methods import create_method, method_class, registry
     from harness.options import flatten, option_specs, options_dict
 
     cls = method_class(name)
     entry = registry()[name]
-    current = flatten(options_dict(resolve_options(name)))
+    method = create_method(name, _parse_options(option or []))
+    current = flatten(options_dict(method.options))
     table = Table(title=f"{name}: options ({cls.__module__}.{cls.__name__})")
     for column in ("key", "type", "range", "default", "meaning"):
         table.add_column(column, no_wrap=column in ("key", "default"))
@@ -228,6 +238,12 @@ def methods_show(
         mark = " *" if spec.key in overridden else ""
         table.add_row(spec.key, spec.type_text, spec.bounds_text(), value + mark, spec.help)
     out.print(escape(entry.description))
+    privileged = method.privileged()
+    if privileged:
+        out.print(f"PRIVILEGED: {'; '.join(privileged)} (not known to a real search: boards badge and rank it apart)",
+                  markup=False, highlight=False)  # fmt: skip
+    else:
+        out.print("privileged information: none (only the past, the current hour and forecasts)")
     if not option_specs(cls.Options):
         out.print(f"{name} has no options")
         return

@@ -124,6 +124,9 @@ def _print_summary(record: Any) -> None:
         ("architectures trained", f"{s['n_trained']} ({s['n_unique_trained']} distinct), {s['n_oneshot']} one-shot"),
         ("best accuracy", "-" if s["best_accuracy"] is None else f"{s['best_accuracy']:.2f} %"),
     ]
+    privileged = record.provenance.get("method", {}).get("privileged")
+    if privileged:
+        rows.append(("PRIVILEGED", "; ".join(privileged)))
     spec, region = record.spec, record.provenance["trace"]["region"]
     title = escape(f"{spec['method']} on {spec['benchmark']} ({region})")
     print_named_list(title, "quantity", rows, second="value")
@@ -150,6 +153,36 @@ def show(
 
         for path in write_plots(record, plot, record_path.stem):
             out.print(f"plot written to {path}")
+
+
+@app.command("audit")
+def audit(
+    records: Annotated[list[Path], typer.Argument(help="Run records (JSON) to audit.")],
+) -> None:
+    """Check each run record against the conservation laws: every finished job ran exactly its work, no GPU or job
+    ran twice at once, energy is power x time (idle included), carbon is energy x the trace's hourly intensity
+    (recomputed from the trace), budgets hold, and the HV counts only paid trainings. Each violation is one line naming
+    the record and the job, GPU or interval; exit 0 when every record is clean, 1 otherwise.
+
+    Example: `harness audit runs/*.json`.
+    """
+    from harness.audit import audit_record
+    from harness.results import load_record
+
+    loaded = [(path, load_record(path)) for path in records]  # unreadable or too-old records fail before any audit
+    bad = 0
+    for path, record in loaded:
+        report = audit_record(record)
+        for note in report.notes:
+            out.print(f"{path}: note: {note}", markup=False, highlight=False)
+        for violation in report.violations:
+            out.print(f"{path}: {violation}", markup=False, highlight=False)
+        verdict = "clean" if report.clean else f"{len(report.violations)} violations"
+        out.print(f"{path}: {verdict} ({report.jobs} jobs, {report.segments} segments)", markup=False, highlight=False)
+        bad += not report.clean
+    if bad:
+        out.print(f"{bad} of {len(loaded)} records fail the audit", markup=False)
+        raise typer.Exit(1)
 
 
 @app.command("goldens")

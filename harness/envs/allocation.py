@@ -15,7 +15,7 @@ a deployed scheduler may know (no future intensity unless the forecaster is `ora
 | 7 | rank of the current intensity among those 48 hours (0 = cleanest, 1 = dirtiest) |
 | 8 | ready-queue fill (candidates / queue capacity, at most 1) |
 | 9 | progress: the larger of the elapsed share of the time budget and the spent share of the carbon budget |
-| 10 | HV / HV_max |
+| 10 | HV / the reference box's volume (known before the search; not HV_max, the table's optimum) |
 | 11 | the previous action / GPUs |
 
 R is the median intensity of the 30 days before the window. Reward per step, with regret r = 1 - HV/HV_max floored
@@ -191,7 +191,7 @@ class CarbonAllocationEnv(gym.Env):
             self.sim.view, self.forecaster, min(now["now_s"], self.hours * 3600.0 - 1.0), self.reference_ci,
             queue_fill=self.method.queue_sizes().get("ready", 0) / getattr(self.method.options, "queue_capacity", 10),
             progress=budget_progress(self.sim.budget.hours, self.sim.budget.carbon_g, now["now_s"], now["carbon_g"]),
-            hv_fraction=now["hv"] / self.bench.hv_max,
+            hv_share=now["hv"] / self.bench.hv_box,
             last_share=self.last_action / self.gpus,
         )  # fmt: skip
 
@@ -207,7 +207,7 @@ def reference_intensity(view: CarbonView) -> float:
 
 def observation(
     view: CarbonView, forecaster: Forecaster, now_s: float, reference_ci: float, *, queue_fill: float,
-    progress: float, hv_fraction: float, last_share: float,
+    progress: float, hv_share: float, last_share: float,
 ) -> np.ndarray:  # fmt: skip
     """The 12-value observation of the module docstring at time `now_s` (s from the window's start), shape (12,).
 
@@ -219,7 +219,7 @@ def observation(
     window = np.concatenate([past, [ci], future])
     obs = [
         ci / r, past.mean() / r, past.min() / r, past.max() / r, future.mean() / r, future.min() / r,
-        future.max() / r, float(np.mean(window < ci)), min(queue_fill, 1.0), progress, hv_fraction, last_share,
+        future.max() / r, float(np.mean(window < ci)), min(queue_fill, 1.0), progress, hv_share, last_share,
     ]  # fmt: skip
     return np.clip(np.asarray(obs, dtype=np.float32), 0.0, 10.0)
 

@@ -123,7 +123,8 @@ def boards_of(study: dict[str, Any], frames: StudyFrames) -> list[Board]:
         tidy = tidy_all[tidy_all["key"].isin(runs["key"])]
         final = tidy.sort_values("hour").groupby("key")["cum_carbon_g"].last()
         matched = round_down(float(final.min()) / GRAMS_PER["lbs"])
-        table = summary_table(runs, tidy, (matched, *CHECKPOINTS_LBS))
+        privileged = frozenset(frames.provenance.get("privileged", {}))
+        table = summary_table(runs, tidy, (matched, *CHECKPOINTS_LBS), privileged)
         shown = [c for c in CHECKPOINTS_LBS if c != matched and (table[f"reached@{c:g}"] == table["runs"]).any()]
         checkpoints = tuple(sorted({matched, *shown}))
         keys = set(runs["key"]) | {""}

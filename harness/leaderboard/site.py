@@ -93,6 +93,7 @@ def cells_for(board: Board, row: dict[str, Any]) -> dict[str, Any]:
     rank = row[f"rank@{board.matched_lbs:g}"]
     return {
         "method": row["method"], "runs": int(row["runs"]), "rank": int(rank) if _finite(rank) else None,
+        "privileged": board.provenance.get("privileged", {}).get(row["method"], []),
         "checkpoints": checkpoints,
         "to": [{"pct": p, "lbs": num(row[f"to{p}_lbs"]), "sort": row[f"to{p}_lbs"] if _finite(row[f"to{p}_lbs"])
                 else None, "reached": int(row[f"to{p}_reached"])} for p in (95, 99)],
@@ -268,6 +269,7 @@ def _render(studies: list[StudyPage], site: Path, results: Path, spotchecks: lis
             html = env.get_template("board.html").render(
                 common, board=board, page=page, rows=rows, charts=_charts(board, site), downloads=downloads,
                 title=f"{board.title} ({page.study['name']})", alpha=ALPHA,
+                privileged={m: w for m, w in board.provenance.get("privileged", {}).items() if m in board.methods},
             )  # fmt: skip
             (site / f"{board.slug}.html").write_text(html, encoding="utf-8")
     index = env.get_template("index.html").render(

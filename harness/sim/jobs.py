@@ -86,4 +86,8 @@ class RunningJob:
     energy_kwh: float = 0.0
     carbon_g: float = 0.0
     preemptions: int = 0
-    token: int = field(default=0)
+    token: int = -1
+    """Identifies the current start (a run-wide sequence number): a completion event matches only the start that
+    scheduled it, so the event of a job cut at a boundary can never complete the next job started on that GPU."""
+    segments: list[tuple[int, float, float]] = field(default_factory=list)
+    """(gpu, start_s, end_s) of every piece of work done so far; the audit sums them."""

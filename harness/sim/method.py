@@ -39,6 +39,9 @@ class MethodContext:
     seed: int
     interval_s: float
     submit_initial: Callable[[Sequence[Job]], None] = field(repr=False)
+    stream: str = ""
+    """Names the run's search stream beside its seed: the trace window (region and first hour), so that a seed's runs
+    on two traces are independent searches, not one search seen under two carbon axes."""
     memo: dict[str, Any] | None = field(default=None, repr=False)
     """Shared by the runs executed together in one batch (a sweep's cells that differ only in their trace), None for
     a lone run: results of pure, deterministic computations under a name the method chooses (e.g. its tree's SVM
@@ -46,7 +49,8 @@ class MethodContext:
     so a record never depends on what the memo holds."""
 
     def rng(self, purpose: str) -> np.random.Generator:
-        return rng_for(self.seed, f"method/{purpose}")
+        """The generator of one purpose of this run, keyed by the seed and the stream (the trace window)."""
+        return rng_for(self.seed, f"{self.stream}/method/{purpose}")
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,9 @@ class Method(ABC):
     name: str = "method"
     Options: ClassVar[type] = NoOptions
     """The method's typed options; `harness methods show NAME` lists them."""
-    hv_kinds: tuple[str, ...] = ("train",)
-    """Finished jobs of these kinds enter the reported HV, always with their TRUE objectives."""
+    # The scoring rule is the simulator's, the same for every method: a run's HV at time t is the HV, on true
+    # objectives, of the architectures whose full training it paid for and finished by t. Estimates never score;
+    # a method that searches on estimates trains what it would report (e.g. one-shot LaMOO's estimated front).
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -86,6 +91,12 @@ class Method(ABC):
         """Hook: trained models a run of these options on `region`'s trace reads (name -> sha256). They are part of
         a study cell's key and of the run record's provenance, so new weights mean new runs. Default: none."""
         return {}
+
+    def privileged(self) -> tuple[str, ...]:
+        """Hook: what these options let the method know beyond the past, the present and forecasts (an oracle
+        forecast, the table's optimum, the true future of anything), one short phrase each; derived from the
+        resolved options. Boards badge such runs and rank them apart. Default: nothing."""
+        return ()
 
     def setup(self, ctx: MethodContext) -> None:
         self.ctx = ctx

@@ -86,6 +86,7 @@ class Simulator:
         self.initial: list[Job] = []
         self.events: list[tuple[float, int, int, int, int]] = []  # (time, type, seq, gpu, token)
         self.seq = 0
+        self.starts = 0  # starts of jobs on GPUs so far: each start's completion-event token
         self.next_job_id = 0
         self.observed: list[int] = []
         self.front = np.empty((0, benchmark.n_objectives))  # the non-dominated observed objectives: all HV needs
@@ -120,6 +121,7 @@ class Simulator:
             seed=self.seed,
             interval_s=self.interval_s,
             submit_initial=self._submit_initial,
+            stream=f"{self.trace.region}@{self.trace.start.isoformat()}",
             memo=self.memo,
         )
         self.method.setup(ctx)
@@ -223,8 +225,8 @@ class Simulator:
             running = self.gpu_job[g]
             if running is not None:
                 running.remaining_s -= self.now - running.segment_start_s
+                running.segments.append((g, running.segment_start_s, self.now))
                 running.preemptions += 1
-                running.token += 1
                 self.halfwork[running.job.kind].append(running)
                 self.gpu_job[g] = None
                 self.interval_counts["preempted"] += 1
@@ -314,7 +316,7 @@ class Simulator:
             f = self.bench.objectives([job.arch])[0]
             outcome = Outcome(f, self._seconds(job), 0.0, 0.0, self.now, self.now, free=True)
             self._observe(job, f)
-            self._record(job, outcome, gpu=-1, status="init-free", preemptions=0)
+            self._record(job, outcome, gpu=-1, status="init-free", preemptions=0, segments=[], power_w=None)
             self.method.tell(job, outcome)
 
     def _new_job(self, job: Job) -> Job:
@@ -345,6 +347,8 @@ class Simulator:
             running = self._fresh(self._new_job(job))
         running.gpu = gpu
         running.segment_start_s = self.now
+        self.starts += 1
+        running.token = self.starts
         self.gpu_job[gpu] = running
         self._push(self.now + running.remaining_s, _DONE, gpu, running.token)
 
@@ -369,8 +373,9 @@ class Simulator:
     def _complete(self, gpu: int, token: int) -> None:
         running = self.gpu_job[gpu]
         if running is None or running.token != token:
-            return  # a stale completion of a job that was cut at a boundary
+            return  # the event of a start that was cut at a boundary: never another start's completion
         self.gpu_job[gpu] = None
+        running.segments.append((gpu, running.segment_start_s, self.now))
         job = running.job
         if job.is_supernet:
             f = np.empty(0)
@@ -378,11 +383,19 @@ class Simulator:
             objectives = self.bench.objectives if job.kind == TRAIN else self.bench.oneshot_objectives
             f = objectives([job.arch])[0]
         seconds = self._seconds(job)
-        if job.kind in self.method.hv_kinds and not job.is_supernet:
-            self._observe(job, self.bench.objectives([job.arch])[0])
+        if job.kind == TRAIN:  # the scoring rule: only paid, finished trainings enter the HV, with true objectives
+            self._observe(job, f)
         outcome = Outcome(f, seconds, running.energy_kwh, running.carbon_g, running.first_start_s, self.now)
         self.interval_counts[f"finished_{job.recorded_kind}"] += 1
-        self._record(job, outcome, gpu, status="done", preemptions=running.preemptions)
+        self._record(
+            job,
+            outcome,
+            gpu,
+            status="done",
+            preemptions=running.preemptions,
+            segments=running.segments,
+            power_w=running.power_w,
+        )
         self.method.tell(job, outcome)
 
     def _observe(self, job: Job, f: np.ndarray) -> None:
@@ -393,7 +406,18 @@ class Simulator:
         self.front = front
         self.hv = hypervolume(front, self.bench.ref_point)  # the front alone: O(front) per new point, not O(all)
 
-    def _record(self, job: Job, outcome: Outcome, gpu: int, status: str, preemptions: int) -> None:
+    def _record(
+        self,
+        job: Job,
+        outcome: Outcome,
+        gpu: int,
+        status: str,
+        preemptions: int,
+        segments: Sequence[tuple[int, float, float]],
+        power_w: float | None,
+    ) -> None:
+        """One row of the record's evaluations: the job, its objectives (None unless finished), its cost, its facility
+        watts (`power_w`, None for free initial samples) and the (gpu, start_s, end_s) of each piece of its work."""
         row = {
             "job": job.job_id,
             "arch": job.arch,
@@ -413,18 +437,30 @@ class Simulator:
             "carbon_g": outcome.carbon_g,
             "preemptions": preemptions,
             "status": status,
+            "power_w": power_w,
+            "segments": [[g, start, end] for g, start, end in segments],  # (gpu, start_s, end_s) of each piece of work
         }
         self.evaluations.append(row)
 
     def _record_unfinished(self) -> None:
         """Jobs running or cut when the run stopped: charged energy is recorded, no objectives."""
-        left = [r for r in self.gpu_job if r is not None] + [r for k in JOB_KINDS for r in self.halfwork[k]]
-        for running in left:
+        on_gpus = [r for r in self.gpu_job if r is not None]
+        for running in on_gpus:
+            running.segments.append((running.gpu, running.segment_start_s, self.now))
+        for running in on_gpus + [r for k in JOB_KINDS for r in self.halfwork[k]]:
             seconds = self._seconds(running.job)
             outcome = Outcome(
                 np.empty(0), seconds, running.energy_kwh, running.carbon_g, running.first_start_s, self.now
             )
-            self._record(running.job, outcome, running.gpu, status="unfinished", preemptions=running.preemptions)
+            self._record(
+                running.job,
+                outcome,
+                running.gpu,
+                status="unfinished",
+                preemptions=running.preemptions,
+                segments=running.segments,
+                power_w=running.power_w,
+            )
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -71,8 +71,10 @@ class StudyFrames:
 
 
 def frames_from_records(folder: Path) -> StudyFrames:
-    """The frames of a swept study folder, from its run records (each read once). A run's front is rebuilt from its
-    finished evaluations with the benchmark's true objectives, and its hypervolume must equal the record's."""
+    """The frames of a swept study folder, from its run records (each read once and passed by the conservation audit,
+    or HarnessError names the first that is not). A run's front is rebuilt from its paid trainings with the
+    benchmark's true objectives, and its hypervolume must equal the record's."""
+    from harness.audit import require_clean
     from harness.results import load_record
     from harness.studies.published import front_rows, provenance_from, true_front_rows
 
@@ -85,6 +87,7 @@ def frames_from_records(folder: Path) -> StudyFrames:
             missing.append(cell["label"])
             continue
         record = load_record(path)
+        require_clean(record, f"the record of {cell['label']} ({path})")
         spec = record.spec
         ident = {"key": cell["key"], "method": cell.get("method", spec["method"]), "benchmark": spec["benchmark"],
                  "trace": spec["trace"],
@@ -194,12 +197,17 @@ def anytime(tidy: pd.DataFrame, grid_lbs: np.ndarray | None = None) -> pd.DataFr
 
 # ----------------------------------------------------------------------------------------------------- summary
 def summary_table(
-    runs: pd.DataFrame, tidy: pd.DataFrame, checkpoints_lbs: tuple[float, ...] = CHECKPOINTS_LBS
+    runs: pd.DataFrame,
+    tidy: pd.DataFrame,
+    checkpoints_lbs: tuple[float, ...] = CHECKPOINTS_LBS,
+    privileged: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """Per board and method: HV regret and fraction at carbon checkpoints (mean, 95 % CI, runs reaching it), carbon
     to 95 %/99 % of HV_max (median over runs that reached it; how many did), GPU-hours, rank per checkpoint, and the
     Mann-Whitney U p-value against the best method at each checkpoint (NaN for the best itself, and where either has
-    fewer than two runs). HV fraction = 1 - regret / HV_max, so its band is the regret's, mapped."""
+    fewer than two runs). HV fraction = 1 - regret / HV_max, so its band is the regret's, mapped. Methods in
+    `privileged` (they know more than the past, the present and forecasts) are ranked apart: no rank, never the best,
+    their p-value against the best of the others (a labelled bound)."""
     from scipy import stats
 
     out: list[dict[str, Any]] = []
@@ -209,7 +217,11 @@ def summary_table(
         samples: dict[tuple[str, float], np.ndarray] = {}
         for method, group in board_runs.groupby("method", sort=False):
             hv_max = float(group["hv_max"].iloc[0])
-            row: dict[str, Any] = dict(zip(BOARD, board, strict=True)) | {"method": method, "runs": len(group)}
+            row: dict[str, Any] = dict(zip(BOARD, board, strict=True)) | {
+                "method": method,
+                "runs": len(group),
+                "privileged": method in privileged,
+            }
             for lbs in checkpoints_lbs:
                 carbon = np.array([lbs * GRAMS_PER["lbs"]])
                 method_runs = board_tidy[board_tidy["key"].isin(group["key"])].groupby("key")
@@ -229,11 +241,17 @@ def summary_table(
             row["carbon_lbs"] = float(group["carbon_g"].mean() / GRAMS_PER["lbs"])
             per_method[method] = row
         for lbs in checkpoints_lbs:
-            means = {m: r[f"regret@{lbs:g}"] for m, r in per_method.items() if r[f"reached@{lbs:g}"] == r["runs"]}
+            complete = {m: r[f"regret@{lbs:g}"] for m, r in per_method.items() if r[f"reached@{lbs:g}"] == r["runs"]}
+            means = {m: v for m, v in complete.items() if m not in privileged}
             ranked = sorted(means, key=lambda m: means[m])
             for m, r in per_method.items():
                 r[f"rank@{lbs:g}"] = ranked.index(m) + 1 if m in ranked else np.nan
-                if ranked and m != ranked[0] and m in means and min(len(samples[(k, lbs)]) for k in (m, ranked[0])) > 1:
+                if (
+                    ranked
+                    and m != ranked[0]
+                    and m in complete
+                    and min(len(samples[(k, lbs)]) for k in (m, ranked[0])) > 1
+                ):
                     r[f"p@{lbs:g}"] = float(stats.mannwhitneyu(samples[(m, lbs)], samples[(ranked[0], lbs)],
                                                                alternative="two-sided").pvalue)  # fmt: skip
                 else:

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from harness.audit import AUDIT_RULES, CREDITED
 from harness.errors import HarnessError, os_error
+from harness.sim.jobs import TRAIN
 
 if TYPE_CHECKING:
     from harness.results import RunRecord
@@ -37,15 +39,13 @@ PROVENANCE = "provenance.json"
 
 # ------------------------------------------------------------------------------------------------------ fronts
 def front_rows(key: str, record: RunRecord) -> list[dict[str, Any]]:
-    """The final Pareto front of one run: the finished evaluations whose kind enters the run's HV (the method's
-    `hv_kinds`), with true objectives. Raises HarnessError when its hypervolume differs from the record's."""
+    """The final Pareto front of one run: its paid, finished trainings (initial samples an accounting leaves free
+    included), with true objectives. Raises HarnessError when its hypervolume differs from the record's."""
     from harness.benchmarks import get_benchmark
-    from harness.methods import method_class
     from harness.metrics import hypervolume, pareto_mask
 
     bench = get_benchmark(record.spec["benchmark"])
-    kinds = set(method_class(record.spec["method"]).hv_kinds)
-    archs = sorted({int(e["arch"]) for e in record.evaluations if e["status"] == "done" and e["kind"] in kinds})
+    archs = sorted({int(e["arch"]) for e in record.evaluations if e["status"] in CREDITED and e["kind"] == TRAIN})
     points = bench.objectives(np.asarray(archs, dtype=np.int64)).reshape(-1, bench.n_objectives)
     hv = hypervolume(points, bench.ref_point)
     recorded = float(record.summary["hv"])
@@ -82,6 +82,7 @@ def provenance_from(index: dict[str, Any], records: list[RunRecord], methods_as:
     traces: dict[str, Any] = {}
     data_files: dict[str, str] = {}
     methods: dict[str, Any] = {}
+    privileged: dict[str, Any] = {}
     versions, commits, pythons = set(), set(), set()
     libraries: dict[str, set[str]] = {}
     for record, method in zip(records, methods_as, strict=True):
@@ -96,6 +97,7 @@ def provenance_from(index: dict[str, Any], records: list[RunRecord], methods_as:
         for name, digest in p["data_files"].items():
             _one(data_files, name, digest, "data file")
         _one(methods, method, p["method"]["options"], "the options of method")
+        _one(privileged, method, p["method"].get("privileged", []), "the privileged information of method")
         versions.add(p["package"]["version"])
         commits.add(p["package"]["git_commit"] or "unknown")
         pythons.add(p.get("python", "unknown"))
@@ -114,7 +116,9 @@ def provenance_from(index: dict[str, Any], records: list[RunRecord], methods_as:
         "accounting": accounting,
         "traces": traces,
         "methods": methods,
+        "privileged": {k: v for k, v in privileged.items() if v},
         "data_files": dict(sorted(data_files.items())),
+        "audit": {"rules": AUDIT_RULES, "records": len(records), "clean": len(records)},
     }
 
 
@@ -191,5 +195,9 @@ def read_published(folder: Path) -> StudyFrames:
     runs = pd.read_csv(io.BytesIO(blobs["runs.csv.gz"]), compression="gzip")
     curves = pd.read_parquet(io.BytesIO(blobs["curves.parquet"]))
     fronts = pd.read_parquet(io.BytesIO(blobs["fronts.parquet"]))
+    audit = provenance.get("audit") or {}
+    if audit.get("rules") != AUDIT_RULES or audit.get("clean") != audit.get("records") or not audit.get("records"):
+        raise HarnessError(f"{folder}: its runs were not all passed by the conservation audit ({AUDIT_RULES}); "
+                           f"sweep the study again and publish it with `harness study report`")  # fmt: skip
     provenance = {k: v for k, v in provenance.items() if k != "files"}
     return StudyFrames(runs, curves, fronts, provenance)
