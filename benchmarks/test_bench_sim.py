@@ -25,3 +25,16 @@ def test_random_search_1000h_is_linear_in_run_length(benchmark) -> None:
     assert record.summary["simulated_hours"] == 1000.0
     if benchmark.stats is not None:
         assert benchmark.stats["mean"] < 10.0
+
+
+def test_audit_of_a_1000h_random_search(benchmark) -> None:
+    """Target: the conservation audit (recomputed from segments, table and trace) costs a fraction of the run it
+    audits: under 2 s for the ~7,000 jobs of a 1,000-hour, 8-GPU random search."""
+    from harness.audit import audit_record
+
+    spec = RunSpec("random-search", "nb201/cifar10/pi5-energy", "US-CAL-CISO@2021-07-02T00:00", parse_budget("1000h"))
+    record = execute(spec, audit=False)
+    report = benchmark.pedantic(audit_record, args=(record,), rounds=3, iterations=1)
+    assert report.clean and report.jobs > 5000
+    if benchmark.stats is not None:
+        assert benchmark.stats["mean"] < 2.0

@@ -111,6 +111,11 @@ def summary_csv(board: Board) -> pd.DataFrame:
                                       "fraction_hi", "reached", "p")]  # fmt: skip
     keep += ["to95_lbs", "to95_reached", "to99_lbs", "to99_reached", "gpu_hours", "carbon_lbs"]
     table = board.summary[keep].copy()
+    for c in board.checkpoints:  # n/a where not every run reached the checkpoint, as the page shows: no survivor means
+        k = f"{c:g}"
+        partial = table[f"reached@{k}"] < table["runs"]
+        for p in ("rank", "regret", "regret_lo", "regret_hi", "fraction", "fraction_lo", "fraction_hi", "p"):
+            table.loc[partial, f"{p}@{k}"] = np.nan
     table.columns = [c.replace("@", "_at_") + ("lbs" if "@" in c else "") for c in keep]
     return table
 
