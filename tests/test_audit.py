@@ -347,3 +347,16 @@ def test_the_leaderboard_refuses_a_study_published_without_a_clean_audit(tiny_sw
     with pytest.raises(HarnessError, match="not all passed by the conservation audit"):
         build_site(results, tmp_path / "site")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]  # no half-built site left
+
+
+def test_methods_show_and_run_print_the_privileged_information(tmp_path: Path) -> None:
+    shown = CliRunner().invoke(app, ["methods", "show", "cenas-heuristic", "--set", "forecaster=oracle"])
+    assert shown.exit_code == 0, shown.output
+    assert "PRIVILEGED: oracle forecast: the true future intensity" in " ".join(shown.output.split())
+    plain = CliRunner().invoke(app, ["methods", "show", "cenas-heuristic"])
+    assert "privileged information: none" in plain.output
+    out = tmp_path / "r.json"
+    ran = CliRunner().invoke(app, ["run", "--method", "cenas-rl-reference", "--budget", "2h", "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert "PRIVILEGED" in ran.output and "HV_max" in ran.output
+    assert load_record(out).provenance["method"]["privileged"]

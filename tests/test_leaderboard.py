@@ -263,6 +263,7 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
     linked = page.eval_on_selector_all("table a", "els => els.map(e => e.getAttribute('href'))")
     assert sorted(linked) == pages  # every board, once, from the index table
     studies = {s.study["name"]: s for s in load_studies(RESULTS)}
+    badges = 0
     for name in pages:
         page.goto((site / name).as_uri())
         board = next(b for s in studies.values() for b in s.boards if f"{b.slug}.html" == name)
@@ -277,6 +278,20 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
         assert all(scope == "col" and len(title) > 20 for scope, title in headers)  # header cells with definitions
         images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.alt])")
         assert len(images) >= 2 and all(done and width > 0 and len(alt) > 60 for done, width, alt in images)
+        privileged = board.provenance.get("privileged", {})
+        badged = page.eval_on_selector_all(
+            "table.results tbody th .badge.privileged", "els => els.map(e => e.parentElement.firstChild.textContent)"
+        )
+        assert sorted(b.strip() for b in badged) == sorted(m for m in board.methods if m in privileged)
+        badges += len(badged)
+        if badged:  # the badge links to its explanation, and the row is ranked apart as a bound
+            explanation = page.inner_text("#privileged")
+            assert "ranked apart" in explanation and all(m in explanation for m in privileged if m in board.methods)
+            bounds = page.eval_on_selector_all(
+                "table.results tbody tr", "rows => rows.filter(r => r.querySelector('.badge'))"
+                ".map(r => r.cells[0].textContent.trim())"
+            )
+            assert set(bounds) == {"bound"}
         hrefs = page.eval_on_selector_all("a[download]", "els => els.map(e => e.href)")
         assert len(hrefs) == 4
         for href in hrefs:
@@ -290,9 +305,11 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
                 "table.results tbody tr", "rows => rows.map(r => r.cells[3].dataset.sort)")]  # fmt: skip
             assert values == sorted(values, reverse=order == "descending")
             assert page.locator("table.results thead th").nth(3).get_attribute("aria-sort") == order
+    assert badges >= 3  # the oracle heuristic (NB201, HotCarbon) and the reference agent (HV_max) at least
     page.goto((site / "methodology.html").as_uri())
     text = page.inner_text("main")
     assert "HV_max" in text and "PUE" in text and "git commit" in text
+    assert "Cheap estimate (proxy): supernet" in text and "Cheap estimate (proxy): early-stopping" in text
     hashes = page.eval_on_selector_all("code.hash", "els => els.map(e => e.textContent)")
     used = {d for s in studies.values() for d in s.provenance["data_files"].values()}
     assert used <= set(" ".join(hashes).split())
@@ -303,3 +320,17 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
     context.close()
     assert not problems, problems
     assert requests and all(url.startswith("file://") for url in requests), [u for u in requests if "file:" not in u]
+
+
+def test_summary_downloads_show_no_survivor_means(site: Path) -> None:
+    """A checkpoint some runs never reached is n/a in the downloads too, as on the page (never a survivor mean)."""
+    checked = 0
+    for path in sorted((site / "data").glob("*-summary.csv")):
+        table = pd.read_csv(path)
+        for column in [c for c in table.columns if c.startswith("reached_at_")]:
+            level = column.removeprefix("reached_at_")
+            partial = table[column] < table["runs"]
+            assert table.loc[partial, f"regret_at_{level}"].isna().all(), (path.name, level)
+            assert table.loc[partial, f"fraction_at_{level}"].isna().all(), (path.name, level)
+            checked += int(partial.sum())
+    assert checked > 0  # some board has a checkpoint that not every run reached
