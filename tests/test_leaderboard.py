@@ -288,8 +288,8 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
             explanation = page.inner_text("#privileged")
             assert "ranked apart" in explanation and all(m in explanation for m in privileged if m in board.methods)
             bounds = page.eval_on_selector_all(
-                "table.results tbody tr", "rows => rows.filter(r => r.querySelector('.badge'))"
-                ".map(r => r.cells[0].textContent.trim())"
+                "table.results tbody tr",
+                "rows => rows.filter(r => r.querySelector('.badge')).map(r => r.cells[0].textContent.trim())",
             )
             assert set(bounds) == {"bound"}
         hrefs = page.eval_on_selector_all("a[download]", "els => els.map(e => e.href)")
