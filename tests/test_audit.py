@@ -360,3 +360,21 @@ def test_methods_show_and_run_print_the_privileged_information(tmp_path: Path) -
     assert ran.exit_code == 0, ran.output
     assert "PRIVILEGED" in ran.output and "HV_max" in ran.output
     assert load_record(out).provenance["method"]["privileged"]
+
+
+def test_a_study_report_refuses_an_edited_or_swapped_record(tiny_sweep: Path) -> None:
+    """The store's checksum sidecar and the cell's key are checked wherever records are aggregated."""
+    import shutil
+
+    from harness.studies.report import report
+
+    first, second = sorted((tiny_sweep / "records").glob("*.json"))[:2]
+    backup = first.read_bytes()
+    first.write_bytes(backup.replace(b'"seed": ', b'"seed":  ', 1))  # one byte more, sidecar untouched
+    with pytest.raises(HarnessError, match="does not match its checksum"):
+        report(tiny_sweep, plots=False)
+    first.write_bytes(backup)
+    shutil.copyfile(second, first)  # another cell's record, with its own (valid) checksum
+    shutil.copyfile(second.with_suffix(".sha256"), first.with_suffix(".sha256"))
+    with pytest.raises(HarnessError, match="is not the record of its cell"):
+        report(tiny_sweep, plots=False)

@@ -70,12 +70,34 @@ class StudyFrames:
     provenance: dict[str, Any]
 
 
+def verified_record(path: Path, cell: dict[str, Any]) -> Any:
+    """The run record stored for `cell` (its index entry: key, label), read only if its checksum sidecar agrees and
+    its own spec hashes to the cell's key (so an edited record, or one moved to another cell, is refused)."""
+    from harness.config import Budget, RunSpec
+    from harness.io import read_checked
+    from harness.results import parse_record
+    from harness.studies.sweep import cell_key
+
+    data = read_checked(path)
+    if data is None:
+        raise HarnessError(f"{path} does not match its checksum ({path.with_suffix('.sha256').name}): it was changed "
+                           f"or cut short after the sweep wrote it; delete it and sweep again")  # fmt: skip
+    try:
+        record = parse_record(json.loads(data))
+        spec = dict(record.spec)
+        run = RunSpec(**(spec | {"budget": Budget(**spec["budget"])}))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise HarnessError(f"{path} is not a cenas-bench run record ({exc})") from None
+    if cell_key(run) != cell["key"]:
+        raise HarnessError(f"{path} is not the record of its cell {cell['label']!r}: its spec belongs to another cell")
+    return record
+
+
 def frames_from_records(folder: Path) -> StudyFrames:
     """The frames of a swept study folder, from its run records (each read once and passed by the conservation audit,
     or HarnessError names the first that is not). A run's front is rebuilt from its paid trainings with the
     benchmark's true objectives, and its hypervolume must equal the record's."""
     from harness.audit import require_clean
-    from harness.results import load_record
     from harness.studies.published import front_rows, provenance_from, true_front_rows
 
     index = _index(folder)
@@ -86,7 +108,7 @@ def frames_from_records(folder: Path) -> StudyFrames:
         if not path.exists():
             missing.append(cell["label"])
             continue
-        record = load_record(path)
+        record = verified_record(path, cell)
         require_clean(record, f"the record of {cell['label']} ({path})")
         spec = record.spec
         ident = {"key": cell["key"], "method": cell.get("method", spec["method"]), "benchmark": spec["benchmark"],
