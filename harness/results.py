@@ -160,17 +160,3 @@ def load_record(path: str | Path) -> RunRecord:
         raise HarnessError(f"{path} is not a cenas-bench run record (nested too deeply)") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise HarnessError(f"{path} is not a cenas-bench run record ({exc})") from None
-
-
-def load_study(folder: str | Path) -> pd.DataFrame:
-    """Tidy anytime data of a study folder: one row per run x allocation interval (see `harness.studies.aggregate`)."""
-    from harness.studies.aggregate import load_study as load
-
-    return load(folder)
-
-
-def load_runs(folder: str | Path) -> pd.DataFrame:
-    """One row per run of a study folder: identity and summary numbers (see `harness.studies.aggregate`)."""
-    from harness.studies.aggregate import load_runs as load
-
-    return load(folder)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.benchmarks import saturation as sat
 from harness.config import RunSpec, parse_budget
 from harness.runner import execute
+from harness.studies import saturation as sat
 from harness.units import GRAMS_PER
 from tests.helpers import cli
 

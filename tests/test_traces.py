@@ -140,7 +140,8 @@ def test_french_lets_wait_awhile_hours_stay_on_the_hour(upstream) -> None:
 
 
 def test_traces_list_summary_is_cached_verified_and_equals_the_table(monkeypatch) -> None:
-    from harness.carbon import catalog, traces
+    from harness.carbon import summary as catalog
+    from harness.carbon import traces
     from harness.data.fetch import cache_dir
 
     rows = catalog.yearly_rows()

@@ -59,19 +59,17 @@ class PersistenceForecaster(Forecaster):
         return persistence(self.past(view, now_s, 24)[0], horizon)
 
 
-def _transformer(region: str | None) -> Forecaster:
-    from harness.carbon.transformer import TransformerForecaster
-
-    return TransformerForecaster.for_region(region)
-
-
 FORECASTERS: Registry[Callable[[str | None], Forecaster]] = Registry(
     "forecaster", "registries", group="cenas_bench.forecasters"
 )
 """Forecaster name -> `make(region)` (plugins: entry-point group `cenas_bench.forecasters`)."""
 FORECASTERS.add("oracle", "the true future (oracle policies only)", value=lambda region: OracleForecaster())
 FORECASTERS.add("persistence", "the same hour of the previous day", value=lambda region: PersistenceForecaster())
-FORECASTERS.add("transformer", "the trained per-region transformer (`harness forecast train`)", value=_transformer)
+FORECASTERS.add(
+    "transformer",
+    "the trained per-region transformer (`harness forecast train`)",
+    target="harness.carbon.transformer:forecaster_for",  # by name: the transformer module builds on this one
+)
 
 
 def make_forecaster(name: str, region: str | None = None) -> Forecaster:

@@ -279,6 +279,12 @@ class TransformerForecaster(Forecaster):
         return predict(self.model, x, np.array([[mean, std]]))[0, :horizon]
 
 
+def forecaster_for(region: str | None) -> TransformerForecaster:
+    """The shipped (or cached) transformer forecaster of `region` (the `transformer` entry of the forecaster
+    registry)."""
+    return TransformerForecaster.for_region(region)
+
+
 def evaluate(path: Path, horizons: tuple[int, ...] = (24, 48, 72)) -> dict[str, Any]:
     """MAPE (%) of the model and of persistence over every hourly origin after the training split."""
     model, meta = load(path)

@@ -88,7 +88,7 @@ def benchmarks_show(
 
 
 def _print_saturation(benchmark_id: str) -> None:
-    from harness.benchmarks.saturation import SEEDS, TRACE, saturation
+    from harness.studies.saturation import SEEDS, TRACE, saturation
 
     with err.status(f"random search on {benchmark_id}: {SEEDS} seeds to 500 lbs (cached afterwards)") as status:
         summary = saturation(benchmark_id, before_compute=lambda: status.update(f"running {SEEDS} random searches"))
@@ -143,7 +143,8 @@ def traces_list(
     zone: Annotated[str | None, typer.Option(help="Only this zone, e.g. US-CAL-CISO.")] = None,
 ) -> None:
     """Every region and calendar year: span, hours, gaps, mean/min/max (g/kWh) and coefficient of variation."""
-    from harness.carbon.catalog import SOURCES, WINDOWS, yearly_rows
+    from harness.carbon.catalog import SOURCES, WINDOWS
+    from harness.carbon.summary import yearly_rows
 
     with err.status("loading traces"):
         summary = yearly_rows()

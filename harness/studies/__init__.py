@@ -24,4 +24,21 @@ for _name, _description, _module in (
 ):  # fmt: skip
     REPORTS.add(_name, _description, target=f"harness.studies.{_module}:write")
 
-__all__ = ["REPORTS"]
+
+def load_study(folder: str | Path) -> Any:
+    """Tidy anytime data of a study folder, a pandas DataFrame: one row per run x allocation interval (see
+    `harness.studies.aggregate`)."""
+    from harness.studies.aggregate import load_study as load
+
+    return load(folder)
+
+
+def load_runs(folder: str | Path) -> Any:
+    """One row per run of a study folder, a pandas DataFrame: identity and summary numbers (see
+    `harness.studies.aggregate`)."""
+    from harness.studies.aggregate import load_runs as load
+
+    return load(folder)
+
+
+__all__ = ["REPORTS", "load_runs", "load_study"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from harness.errors import HarnessError
+from harness.studies.published import StudyFrames
 from harness.units import GRAMS_PER
 
 CHECKPOINTS_LBS = (10.0, 25.0, 50.0, 100.0, 250.0, 500.0)
@@ -52,22 +52,6 @@ def _budget_text(spec: dict[str, Any]) -> str:
     from harness.config import Budget
 
     return Budget(**spec["budget"]).describe()
-
-
-@dataclass(frozen=True)
-class StudyFrames:
-    """Everything a study's reports and the leaderboard read, in the study's cell order.
-
-    runs: one row per run (`RUN_COLUMNS` + `SUMMARY_COLUMNS`); curves: one row per run x allocation interval
-    (`key`, `method`, `CURVE_COLUMNS`); fronts: the final Pareto front of every run and each benchmark's true front
-    (`FRONT_COLUMNS`, key "" for the true front; accuracy in %, cost in the benchmark's cost unit, lower is better);
-    provenance: see `harness.studies.published.provenance_from`.
-    """
-
-    runs: pd.DataFrame
-    curves: pd.DataFrame
-    fronts: pd.DataFrame
-    provenance: dict[str, Any]
 
 
 def verified_record(path: Path, cell: dict[str, Any]) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from harness.io import atomic_write_text
-from harness.studies.aggregate import StudyFrames
+from harness.studies.published import StudyFrames
 
 SUMMARY_KEYS = ("hv", "log_hv_diff", "carbon_g", "gpu_hours", "train_gpu_hours", "energy_kwh", "n_trained")
 

@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +31,26 @@ from harness.sim.jobs import TRAIN
 
 if TYPE_CHECKING:
     from harness.results import RunRecord
-    from harness.studies.aggregate import StudyFrames
 
 SCHEMA = "cenas-bench/study-results/1"
 DATA_FILES = ("runs.csv.gz", "curves.parquet", "fronts.parquet")
 PROVENANCE = "provenance.json"
+
+
+@dataclass(frozen=True)
+class StudyFrames:
+    """Everything a study's reports and the leaderboard read, in the study's cell order.
+
+    runs: one row per run (`RUN_COLUMNS` + `SUMMARY_COLUMNS`); curves: one row per run x allocation interval
+    (`key`, `method`, `CURVE_COLUMNS`); fronts: the final Pareto front of every run and each benchmark's true front
+    (`FRONT_COLUMNS`, key "" for the true front; accuracy in %, cost in the benchmark's cost unit, lower is better);
+    provenance: see `provenance_from`.
+    """
+
+    runs: pd.DataFrame
+    curves: pd.DataFrame
+    fronts: pd.DataFrame
+    provenance: dict[str, Any]
 
 
 # ------------------------------------------------------------------------------------------------------ fronts
@@ -176,8 +192,6 @@ def read_provenance(folder: Path) -> dict[str, Any]:
 
 def read_published(folder: Path) -> StudyFrames:
     """The committed form of a study folder, every data file checked against the checksums in `provenance.json`."""
-    from harness.studies.aggregate import StudyFrames
-
     provenance = read_provenance(folder)
     blobs = {}
     for name in DATA_FILES:
