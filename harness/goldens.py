@@ -26,7 +26,8 @@ BUDGET = "12h"
 TRACE = "hotcarbon-1"
 GPUS = 8
 SEED = 0
-GOLDEN_FILE = Path(__file__).resolve().parents[1] / "tests" / "goldens.json"
+GOLDEN_FILE = Path(__file__).resolve().parent / "expected" / "goldens.json"
+"""The committed goldens, package data (`harness/expected/`)."""
 
 
 def golden_spec(method: str) -> RunSpec:

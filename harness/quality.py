@@ -13,8 +13,9 @@ gate fails only on a significant loss of search quality. For one method it runs 
 
 A metric fails when the new per-seed values are significantly larger than the baseline's (one-sided Mann-Whitney U,
 p < `ALPHA`) **and** the median moved by more than `FLOOR` of the baseline's median (an effect-size floor, so shifts at
-noise level never fail). The gate fails when any metric fails. Baselines are JSON files (`tests/quality/METHOD.json`
-for the registered methods): the per-seed values, the checkpoints and target, and the run they came from.
+noise level never fail). The gate fails when any metric fails. Baselines are JSON files
+(`harness/expected/quality/METHOD.json` for the registered methods): the per-seed values, the checkpoints and target,
+and the run they came from.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ MIN_SEEDS = 10
 ALPHA = 0.01
 FLOOR = 0.10
 FRACTIONS = (0.25, 0.5, 1.0)
-BASELINE_DIR = Path(__file__).resolve().parents[1] / "tests" / "quality"
+BASELINE_DIR = Path(__file__).resolve().parent / "expected" / "quality"
+"""The committed quality baselines, package data (`harness/expected/quality/`)."""
 TARGET = "carbon_to_target_g"
 END = "regret@end"
 

@@ -134,6 +134,17 @@ def test_the_layer_check_sees_an_inverted_lazy_import() -> None:
     assert ["harness.errors", "harness.io"] in cycles(graph)
 
 
+def test_the_package_reads_no_paths_inside_tests() -> None:
+    """Goldens and quality baselines are package data (`harness/expected/`), not files under `tests/`."""
+    offenders = [str(p.relative_to(HARNESS.parent)) for p in HARNESS.rglob("*.py")
+                 if '/ "tests"' in p.read_text(encoding="utf-8")]  # fmt: skip
+    assert offenders == []
+    from harness import goldens, quality
+
+    assert goldens.GOLDEN_FILE.is_file() and goldens.GOLDEN_FILE.is_relative_to(HARNESS)
+    assert quality.BASELINE_DIR.is_dir() and quality.BASELINE_DIR.is_relative_to(HARNESS)
+
+
 def test_plugin_commands_are_registered() -> None:
     from typer.main import get_command
 

@@ -189,7 +189,7 @@ def audit(
 def goldens_command(
     update: Annotated[bool, typer.Option("--update", help="Rewrite the golden file with the new values.")] = False,
     method: Annotated[list[str] | None, typer.Option(help="Only these methods (repeatable; default: all).")] = None,
-    file: Annotated[Path | None, typer.Option(help="Golden file (default: tests/goldens.json).")] = None,
+    file: Annotated[Path | None, typer.Option(help="Golden file (default: harness/expected/goldens.json).")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
 ) -> None:
     """Golden runs (12 h, 8 GPUs, seed 0, hotcarbon-1) of every method against the committed goldens; exit 1 on a
@@ -222,7 +222,8 @@ def goldens_command(
 def regress_command(
     method: Annotated[list[str], typer.Option(help="Method to gate (repeatable; `all` for every registered method).")],
     baseline: Annotated[
-        Path | None, typer.Option(help="Baseline file (one method only; default: tests/quality/METHOD.json).")
+        Path | None,
+        typer.Option(help="Baseline file (one method only; default: harness/expected/quality/METHOD.json)."),
     ] = None,
     update: Annotated[bool, typer.Option("--update", help="Run the seeds and write them as the new baseline.")] = False,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,

@@ -146,8 +146,8 @@ class GoodBadLabels:
 
 
 class SearchQuality:
-    """Mean HV regret over the first seeds of each method's quality baseline (tests/quality) at its largest carbon
-    checkpoint and at the end of the 12 h budget: search quality charted across commits like time."""
+    """Mean HV regret over the first seeds of each method's quality baseline (harness/expected/quality) at its largest
+    carbon checkpoint and at the end of the 12 h budget: search quality charted across commits like time."""
 
     params = METHOD_NAMES
     param_names = ("method",)
