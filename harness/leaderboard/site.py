@@ -122,11 +122,11 @@ def summary_csv(board: Board) -> pd.DataFrame:
 
 def index_row(board: Board) -> dict[str, Any]:
     """The index's line for a board: leader at the matched carbon, its regret, and the methods not significantly
-    worse (p >= ALPHA against the leader)."""
+    worse (p >= ALPHA against the leader); privileged methods are neither (they are bounds, badged on the board)."""
     k = f"{board.matched_lbs:g}"
     leader = board.leader
     ties = [r["method"] for r in board.summary.to_dict("records")
-            if r["method"] != leader["method"] and _not_worse(r[f"p@{k}"])]  # fmt: skip
+            if r["method"] != leader["method"] and not r["privileged"] and _not_worse(r[f"p@{k}"])]  # fmt: skip
     return {"board": board, "leader": leader["method"], "regret": leader[f"regret@{k}"], "ties": ties,
             "tests": board.min_runs > 1}  # fmt: skip
 

@@ -101,7 +101,9 @@ def _num(value: Any, digits: int) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def markdown(study: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+def markdown(study: dict[str, Any], rows: list[dict[str, Any]], privileged: dict[str, list[str]] | None = None) -> str:
+    """The held-out table; policies in `privileged` (name -> what they know) are marked and explained below it."""
+    privileged = privileged or {}
     lines = [
         f"# Allocation policies on held-out windows (`{study['name']}`)",
         "",
@@ -122,7 +124,8 @@ def markdown(study: dict[str, Any], rows: list[dict[str, Any]]) -> str:
                          "| | | | | | |")  # fmt: skip
             continue
         lines.append(
-            f"| {r['region']} | {r['method']} | {r['regret_matched']:.3f} ± {r['regret_matched_ci']:.3f} "
+            f"| {r['region']} | {r['method']}{' (privileged)' if r['method'] in privileged else ''} "
+            f"| {r['regret_matched']:.3f} ± {r['regret_matched_ci']:.3f} "
             f"| {r['regret_final']:.3f} | {r['carbon_kg']:.1f} | {_num(r['carbon_to_99_kg'], 1)}; "
             f"{r['reached_99']}/{r['runs']} | {_num(r['rho_pooled'], 2)} | {_num(r['rho_median'], 2)} "
             f"| {_num(r.get('beats_baseline'), 2)} |"
@@ -130,6 +133,12 @@ def markdown(study: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     matched = {r["region"]: r["matched_kg"] for r in rows if "matched_kg" in r}
     lines += ["", "Mean matched carbon per region (kg): "
               + ", ".join(f"{region} {kg:.1f}" for region, kg in matched.items()) + "."]  # fmt: skip
+    if privileged:
+        lines += [
+            "",
+            "Privileged (knows more than the past, the present and forecasts; a bound, not a deployable "
+            "policy): " + "; ".join(f"`{m}`: {', '.join(what)}" for m, what in sorted(privileged.items())) + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -138,7 +147,7 @@ def write(study: dict[str, Any], folder: Path, frames: StudyFrames, out: Path) -
     runs, curves = frames.runs, frames.curves
     rows = summary(run_table(runs, curves), curves, runs)
     md, js = out / "allocation.md", out / "allocation.json"
-    atomic_write_text(md, markdown(study, rows))
+    atomic_write_text(md, markdown(study, rows, frames.provenance.get("privileged", {})))
     clean = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
     atomic_write_text(js, json.dumps({"study": study["name"], "rows": clean}, indent=1, sort_keys=True) + "\n")
     return [md, js]

@@ -51,8 +51,10 @@ def aggregate(study: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[st
     return table
 
 
-def markdown(study: dict[str, Any], table: list[dict[str, Any]]) -> str:
+def markdown(study: dict[str, Any], table: list[dict[str, Any]], privileged: dict[str, list[str]] | None = None) -> str:
+    """The comparison table; methods in `privileged` (name -> what they know) are marked and explained below it."""
     reference = study["reference_method"]
+    privileged = privileged or {}
     lines = [
         f"# Comparison `{study['name']}`",
         "",
@@ -69,11 +71,18 @@ def markdown(study: dict[str, Any], table: list[dict[str, Any]]) -> str:
     ]
     for e in table:
         lines.append(
-            f"| {e['trace']} | {e['method']} | {e['hv']:.2f} ± {e['hv_se']:.2f} "
+            f"| {e['trace']} | {e['method']}{' (privileged)' if e['method'] in privileged else ''} "
+            f"| {e['hv']:.2f} ± {e['hv_se']:.2f} "
             f"| {e['log_hv_diff']:.3f} ± {e['log_hv_diff_se']:.3f} | {e['carbon_g']:.0f} ± {e['carbon_g_se']:.0f} "
             f"| {e['carbon_vs_reference']:.2f} | {e['gpu_hours']:.1f} ± {e['gpu_hours_se']:.1f} "
             f"| {e['train_gpu_hours']:.1f} | {e['n_trained']:.1f} |"
         )
+    if privileged:
+        lines += [
+            "",
+            "Privileged (knows more than the past, the present and forecasts; a bound, not a deployable "
+            "method): " + "; ".join(f"`{m}`: {', '.join(what)}" for m, what in sorted(privileged.items())) + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -81,6 +90,6 @@ def write(study: dict[str, Any], folder: Path, frames: StudyFrames, out: Path) -
     """comparison.md (the table) and comparison.json (table + study)."""
     table = aggregate(study, rows_from(frames.runs))
     paths = [out / "comparison.md", out / "comparison.json"]
-    atomic_write_text(paths[0], markdown(study, table))
+    atomic_write_text(paths[0], markdown(study, table, frames.provenance.get("privileged", {})))
     atomic_write_text(paths[1], json.dumps({"study": study, "table": table}, indent=1, sort_keys=True) + "\n")
     return paths

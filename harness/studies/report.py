@@ -41,7 +41,8 @@ def board_slug(board: tuple) -> str:
 def markdown(name: str, table: pd.DataFrame, checkpoints: tuple[float, ...] = CHECKPOINTS_LBS) -> str:
     lines = [f"# Study `{name}`", "", "HV regret = HV_max - HV at each carbon checkpoint (mean [95 % CI] over runs; "
              "n/a where not every run reached it); p = Mann-Whitney U against the best at that checkpoint; carbon to "
-             "95/99 % of HV_max = median over the runs that reached it (reached/runs).", ""]  # fmt: skip
+             "95/99 % of HV_max = median over the runs that reached it (reached/runs); a privileged method (it knows "
+             "more than the past, the present and forecasts) is ranked apart: `bound`, no rank.", ""]  # fmt: skip
     for board, group in table.groupby(list(BOARD), sort=False):
         shown = [c for c in checkpoints if group[f"reached@{c:g}"].max() > 0]
         lines += [f"## {' / '.join(str(b) for b in board)}", ""]
@@ -49,7 +50,7 @@ def markdown(name: str, table: pd.DataFrame, checkpoints: tuple[float, ...] = CH
                   "GPU-h", "carbon (lbs)"]  # fmt: skip
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in group.to_dict("records"):
-            cells = [row["method"], str(row["runs"])]
+            cells = [row["method"] + (" (privileged)" if row.get("privileged") else ""), str(row["runs"])]
             for c in shown:
                 k = f"{c:g}"
                 if row[f"reached@{k}"] < row["runs"]:
@@ -57,7 +58,8 @@ def markdown(name: str, table: pd.DataFrame, checkpoints: tuple[float, ...] = CH
                     continue
                 rank = row[f"rank@{k}"]
                 p = row[f"p@{k}"]
-                extra = f", #{int(rank)}" + ("" if np.isnan(p) else f", p={p:.3g}")
+                place = ", bound" if row.get("privileged") else ("" if np.isnan(rank) else f", #{int(rank)}")
+                extra = place + ("" if np.isnan(p) else f", p={p:.3g}")
                 cells.append(f"{fmt(row[f'regret@{k}'])} [{fmt(row[f'regret_lo@{k}'])}, {fmt(row[f'regret_hi@{k}'])}]"
                              + extra)  # fmt: skip
             for pct in (95, 99):
@@ -197,7 +199,8 @@ def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[s
         raise HarnessError(f"{folder}: the study has no runs")
     paths = write_published(frames, out) if (folder / "records").is_dir() else []
     tidy = tidy_frame(runs, frames.curves)
-    text = markdown(study.get("name", folder.name), summary_table(runs, tidy))
+    privileged = frozenset(frames.provenance.get("privileged", {}))
+    text = markdown(study.get("name", folder.name), summary_table(runs, tidy, privileged=privileged))
     paths.append(out / "report.md")
     atomic_write_text(paths[-1], text + "\n")
     if plots:
