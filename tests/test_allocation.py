@@ -38,8 +38,12 @@ def test_heuristic_rounding_and_clamping_on_a_real_window() -> None:
 
 
 def state(**overrides) -> PolicyState:
+    from harness.benchmarks import DEFAULT_BENCHMARK, get_benchmark
+
+    bench = get_benchmark(DEFAULT_BENCHMARK)
     base = dict(
-        now_s=7200.0, hour=2, ci_now=300.0, n_gpus=8, hv=1900.0, hv_max=1991.5, n_observed=30, queue_len=5,
+        now_s=7200.0, hour=2, ci_now=300.0, n_gpus=8, hv=1900.0, hv_max=bench.hv_max, hv_box=bench.hv_box,
+        n_observed=30, queue_len=5,
         queue_capacity=10, carbon_used_g=1000.0, carbon_budget_g=None, hours_budget=80.0, step_carbon_g=500.0,
         new_samples=4, hv_gain=10.0,
     )  # fmt: skip
@@ -68,11 +72,12 @@ def test_reference_rl_state_and_reward() -> None:
     policy.setup(CarbonView(trace, load_trace(trace.region)), OracleForecaster(), np.random.default_rng(0))
     first = policy.features(state(hv=1800.0, n_observed=10))
     later = policy.features(state(hv=1950.0, n_observed=42, hour=5))
-    assert first[2] == later[2] == pytest.approx(1800.0 / 1991.5)  # stale HV, as in the reference
+    hv_max = state().hv_max
+    assert first[2] == later[2] == pytest.approx(1800.0 / hv_max)  # stale HV, as in the reference
     assert later[0] == pytest.approx((80 - 5) / 40) and later[3] == 42.0  # 40/80 mismatch, raw count
     s = state()
     step_ratio = 0.8 * ((40 - (80 - 2)) / 40) + 0.8
-    expected = 20 * step_ratio * 10.0 / 1991.5 - (2 / policy.ci_max) * 500.0 / 8 + 0.05 * 4
+    expected = 20 * step_ratio * 10.0 / hv_max - (2 / policy.ci_max) * 500.0 / 8 + 0.05 * 4
     assert policy.reward(s) == pytest.approx(expected)
 
 

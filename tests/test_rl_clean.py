@@ -138,7 +138,7 @@ def test_the_rank_half_policy_is_the_rule_in_a_cenas_run() -> None:
         (["--out", str(Path(__file__) / "agent.pt")], ["is a file, not a folder"]),
         (["--spec", "no-such-spec.json"], ["cannot read a training spec from no-such-spec.json"]),
         (["--spec", str(Path(__file__)), "--timesteps", "5"], ["give --spec or the training flags, not both"]),
-        (["--spec", str(Path(__file__).with_name("goldens.json"))], ["is not a training spec"]),
+        (["--spec", str(__import__("harness.goldens", fromlist=["x"]).GOLDEN_FILE)], ["is not a training spec"]),
     ],
 )
 def test_bad_training_input_is_one_error_line(args: list[str], fragments: list[str]) -> None:
