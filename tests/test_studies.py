@@ -44,6 +44,11 @@ options = { pop_size = 6 }
 """
 
 
+LONG_SMALL = SMALL.replace('budgets = ["6h"]', 'budgets = ["48h"]').replace("seeds = 3", "seeds = 12")
+"""The small study's grid at 48 h and 12 seeds (48 cells of ~30 ms): its 12 cells of 6 h (~9 ms each) can all finish
+between two polls on a fast host, leaving nothing to interrupt or kill."""
+
+
 @pytest.fixture(scope="module")
 def small_study(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("study") / "small.toml"
@@ -266,10 +271,9 @@ def test_cells_that_differ_in_their_trace_run_together_and_are_independent_searc
 
 
 def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(tmp_path) -> None:
-    """Killed mid-way, resumed, the same bytes. The small study's grid at 48 h and 12 seeds (48 cells of ~30 ms): its
-    12 cells of 6 h (~9 ms each) could all finish between two polls on a fast host, and nothing was left to kill."""
+    """Killed mid-way, resumed, the same bytes (on `LONG_SMALL`, so that something is left to kill)."""
     study = tmp_path / "kill.toml"
-    study.write_text(SMALL.replace('budgets = ["6h"]', 'budgets = ["48h"]').replace("seeds = 3", "seeds = 12"))
+    study.write_text(LONG_SMALL)
     reference = sw.sweep(load_study_spec(str(study)), tmp_path / "reference", sw.SerialExecutor())
     assert reference.total == 48
     out = tmp_path / "out"
@@ -305,13 +309,16 @@ def test_aborting_a_pool_with_part_of_a_result_in_its_pipe_returns() -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupted_sweep_stops_cleanly_with_no_orphan_workers(small_study, tmp_path, signum) -> None:
-    command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(small_study),
-               "--out", str(tmp_path), "--workers", "2", "--no-report"]  # fmt: skip
+def test_an_interrupted_sweep_stops_cleanly_with_no_orphan_workers(tmp_path, signum) -> None:
+    study = tmp_path / "interrupt.toml"
+    study.write_text(LONG_SMALL)
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(study),
+               "--out", str(out), "--workers", "2", "--no-report"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list((tmp_path / "records").glob("*.sha256")):
-        time.sleep(0.05)
+    while time.monotonic() < deadline and not list((out / "records").glob("*.sha256")):
+        time.sleep(0.01)
     proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
