@@ -308,6 +308,12 @@ def test_aborting_a_pool_with_part_of_a_result_in_its_pipe_returns() -> None:
     assert not stopper.is_alive()
 
 
+def _default_sigint() -> None:
+    """In the sweep's process before it starts: SIGINT as a terminal delivers it, whoever launched the suite (a shell
+    running it in the background makes its children ignore SIGINT, and Python then keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_sweep_stops_cleanly_with_no_orphan_workers(tmp_path, signum) -> None:
     study = tmp_path / "interrupt.toml"
@@ -315,7 +321,8 @@ def test_an_interrupted_sweep_stops_cleanly_with_no_orphan_workers(tmp_path, sig
     out = tmp_path / "out"
     command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(study),
                "--out", str(out), "--workers", "2", "--no-report"]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint)  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list((out / "records").glob("*.sha256")):
         time.sleep(0.01)
