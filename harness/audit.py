@@ -23,7 +23,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -340,9 +339,3 @@ def require_clean(record: Any, where: str) -> None:
     if not report.clean:
         more = f" (and {len(report.violations) - 1} more)" if len(report.violations) > 1 else ""
         raise HarnessError(f"{where} fails the conservation audit: {report.violations[0]}{more}")
-
-
-def summarize(reports: Sequence[AuditReport]) -> str:
-    """One line over several audits."""
-    bad = sum(not r.clean for r in reports)
-    return f"{len(reports)} records audited, {bad} with violations"
