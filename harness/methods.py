@@ -25,6 +25,7 @@ class MethodEntry:
     description: str
     defaults: tuple[tuple[str, Any], ...] = ()  # (dotted option key, value): the entry's overrides
     benchmark: str | None = None  # the benchmark `harness run` uses when none is given (None: the global default)
+    paper: str | None = None  # the work it implements, as cited on its method card
 
 
 CENAS = "cenas.method:CENAS"
@@ -43,6 +44,10 @@ BUILTIN: tuple[MethodEntry, ...] = (
             ("tree.kernel", "rbf"),
             ("tree.svm_max_samples", 300),
         ),
+        paper=(
+            "Y. Zhao et al. CE-NAS: An End-to-End Carbon-Efficient Neural Architecture Search Framework. NeurIPS "
+            "2024 (arXiv 2406.01414)."
+        ),
     ),
     MethodEntry(
         "cenas-heuristic",
@@ -50,34 +55,49 @@ BUILTIN: tuple[MethodEntry, ...] = (
         "CE-NAS, HotCarbon'23 design: sampling share from the intensity's place in the next 24 h, as the shipped "
         "transformer forecasts it (--set forecaster=oracle: the true next 24 h, HotCarbon's setting, privileged).",
         (("policy", "heuristic"), ("forecaster", "transformer")),
+        paper="Y. Zhao and T. Guo. Carbon-Efficient Neural Architecture Search. HotCarbon 2023.",
     ),
     MethodEntry(
         "cenas-rl-reference",
         CENAS,
         "CE-NAS with the reference code's actor-critic: its state, action map, reward and online updates.",
         (("policy", "rl"), ("rl.mode", "reference"), ("rl.greedy", False)),
+        paper=(
+            "Y. Zhao et al. CE-NAS: An End-to-End Carbon-Efficient Neural Architecture Search Framework. NeurIPS "
+            "2024 (arXiv 2406.01414)."
+        ),
     ),
     MethodEntry(
         "random-allocation",
         CENAS,
         "CE-NAS with a uniformly random action each interval (HotCarbon baseline).",
         (("policy", "random"),),
+        paper="Y. Zhao and T. Guo. Carbon-Efficient Neural Architecture Search. HotCarbon 2023.",
     ),
     MethodEntry(
         "vanilla-lamoo",
         "baselines.lamoo_family:VanillaLaMOO",
         "LaMOO with every GPU training fresh region samples (no supernet), whatever the carbon intensity.",
+        paper="Y. Zhao et al. Multi-objective Optimization by Learning Space Partitions (LaMOO). ICLR 2022.",
     ),
     MethodEntry(
         "oneshot-lamoo",
         "baselines.lamoo_family:OneShotLaMOO",
         "LaMOO on one-shot estimates (supernet or early stopping; 10 per interval, 1500 samples in all); it trains "
         "its estimated front, least dominated first (1 GPU while sampling, every GPU after), and scores only that.",
+        paper=(
+            "Y. Zhao and T. Guo. Carbon-Efficient Neural Architecture Search. HotCarbon 2023 (one-shot LaMOO "
+            "baseline, §4.1)."
+        ),
     ),
     MethodEntry(
         "nsga2",
         "baselines.nsga2:NSGA2Search",
         "NSGA-II (pymoo ask/tell), population 20, one synchronous generation trained in parallel at a time.",
+        paper=(
+            "K. Deb, A. Pratap, S. Agarwal, T. Meyarivan. A fast and elitist multiobjective genetic algorithm: "
+            "NSGA-II. IEEE Trans. Evol. Comput. 6(2), 2002."
+        ),
     ),
     MethodEntry(
         "qnehvi",
@@ -98,6 +118,11 @@ BUILTIN: tuple[MethodEntry, ...] = (
             ("qnehvi.warm_start", True),
             ("qnehvi.prune_samples", 256),
         ),
+        paper=(
+            "S. Daulton, M. Balandat, E. Bakshy. Parallel Bayesian Optimization of Multiple Noisy Objectives with "
+            "Expected Hypervolume Improvement. NeurIPS 2021; S. Ament et al. Unexpected Improvements to Expected "
+            "Improvement for Bayesian Optimization (qLogNEHVI). NeurIPS 2023."
+        ),
     ),
     MethodEntry(
         "semoa",
@@ -105,8 +130,17 @@ BUILTIN: tuple[MethodEntry, ...] = (
         "EC-NAS SEMOA: mutation-only evolution over NB101-style cells, epoch budgets cycling 4/12/36/108 "
         "(--set gate.mode=heuristic defers evaluations to low-carbon hours).",
         benchmark="ecnas/4v",
+        paper=(
+            "P. Bakhtiarifard, C. Igel, R. Selvan. EC-NAS: Energy Consumption Aware Tabular Benchmarks for Neural "
+            "Architecture Search. ICASSP 2024."
+        ),
     ),
-    MethodEntry("random-search", "baselines.random_search:RandomSearch", "Every GPU trains uniformly random archs."),
+    MethodEntry(
+        "random-search",
+        "baselines.random_search:RandomSearch",
+        "Every GPU trains uniformly random archs.",
+        paper="L. Li and A. Talwalkar. Random Search and Reproducibility for Neural Architecture Search. UAI 2019.",
+    ),
 )
 
 

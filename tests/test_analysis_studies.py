@@ -110,7 +110,7 @@ def test_forecast_accuracy_beats_persistence_on_ciso(tmp_path: Path) -> None:
 
 
 def test_analysis_studies_have_no_leaderboard_board(tmp_path: Path) -> None:
-    from harness.leaderboard.boards import study_folders
+    from harness.studies.published import study_folders
 
     for name in ("lamoo-check", "hotcarbon"):
         shutil.copytree(REPO / "results" / name, tmp_path / name)

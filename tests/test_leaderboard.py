@@ -52,7 +52,8 @@ SPOT = "spotchecks.html"
 
 
 def board_pages(site: Path) -> list[str]:
-    return sorted(p.name for p in site.glob("*.html") if p.name not in ("index.html", "methodology.html", SPOT))
+    pages = ("index.html", "methodology.html", SPOT)
+    return sorted(p.name for p in site.glob("*.html") if p.name not in pages and not p.name.startswith("method-"))
 
 
 # ------------------------------------------------------------------------------------------------- the build
@@ -91,7 +92,7 @@ def test_a_surrogate_board_names_its_reference_front_a_bound(site: Path) -> None
 def test_the_fronts_chart_text_describes_the_run_it_draws(site: Path) -> None:
     for name in board_pages(site):
         html = (site / name).read_text()
-        alt = re.search(r'alt="(Scatter chart[^"]*)"', html).group(1)  # type: ignore[union-attr]
+        alt = re.search(r"(Scatter chart[^<]*)<", html).group(1)  # type: ignore[union-attr]
         trace, seed = re.search(r"found on trace (\S+) with seed (\d+):", alt).groups()  # type: ignore[union-attr]
         fronts = pd.read_csv(site / "data" / name.replace(".html", "-fronts.csv.gz"))
         drawn = fronts[(fronts["trace"] == trace) & (fronts["seed"] == int(seed))].groupby("method").size()
@@ -109,16 +110,16 @@ def test_boards_rank_at_a_carbon_every_run_reached() -> None:
     final = board.tidy.sort_values("hour").groupby("key")["cum_carbon_lbs"].last()
     assert board.matched_lbs <= final.min() < board.matched_lbs * 1.1  # two significant digits, rounded down
     k = f"{board.matched_lbs:g}"
-    assert (board.summary[f"reached@{k}"] == board.summary["runs"]).all()
+    assert (board.summary[f"reached_at_{k}lbs"] == board.summary["runs"]).all()
     ranked = board.summary[~board.summary["privileged"]]  # privileged methods are ranked apart, as bounds
-    assert board.summary.loc[board.summary["privileged"], f"rank@{k}"].isna().all()
+    assert board.summary.loc[board.summary["privileged"], f"rank_at_{k}lbs"].isna().all()
     assert set(board.summary.loc[board.summary["privileged"], "method"]) == {"cenas-heuristic-oracle",
                                                                             "cenas-rl-reference"}  # fmt: skip
-    assert sorted(ranked[f"rank@{k}"].astype(int)) == list(range(1, len(ranked) + 1))
+    assert sorted(ranked[f"rank_at_{k}lbs"].astype(int)) == list(range(1, len(ranked) + 1))
     per_run = board.per_run()
-    assert len(per_run) == len(board.runs) and per_run[f"regret@{k}lbs"].notna().all()
-    means = per_run.groupby("method")[f"regret@{k}lbs"].mean()
-    np.testing.assert_allclose(means[board.summary["method"]].to_numpy(), board.summary[f"regret@{k}"].to_numpy())
+    assert len(per_run) == len(board.runs) and per_run[f"regret_at_{k}lbs"].notna().all()
+    means = per_run.groupby("method")[f"regret_at_{k}lbs"].mean()
+    np.testing.assert_allclose(means[board.summary["method"]].to_numpy(), board.summary[f"regret_at_{k}lbs"].to_numpy())
 
 
 def test_fronts_are_nondominated_and_never_beyond_the_true_front() -> None:
@@ -264,27 +265,29 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
 
     page.goto((site / "index.html").as_uri())
     pages = board_pages(site)
-    linked = page.eval_on_selector_all("table a", "els => els.map(e => e.getAttribute('href'))")
-    assert sorted(linked) == pages  # every board, once, from the index table
+    linked = page.eval_on_selector_all("section.board-levels h3 a", "els => els.map(e => e.getAttribute('href'))")
+    assert sorted(linked) == pages  # every board, once, from the index
     studies = {s.study["name"]: s for s in load_studies(RESULTS)}
     badges = 0
     for name in pages:
         page.goto((site / name).as_uri())
         board = next(b for s in studies.values() for b in s.boards if f"{b.slug}.html" == name)
         assert page.locator("h1").count() == 1
-        rows = page.locator("table.results tbody tr")
+        rows = page.locator("table.ranking tbody tr")
         assert rows.count() == len(board.methods)
         matched = page.eval_on_selector_all(
-            "table.results tbody tr", "rows => rows.map(r => r.cells[3].textContent.trim())"
+            "table.ranking tbody tr", "rows => rows.map(r => r.cells[3].textContent.trim())"
         )
         assert all(NUMBER.match(text) for text in matched), matched  # every method has a number at matched carbon
-        headers = page.eval_on_selector_all("table.results thead th", "ths => ths.map(t => [t.scope, t.title])")
+        headers = page.eval_on_selector_all("table.ranking thead th", "ths => ths.map(t => [t.scope, t.title])")
         assert all(scope == "col" and len(title) > 20 for scope, title in headers)  # header cells with definitions
-        images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.alt])")
-        assert len(images) >= 2 and all(done and width > 0 and len(alt) > 60 for done, width, alt in images)
+        charts = page.eval_on_selector_all(
+            "figure.chart", "els => els.map(e => [e.querySelector('svg.chart').getBoundingClientRect().width,"
+            " e.querySelector('figcaption .sr').textContent])")  # fmt: skip
+        assert len(charts) >= 3 and all(width > 1000 and len(alt) > 60 for width, alt in charts)
         privileged = board.provenance.get("privileged", {})
         badged = page.eval_on_selector_all(
-            "table.results tbody th .badge.privileged", "els => els.map(e => e.parentElement.firstChild.textContent)"
+            "table.ranking tbody th .badge.privileged", "els => els.map(e => e.parentElement.firstChild.textContent)"
         )
         assert sorted(b.strip() for b in badged) == sorted(m for m in board.methods if m in privileged)
         badges += len(badged)
@@ -292,7 +295,7 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
             explanation = page.inner_text("#privileged")
             assert "ranked apart" in explanation and all(m in explanation for m in privileged if m in board.methods)
             bounds = page.eval_on_selector_all(
-                "table.results tbody tr",
+                "table.ranking tbody tr",
                 "rows => rows.filter(r => r.querySelector('.badge')).map(r => r.cells[0].textContent.trim())",
             )
             assert set(bounds) == {"bound"}
@@ -302,13 +305,13 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
             frame = pd.read_csv(Path(href.removeprefix("file://")))
             assert len(frame) > 0
         # sorting: the matched-carbon regret column, ascending then descending, by its numbers
-        header = page.locator("table.results thead th").nth(3).locator("button")
+        header = page.locator("table.ranking thead th").nth(3).locator("button")
         for order in ("ascending", "descending"):
             header.click()
             values = [float(v) for v in page.eval_on_selector_all(
-                "table.results tbody tr", "rows => rows.map(r => r.cells[3].dataset.sort)")]  # fmt: skip
+                "table.ranking tbody tr", "rows => rows.map(r => r.cells[3].dataset.sort)")]  # fmt: skip
             assert values == sorted(values, reverse=order == "descending")
-            assert page.locator("table.results thead th").nth(3).get_attribute("aria-sort") == order
+            assert page.locator("table.ranking thead th").nth(3).get_attribute("aria-sort") == order
     assert badges >= 3  # the oracle heuristic (NB201, HotCarbon) and the reference agent (HV_max) at least
     page.goto((site / "methodology.html").as_uri())
     text = page.inner_text("main")
@@ -338,3 +341,59 @@ def test_summary_downloads_show_no_survivor_means(site: Path) -> None:
             assert table.loc[partial, f"fraction_at_{level}"].isna().all(), (path.name, level)
             checked += int(partial.sum())
     assert checked > 0  # some board has a checkpoint that not every run reached
+
+
+def test_a_reader_at_1400_px_gets_fitting_tables_method_cards_one_colour_each_and_values_on_hover(
+    site: Path, browser
+) -> None:
+    """Issue 35: at 1400 px no table is wider than its column and no page scrolls sideways; every board row links to
+    its method card (whose name and tooltip say what it is); a method has one colour on every board, in its swatch
+    and in every chart line; hovering a curve point shows its value."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    cards = sorted(p.name for p in site.glob("method-*.html"))
+    assert cards
+    for name in ["index.html", "methodology.html", SPOT, *board_pages(site), *cards]:
+        page.goto((site / name).as_uri())
+        widths = page.eval_on_selector_all("table", "ts => ts.map(t => [t.scrollWidth, t.parentElement.clientWidth])")
+        assert all(width <= column for width, column in widths), (name, widths)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400, name
+    colours: dict[str, set[str]] = {}
+    boards_of_method: dict[str, int] = {}
+    for name in board_pages(site):
+        page.goto((site / name).as_uri())
+        links = page.eval_on_selector_all(
+            "table.ranking tbody th a.method",
+            "els => els.map(e => [e.textContent.trim(), e.getAttribute('href'), e.title,"
+            " getComputedStyle(e.querySelector('.swatch')).backgroundColor])",
+        )
+        assert len(links) == page.locator("table.ranking tbody tr").count()  # every row links to its card
+        for method, href, tooltip, colour in links:
+            assert (site / href).is_file() and len(tooltip) > 30, (name, method)
+            colours.setdefault(method, set()).add(colour)
+            boards_of_method[method] = boards_of_method.get(method, 0) + 1
+        keys = page.eval_on_selector_all(
+            "fieldset.series label", "els => els.map(e => [e.querySelector('input').value,"
+            " e.querySelector('line').getAttribute('stroke')])")  # fmt: skip
+        for method, stroke in keys:  # the chart's line of that method has the key's colour
+            lines = page.eval_on_selector_all(
+                f'svg.chart [data-method="{method}"] path', "ps => ps.map(p => p.getAttribute('style') || '')"
+            )
+            assert any(stroke.lower() in style.lower() for style in lines), (name, method, stroke)
+        points = page.locator('svg[data-chart="anytime"] g[data-method] use[data-tip]:visible')
+        point = points.last  # drawn last: on top of every other point
+        tip = point.get_attribute("data-tip")
+        assert re.search(r"[\d.]+ lbs → log10 regret -?\d+\.\d{3}", tip or ""), tip
+        point.hover()
+        tooltip = page.locator("#tooltip")
+        assert tooltip.is_visible() and tooltip.inner_text() == tip
+        page.mouse.move(1, 1)
+        assert not tooltip.is_visible()
+    assert all(len(c) == 1 for c in colours.values()), colours
+    assert max(boards_of_method.values()) >= 3  # cenas and others are on several boards, in one colour
+    page.goto((site / "method-oneshot-lamoo.html").as_uri())
+    text = page.inner_text("main")
+    assert "estimated front" in text and "HotCarbon 2023" in text and "baselines.lamoo_family:OneShotLaMOO" in text
+    page.goto((site / "method-cenas-heuristic-oracle.html").as_uri())
+    assert "oracle forecast" in page.inner_text("main") and page.locator("main .badge.privileged").count() >= 1
+    context.close()

@@ -378,8 +378,8 @@ def test_tidy_frames_and_summary_from_a_swept_study(reference_sweep: Path) -> No
     assert (tidy["regret"] >= 0).all() and np.allclose(tidy["hv_fraction"] * tidy["hv_max"], tidy["hv"])
     table = summary_table(runs, tidy, checkpoints_lbs=(1.0, 5.0))
     assert set(table["method"]) == {"random-search", "nsga2"} and (table["runs"] == 6).all()
-    assert sorted(table["rank@1"].tolist()) == [1, 2]
-    assert table["p@1"].isna().sum() == 1  # the best has no test against itself
+    assert sorted(table["rank_at_1lbs"].tolist()) == [1, 2]
+    assert table["p_at_1lbs"].isna().sum() == 1  # the best has no test against itself
     curves = anytime(tidy)
     assert set(curves["method"]) == {"random-search", "nsga2"}
     banded = curves.dropna(subset=["lower"])
@@ -417,3 +417,34 @@ def test_report_writes_tables_and_plots(reference_sweep: Path, tmp_path: Path) -
     committed = load_runs(tmp_path)  # the small committed form reads back without records
     pd.testing.assert_frame_equal(committed, load_runs(reference_sweep), check_dtype=False)
     assert json.loads((reference_sweep / "study.json").read_text())["study"]["name"] == "small"
+
+
+def test_a_scheduler_without_workers_is_warned_about_and_the_heartbeat_says_so() -> None:
+    """A sweep that waits is never silent: a Dask scheduler without workers gets a warning when the sweep starts, and
+    the heartbeat prints a status line (done, running, to go, workers) although no cell finishes."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None, scheduler_port=0, silence_logs=50)
+    try:
+        with pytest.warns(sw.NoWorkersWarning, match="has no workers yet"):
+            executor = sw.make_executor(None, cluster.scheduler_address, None)
+        lines: list[str] = []
+        with sw.Heartbeat("demo", executor, lines.append, every_s=0.2) as beat:
+            beat.update(3, 10)
+            time.sleep(1.0)
+        executor.close()
+    finally:
+        cluster.close()
+    assert len(lines) >= 2
+    assert lines[-1].startswith("sweep demo: 3/10 cells done, 0 bundle(s) running, 7 cells to go, 0 worker(s)")
+
+
+def test_version_and_study_show_json_are_machine_readable() -> None:
+    from harness import __version__
+
+    version = cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"cenas-bench {__version__}"
+    shown = cli("study", "show", "hotcarbon", "--json")
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    assert document["runs"] == 120 and document["study"]["name"] == "hotcarbon"

@@ -25,6 +25,24 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from harness import __version__
+
+        out.print(f"cenas-bench {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_version
+    ),
+) -> None:
+    """`harness`: run carbon-aware NAS benchmarks and studies, manage their data, inspect benchmarks, methods and
+    carbon traces."""
+
+
 def sub_app(name: str, help: str) -> typer.Typer:
     """A command group `harness NAME ...`."""
     group = typer.Typer(help=help, no_args_is_help=True)
@@ -60,7 +78,8 @@ def print_registry(registry: Any, title: str, key: str = "name", mark: Callable[
 def progress_reporter(description: str, total: int, every_s: float = 10.0) -> Iterator[Callable[[int, str], None]]:
     """`report(done, note)` for long work: a transient rich bar on a terminal, else a plain stderr line at most
     every `every_s` seconds (and at the end)."""
-    start, last = time.monotonic(), [0.0]
+    start = time.monotonic()
+    last = [start]  # plain lines: the first after every_s, so short work prints only its end
     if err.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -37,6 +37,7 @@ def sweep_command(
     byte-identical to an uninterrupted sweep, on any executor and worker count.
     """
     import time
+    import warnings
 
     from harness.io import check_writable
     from harness.studies import sweep as sw
@@ -45,12 +46,18 @@ def sweep_command(
     spec = load_study_spec(study)
     folder = out_dir or Path("results") / spec.name
     check_writable(folder / "study.json")
-    executor = sw.make_executor(workers, scheduler, dask_local)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sw.NoWorkersWarning)
+        executor = sw.make_executor(workers, scheduler, dask_local)
+    for warning in caught:
+        err.print(f"warning: {warning.message}", markup=False, highlight=False, soft_wrap=True)
     state = {"skipped": 0, "last": 0.0}
+    heartbeat = sw.Heartbeat(spec.name, executor, lambda line: err.print(line, markup=False, highlight=False))
 
     def plain(done: int, total: int, elapsed: float) -> None:
         if elapsed == 0.0:
             state["skipped"] = done
+        heartbeat.update(done, total)
         if done == total or time.monotonic() - state["last"] >= 10:
             state["last"] = time.monotonic()
             err.print(sw.log_line(spec.name, done, total, elapsed, int(state["skipped"])), markup=False)
@@ -73,7 +80,8 @@ def sweep_command(
 
                 result = sw.sweep(spec, folder, executor, only, fancy)
         else:
-            result = sw.sweep(spec, folder, executor, only, plain)
+            with heartbeat:  # a status line at least every 30 s, even while no cell finishes
+                result = sw.sweep(spec, folder, executor, only, plain)
     except KeyboardInterrupt:
         executor.abort()
         done = len(sw.Store(folder).keys())
@@ -110,11 +118,20 @@ def study_list() -> None:
 
 
 @study_app.command("show")
-def study_show(study: Annotated[str, typer.Argument(help="A study name or .toml path.")]) -> None:
+def study_show(
+    study: Annotated[str, typer.Argument(help="A study name or .toml path.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document (the study and its run count).")
+    ] = False,
+) -> None:
     """The resolved grid of a study: methods with their options, benchmarks, traces, budgets, GPUs and seeds."""
     from harness.studies.spec import load_study_spec
 
     s = load_study_spec(study)
+    if as_json:
+        document = {"study": s.to_dict(), "runs": len(s.cells())}
+        sys.stdout.write(json.dumps(document, indent=1, sort_keys=True) + "\n")
+        return
     out.print(json.dumps(s.to_dict(), indent=1, sort_keys=True), markup=False, highlight=False)
     out.print(f"{len(s.cells())} runs", markup=False)
 

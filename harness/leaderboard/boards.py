@@ -9,21 +9,19 @@ least one method reached in all its runs.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from harness.errors import HarnessError
 from harness.studies.aggregate import (
     BOARD,
     CHECKPOINTS_LBS,
     StudyFrames,
     anytime,
+    budget_label,
     hv_at,
     summary_table,
     tidy_frame,
@@ -50,21 +48,24 @@ class Board:
 
     @property
     def slug(self) -> str:
-        text = f"{self.study['name']}--{self.benchmark}-{self.budget}-{self.gpus}gpu"
+        text = f"{self.study['name']}--{self.benchmark}-{self.budget_label}-{self.gpus}gpu"
         return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
 
     @property
     def budget_label(self) -> str:
         """The budget as the study file gives it, spaced (`500 lbs`, not `226796 g CO2eq`)."""
-        from harness.config import parse_budget
-
-        budgets = self.study.get("budgets", [])
-        labels = {parse_budget(b).describe(): re.sub(r"(\d)([A-Za-z])", r"\1 \2", b) for b in budgets}
-        return labels.get(self.budget, self.budget)
+        return budget_label(self.budget, self.study)
 
     @property
     def title(self) -> str:
         return f"{self.benchmark} · {self.budget_label} · {self.gpus} GPUs"
+
+    @property
+    def front_name(self) -> str:
+        """What the fronts charts draw the runs against: the benchmark's true front, or a surrogate's reference
+        front (a bound from a long search)."""
+        bench = self.provenance["benchmarks"][self.benchmark]
+        return "true front" if bench.get("enumerable", True) else "reference front"
 
     @property
     def methods(self) -> list[str]:
@@ -86,7 +87,7 @@ class Board:
     @property
     def leader(self) -> dict[str, Any]:
         """The summary row ranked first at the matched carbon."""
-        rows = self.summary[self.summary[f"rank@{self.matched_lbs:g}"] == 1]
+        rows = self.summary[self.summary[f"rank_at_{self.matched_lbs:g}lbs"] == 1]
         return rows.iloc[0].to_dict()
 
     def front_run(self) -> tuple[str, int]:
@@ -103,9 +104,9 @@ class Board:
             hv = hv_at(curve, carbon)
             row = {k: run[k] for k in ("method", "trace", "seed", "key")}
             for lbs, value in zip(self.checkpoints, hv, strict=True):
-                row[f"regret@{lbs:g}lbs"] = run["hv_max"] - value
-                row[f"fraction@{lbs:g}lbs"] = value / run["hv_max"]
-            row |= {"final_hv": run["hv"], "hv_max": run["hv_max"], "final_fraction": run["hv_fraction"],
+                row[f"regret_at_{lbs:g}lbs"] = run["hv_max"] - value
+                row[f"fraction_at_{lbs:g}lbs"] = value / run["hv_max"]
+            row |= {"hv": run["hv"], "hv_max": run["hv_max"], "hv_fraction": run["hv_fraction"],
                     "carbon_to_95pct_lbs": run["carbon_to_95pct_g"] / GRAMS_PER["lbs"],
                     "carbon_to_99pct_lbs": run["carbon_to_99pct_g"] / GRAMS_PER["lbs"],
                     "gpu_hours": run["gpu_hours"], "carbon_lbs": run["carbon_g"] / GRAMS_PER["lbs"],
@@ -125,7 +126,7 @@ def boards_of(study: dict[str, Any], frames: StudyFrames) -> list[Board]:
         matched = round_down(float(final.min()) / GRAMS_PER["lbs"])
         privileged = frozenset(frames.provenance.get("privileged", {}))
         table = summary_table(runs, tidy, (matched, *CHECKPOINTS_LBS), privileged)
-        shown = [c for c in CHECKPOINTS_LBS if c != matched and (table[f"reached@{c:g}"] == table["runs"]).any()]
+        shown = [c for c in CHECKPOINTS_LBS if c != matched and (table[f"reached_at_{c:g}lbs"] == table["runs"]).any()]
         checkpoints = tuple(sorted({matched, *shown}))
         keys = set(runs["key"]) | {""}
         fronts = frames.fronts[frames.fronts["key"].isin(keys) & (frames.fronts["benchmark"] == benchmark)]
@@ -133,23 +134,3 @@ def boards_of(study: dict[str, Any], frames: StudyFrames) -> list[Board]:
         boards.append(Board(study, str(benchmark), str(budget), int(gpus), runs, tidy, fronts, table, anytime(tidy),
                             matched, checkpoints, frames.provenance))  # fmt: skip
     return boards
-
-
-def study_folders(results: Path) -> list[Path]:
-    """Folders of search-run studies under `results` (each with a study.json; analysis studies have no boards),
-    sorted by name; one error line when there are none."""
-    if not results.is_dir():
-        raise HarnessError(f"results folder {results} does not exist")
-    folders = sorted(p for p in results.iterdir() if (p / "study.json").is_file() and not _is_analysis(p))
-    if not folders:
-        raise HarnessError(
-            f"{results} holds no search-run study results (expected STUDY/study.json from `harness sweep`)"
-        )
-    return folders
-
-
-def _is_analysis(folder: Path) -> bool:
-    try:
-        return bool(json.loads((folder / "study.json").read_text(encoding="utf-8"))["study"].get("analysis"))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False  # unreadable: left to the board reader's one-line error

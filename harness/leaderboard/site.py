@@ -13,7 +13,9 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +25,14 @@ import pandas as pd
 
 from harness import __version__
 from harness.errors import HarnessError, os_error
-from harness.leaderboard.boards import Board, boards_of, study_folders
-from harness.studies.published import read_published
+from harness.leaderboard.boards import Board, boards_of
+from harness.leaderboard.charts import Chart
+from harness.plotting import method_style
+from harness.studies.published import read_published, study_folders
 
 SITE_SCHEMA = "cenas-bench/site/1"
+DASHARRAY = {"-": "none", "--": "6 3", ":": "1.5 2.5", "-.": "6 2 1.5 2"}
+"""SVG dash patterns of matplotlib's line styles, for the method keys drawn in HTML."""
 MANIFEST = "site.json"
 ALPHA = 0.05
 
@@ -48,14 +54,28 @@ def num(value: Any, sig: int = 3) -> str:
     v = float(value)
     if v == 0:
         return "0"
-    digits = max(0, min(6, sig - 1 - math.floor(math.log10(abs(v)))))
-    return f"{v:,.{digits}f}"
+    return f"{v:,.{_digits(v, sig)}f}"
+
+
+def _digits(v: float, sig: int) -> int:
+    return max(0, min(6, sig - 1 - math.floor(math.log10(abs(v)))))
+
+
+def pm(value: Any, half: Any, sig: int = 3) -> str | None:
+    """The half-width of an interval at the precision `num(value, sig)` shows `value` with ("0" when it rounds to
+    nothing there); None without a finite half-width."""
+    if not _finite(half):
+        return None
+    digits = _digits(float(value), sig) if _finite(value) and float(value) != 0 else 2
+    text = f"{round(float(half), digits) + 0.0:,.{digits}f}"
+    return "0" if float(text.replace(",", "")) == 0 else text
 
 
 def pct(value: Any, digits: int = 2) -> str:
+    """A fraction as a percentage, never "-0.00 %"."""
     if not _finite(value):
         return "n/a"
-    return f"{100 * float(value):.{digits}f} %"
+    return f"{round(100 * float(value), digits) + 0.0:.{digits}f} %"
 
 
 def _finite(value: Any) -> bool:
@@ -67,39 +87,73 @@ def _not_worse(p: Any) -> bool:
     return _finite(p) and p >= ALPHA
 
 
-def cells_for(board: Board, row: dict[str, Any]) -> dict[str, Any]:
-    """The display cells of one summary row: per checkpoint (text, sort value, marks), carbon to target, costs."""
-    checkpoints = []
-    for c in board.checkpoints:
-        k = f"{c:g}"
-        reached, runs = int(row[f"reached@{k}"]), int(row["runs"])
-        p, rank = row[f"p@{k}"], row[f"rank@{k}"]
-        complete = reached == runs
-        mark = ""
-        if complete and _finite(rank) and int(rank) == 1 and board.min_runs > 1:
-            mark = "best"
-        elif complete and _not_worse(p):
-            mark = "tie"
-        half = (row[f"regret_hi@{k}"] - row[f"regret_lo@{k}"]) / 2
-        fhalf = (row[f"fraction_hi@{k}"] - row[f"fraction_lo@{k}"]) / 2
-        checkpoints.append({
-            "lbs": c, "complete": complete, "reached": reached, "runs": runs, "mark": mark,
-            "p": num(p, 2) if _finite(p) else "", "rank": int(rank) if _finite(rank) else None,
-            "regret": num(row[f"regret@{k}"]), "regret_ci": num(half, 2) if _finite(half) else None,
-            "regret_sort": row[f"regret@{k}"] if complete else None,
-            "fraction": pct(row[f"fraction@{k}"]), "fraction_ci": pct(fhalf) if _finite(fhalf) else None,
-            "fraction_sort": row[f"fraction@{k}"] if complete else None,
-        })  # fmt: skip
-    rank = row[f"rank@{board.matched_lbs:g}"]
+def _level(board: Board, row: dict[str, Any], c: float) -> dict[str, Any]:
+    """One summary row at one carbon level: text, sort values and marks of its HV fraction and regret."""
+    k = f"{c:g}lbs"
+    reached, runs = int(row[f"reached_at_{k}"]), int(row["runs"])
+    p, rank = row[f"p_at_{k}"], row[f"rank_at_{k}"]
+    complete = reached == runs
+    mark = ""
+    if complete and _finite(rank) and int(rank) == 1 and board.min_runs > 1:
+        mark = "best"
+    elif complete and _not_worse(p):
+        mark = "tie"
+    regret = row[f"regret_at_{k}"]
+    fraction_half = (row[f"fraction_hi_at_{k}"] - row[f"fraction_lo_at_{k}"]) / 2
     return {
-        "method": row["method"], "runs": int(row["runs"]), "rank": int(rank) if _finite(rank) else None,
+        "lbs": c, "complete": complete, "reached": reached, "runs": runs, "mark": mark, "method": row["method"],
+        "p": num(p, 2) if _finite(p) else "", "rank": int(rank) if _finite(rank) else None,
+        "privileged": bool(row["privileged"]),
+        "regret": num(regret), "regret_ci": pm(regret, (row[f"regret_hi_at_{k}"] - row[f"regret_lo_at_{k}"]) / 2),
+        "regret_sort": regret if complete else None,
+        "fraction": pct(row[f"fraction_at_{k}"]),
+        "fraction_ci": pct(fraction_half) if _finite(fraction_half) else None,
+        "fraction_sort": row[f"fraction_at_{k}"] if complete else None,
+    }  # fmt: skip
+
+
+def cells_for(board: Board, row: dict[str, Any]) -> dict[str, Any]:
+    """The ranking table's cells of one summary row: the matched carbon level, carbon to target, costs."""
+    matched = _level(board, row, board.matched_lbs)
+    return {
+        "method": row["method"], "runs": int(row["runs"]), "rank": matched["rank"], "matched": matched,
         "privileged": board.provenance.get("privileged", {}).get(row["method"], []),
-        "checkpoints": checkpoints,
-        "to": [{"pct": p, "lbs": num(row[f"to{p}_lbs"]), "sort": row[f"to{p}_lbs"] if _finite(row[f"to{p}_lbs"])
-                else None, "reached": int(row[f"to{p}_reached"])} for p in (95, 99)],
+        "to": [_to_target(row, p) for p in (95, 99)],
         "gpu_hours": num(row["gpu_hours"]), "gpu_hours_sort": row["gpu_hours"],
         "carbon": num(row["carbon_lbs"]), "carbon_sort": row["carbon_lbs"],
     }  # fmt: skip
+
+
+def _to_target(row: dict[str, Any], p: int) -> dict[str, Any]:
+    value = row[f"carbon_to_{p}pct_lbs"]
+    return {"pct": p, "lbs": num(value), "sort": value if _finite(value) else None,
+            "reached": int(row[f"carbon_to_{p}pct_reached"])}  # fmt: skip
+
+
+def levels_for(board: Board) -> list[dict[str, Any]]:
+    """Every carbon level of the board (the matched carbon and the standard checkpoints reached), each with its rows
+    best first (ranked, then privileged bounds, then methods with runs that ended before it)."""
+    out = []
+    for c in board.checkpoints:
+        rows = [_level(board, r, c) for r in board.summary.to_dict("records")]
+        rows.sort(key=lambda r: (not r["complete"], r["rank"] is None, r["rank"] or 0, -(r["fraction_sort"] or 0),
+                                 r["method"]))  # fmt: skip
+        out.append({"lbs": c, "matched": c == board.matched_lbs, "rows": rows})
+    return out
+
+
+def index_levels(board: Board) -> list[dict[str, Any]]:
+    """The index's lines for a board: at each carbon level, the leader (rank 1) and the methods not significantly
+    worse (p >= ALPHA against it), in HV fraction; privileged methods are neither (they are bounds, badged)."""
+    lines = []
+    for level in levels_for(board):
+        rows = [r for r in level["rows"] if r["complete"] and not r["privileged"]]
+        leader = next((r for r in rows if r["rank"] == 1), None)
+        if leader is None:
+            continue
+        ties = [r["method"] for r in rows if r is not leader and r["mark"] == "tie"]
+        lines.append({"lbs": level["lbs"], "matched": level["matched"], "leader": leader, "ties": ties})
+    return lines
 
 
 def summary_csv(board: Board) -> pd.DataFrame:
@@ -107,28 +161,60 @@ def summary_csv(board: Board) -> pd.DataFrame:
     keep = ["method", "runs"]
     for c in board.checkpoints:
         k = f"{c:g}"
-        keep += [f"{p}@{k}" for p in ("rank", "regret", "regret_lo", "regret_hi", "fraction", "fraction_lo",
+        keep += [f"{p}_at_{k}lbs" for p in ("rank", "regret", "regret_lo", "regret_hi", "fraction", "fraction_lo",
                                       "fraction_hi", "reached", "p")]  # fmt: skip
-    keep += ["to95_lbs", "to95_reached", "to99_lbs", "to99_reached", "gpu_hours", "carbon_lbs"]
+    keep += [
+        "carbon_to_95pct_lbs",
+        "carbon_to_95pct_reached",
+        "carbon_to_99pct_lbs",
+        "carbon_to_99pct_reached",
+        "gpu_hours",
+        "carbon_lbs",
+    ]
     table = board.summary[keep].copy()
     for c in board.checkpoints:  # n/a where not every run reached the checkpoint, as the page shows: no survivor means
         k = f"{c:g}"
-        partial = table[f"reached@{k}"] < table["runs"]
+        partial = table[f"reached_at_{k}lbs"] < table["runs"]
         for p in ("rank", "regret", "regret_lo", "regret_hi", "fraction", "fraction_lo", "fraction_hi", "p"):
-            table.loc[partial, f"{p}@{k}"] = np.nan
-    table.columns = [c.replace("@", "_at_") + ("lbs" if "@" in c else "") for c in keep]
+            table.loc[partial, f"{p}_at_{k}lbs"] = np.nan
     return table
 
 
-def index_row(board: Board) -> dict[str, Any]:
-    """The index's line for a board: leader at the matched carbon, its regret, and the methods not significantly
-    worse (p >= ALPHA against the leader); privileged methods are neither (they are bounds, badged on the board)."""
-    k = f"{board.matched_lbs:g}"
-    leader = board.leader
-    ties = [r["method"] for r in board.summary.to_dict("records")
-            if r["method"] != leader["method"] and not r["privileged"] and _not_worse(r[f"p@{k}"])]  # fmt: skip
-    return {"board": board, "leader": leader["method"], "regret": leader[f"regret@{k}"], "ties": ties,
-            "tests": board.min_runs > 1}  # fmt: skip
+# ------------------------------------------------------------------------------------------------ method cards
+def card_slug(method: str) -> str:
+    """The file of a method's card: `method-<label>.html`."""
+    return "method-" + re.sub(r"[^A-Za-z0-9.-]+", "-", method).strip("-") + ".html"
+
+
+def method_cards(studies: list[StudyPage]) -> dict[str, dict[str, Any]]:
+    """Per method label on any board: what it is (the registry's description, paper, code entry point), each
+    study's resolved options and privileged information, and its boards; sorted by label."""
+    from harness.methods import METHODS
+
+    cards: dict[str, dict[str, Any]] = {}
+    for page in studies:
+        for spec in page.study.get("methods", []):
+            label = spec.get("label") or spec["name"]
+            boards = [b for b in page.boards if label in b.methods]
+            if not boards:
+                continue
+            entry = METHODS.entry(spec["name"]).load() if spec["name"] in METHODS else None
+            card = cards.setdefault(label, {
+                "method": label, "name": spec["name"], "file": card_slug(label),
+                "description": entry.description if entry else f"{spec['name']} (not registered in this installation)",
+                "paper": entry.paper if entry else None, "target": entry.target if entry else None,
+                "overrides": dict(entry.defaults) if entry else {}, "studies": [],
+            })  # fmt: skip
+            card["studies"].append({
+                "name": page.study["name"], "set": spec.get("options", {}), "boards": boards,
+                "privileged": page.provenance.get("privileged", {}).get(label, []),
+                "options": json.dumps(page.provenance.get("methods", {}).get(label, {}), indent=1, sort_keys=True),
+            })  # fmt: skip
+    for card in cards.values():
+        card["privileged"] = sorted({w for s in card["studies"] for w in s["privileged"]})
+        card["tooltip"] = card["description"] + (" Privileged: " + "; ".join(card["privileged"]) + "."
+                                                 if card["privileged"] else "")  # fmt: skip
+    return dict(sorted(cards.items()))
 
 
 # ---------------------------------------------------------------------------------------------------- charts
@@ -138,7 +224,7 @@ def alt_anytime(board: Board) -> str:
     return (f"Line chart of log10 relative hypervolume regret (lower is better) against cumulative carbon in lbs "
             f"CO2eq on a log axis, one line with a 95 % band per method ({', '.join(board.methods)}). At the matched "
             f"carbon of {c:g} lbs the lowest mean regret is {leader['method']}'s, "
-            f"{num(leader[f'regret@{c:g}'])}. The numbers are in the table above and in the curve CSV.")  # fmt: skip
+            f"{num(leader[f'regret_at_{c:g}lbs'])}. The numbers are in the tables above and the CSVs.")  # fmt: skip
 
 
 def alt_fronts(chosen: pd.DataFrame, methods: list[str], trace: str, seed: int, front: str = "true front") -> str:
@@ -151,36 +237,85 @@ def alt_fronts(chosen: pd.DataFrame, methods: list[str], trace: str, seed: int, 
             f"{parts}. The points are in the fronts CSV.")  # fmt: skip
 
 
+def alt_attainment(board: Board, front: str) -> str:
+    return (f"Line chart of each method's median attainment front over its {board.min_runs} or more runs (the error, "
+            f"100 minus accuracy on a log scale, that half of the runs reach at each cost or less), with the band "
+            f"between the 25 % and 75 % attainment fronts, against the benchmark's {front}, for "
+            f"{', '.join(board.methods)}. Every run's front is in the fronts CSV.")  # fmt: skip
+
+
 def alt_allocation(board: Board, methods: list[str]) -> str:
     return (f"Line chart of the mean number of GPUs training against the hour's carbon-intensity percentile within "
             f"its trace window (0 = cleanest hour), in deciles, for {', '.join(methods)}. A method that trains "
             f"more in clean hours slopes down. The hourly numbers are in the curve CSV.")  # fmt: skip
 
 
-def _charts(board: Board, site: Path) -> dict[str, Any]:
-    from harness.studies.report import allocating_methods, plot_allocation, plot_anytime, plot_fronts
+def _anytime_tips(curves: pd.DataFrame) -> dict[str, list[str]]:
+    from harness.studies.plots import drawn, hover_points, methods_of
+
+    tips = {}
+    for method in methods_of(curves):
+        points = hover_points(drawn(curves[curves["method"] == method]))
+        tips[method] = [f"{method}: {num(r.carbon_lbs)} lbs → log10 regret {r.mean:.3f}"
+                        + (f" (95 % band {r.lower:.3f} to {r.upper:.3f})" if _finite(r.lower) else "")
+                        + f", {int(r.runs)} runs" for r in points.itertuples()]  # fmt: skip
+    return tips
+
+
+def _front_tips(chosen: pd.DataFrame, cost: str) -> dict[str, list[str]]:
+    from harness.studies.plots import methods_of
+
+    tips = {}
+    for method in methods_of(chosen):
+        g = chosen[chosen["method"] == method].sort_values("cost")
+        tips[method] = [f"{method}: arch {r.arch}, {cost} {num(r.cost, 4)}, accuracy {r.accuracy:.2f} %"
+                        for r in g.itertuples()]  # fmt: skip
+    return tips
+
+
+def _charts(board: Board, site: Path, order: list[str]) -> dict[str, Chart]:
+    from harness.leaderboard.charts import WIDE, save
+    from harness.studies.plots import (
+        allocating_methods,
+        methods_of,
+        plot_allocation,
+        plot_anytime,
+        plot_attainment,
+        plot_fronts,
+    )
 
     folder = site / "charts" / board.slug
-    folder.mkdir(parents=True, exist_ok=True)
-    key = (board.benchmark, board.budget, board.gpus)
-    charts: dict[str, Any] = {}
-    anytime = plot_anytime(board.curves, key, folder, ("svg",))[0]
-    charts["anytime"] = {"src": anytime.relative_to(site).as_posix(), "alt": alt_anytime(board)}
+    front_name = board.front_name
+    objectives = board.provenance["benchmarks"][board.benchmark]["objectives"]
+    cost = objectives[1] if len(objectives) > 1 else "cost"
+
+    def axes():  # type: ignore[no-untyped-def]
+        from matplotlib.figure import Figure
+
+        return Figure(figsize=WIDE, layout="constrained").add_subplot()
+
+    charts: dict[str, Chart] = {}
+    title = f"{board.title}: anytime HV regret"
+    ax = plot_anytime(board.curves, axes(), title=title, legend=False)
+    charts["anytime"] = save(ax, folder / "anytime.svg", site, "anytime", alt_anytime(board),
+                             methods_of(board.curves), _anytime_tips(board.curves), order)  # fmt: skip
+    everyone = board.fronts
+    ax = plot_attainment(everyone, objectives, axes(), f"{board.title}: median attainment fronts over runs",
+                         front_name, legend=False)  # fmt: skip
+    charts["attainment"] = save(ax, folder / "attainment.svg", site, "attainment", alt_attainment(board, front_name),
+                                methods_of(everyone), {}, order)  # fmt: skip
     trace, seed = board.front_run()
-    chosen = board.fronts[(board.fronts["method"] == "") | ((board.fronts["trace"] == trace)
-                                                           & (board.fronts["seed"] == seed))]  # fmt: skip
-    bench = board.provenance["benchmarks"][board.benchmark]
-    front_name = "true front" if bench.get("enumerable", True) else "reference front"
-    title = f"{board.benchmark}: final fronts, {trace}, seed {seed}"
-    fronts = plot_fronts(chosen, bench["objectives"], title, folder / "fronts", ("svg",), front_name)[0]
-    alt = alt_fronts(chosen, board.methods, trace, seed, front_name)
-    charts["fronts"] = {"src": fronts.relative_to(site).as_posix(), "alt": alt, "trace": trace, "seed": seed,
-                        "front": front_name}  # fmt: skip
+    chosen = everyone[(everyone["method"] == "") | ((everyone["trace"] == trace) & (everyone["seed"] == seed))]
+    title = f"{board.title}: final fronts, {trace}, seed {seed}"
+    ax = plot_fronts(chosen, objectives, axes(), title, front_name, legend=False)
+    charts["fronts"] = save(ax, folder / "fronts.svg", site, "fronts",
+                            alt_fronts(chosen, board.methods, trace, seed, front_name), methods_of(chosen),
+                            _front_tips(chosen, cost), order)  # fmt: skip
     aware = allocating_methods(board.tidy)
     if aware:
-        allocation = plot_allocation(board.tidy, key, folder, ("svg",))[0]
-        charts["allocation"] = {"src": allocation.relative_to(site).as_posix(), "alt": alt_allocation(board, aware),
-                                "methods": aware}  # fmt: skip
+        ax = plot_allocation(board.tidy, axes(), f"{board.title}: allocation", legend=False)
+        charts["allocation"] = save(ax, folder / "allocation.svg", site, "allocation", alt_allocation(board, aware),
+                                    methods_of(board.tidy), {}, order)  # fmt: skip
     return charts
 
 
@@ -205,7 +340,8 @@ def _environment():  # type: ignore[no-untyped-def]
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters |= {"num": num, "pct": pct, "lbs": lambda c: f"{c:g}"}
+    env.filters |= {"num": num, "pct": pct, "lbs": lambda c: f"{c:g}", "color": lambda m: method_style(m).color,
+                    "dasharray": lambda m: DASHARRAY[method_style(m).dash]}  # fmt: skip
     return env
 
 
@@ -252,9 +388,16 @@ def _citations(names: list[str]) -> list[str]:
     return list(dict.fromkeys(manifest[n].citation for n in names))
 
 
-def _render(studies: list[StudyPage], site: Path, results: Path, spotchecks: list[dict[str, Any]]) -> None:
+def _render(
+    studies: list[StudyPage],
+    site: Path,
+    results: Path,
+    spotchecks: list[dict[str, Any]],
+    progress: Callable[[str], None],
+) -> None:
     env = _environment()
     boards = [b for page in studies for b in page.boards]
+    cards = method_cards(studies)
     common = {"version": __version__, "results": results.name}
     for page in studies:
         for board in page.boards:
@@ -271,20 +414,22 @@ def _render(studies: list[StudyPage], site: Path, results: Path, spotchecks: lis
             )
             rows = [cells_for(board, r) for r in board.summary.to_dict("records")]
             rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["method"]))
+            order = [r["method"] for r in rows]
             html = env.get_template("board.html").render(
-                common, board=board, page=page, rows=rows, charts=_charts(board, site), downloads=downloads,
+                common, board=board, page=page, rows=rows, levels=levels_for(board), cards=cards,
+                charts=_charts(board, site, order), downloads=downloads,
                 title=f"{board.title} ({page.study['name']})", alpha=ALPHA,
                 privileged={m: w for m, w in board.provenance.get("privileged", {}).items() if m in board.methods},
             )  # fmt: skip
             (site / f"{board.slug}.html").write_text(html, encoding="utf-8")
+        progress(f"rendered {page.study['name']}")
+    for card in cards.values():
+        html = env.get_template("method.html").render(common, card=card, title=f"{card['method']} (method)")
+        (site / card["file"]).write_text(html, encoding="utf-8")
     index = env.get_template("index.html").render(
-        common,
-        studies=studies,
-        boards=boards,
-        index_rows=[index_row(b) for b in boards],
-        title="Leaderboard",
-        alpha=ALPHA,
-    )
+        common, studies=studies, boards=boards, levels={b.slug: index_levels(b) for b in boards}, cards=cards,
+        title="Leaderboard", alpha=ALPHA,
+    )  # fmt: skip
     (site / "index.html").write_text(index, encoding="utf-8")
     methodology = env.get_template("methodology.html").render(
         common,
@@ -301,6 +446,7 @@ def _render(studies: list[StudyPage], site: Path, results: Path, spotchecks: lis
     (site / "spotchecks.html").write_text(page, encoding="utf-8")
     for name in ("site.css", "site.js"):
         shutil.copyfile(Path(__file__).with_name("static") / name, site / name)
+    progress("index, method cards, methodology and spot checks")
 
 
 def _manifest(site: Path) -> None:
@@ -310,7 +456,7 @@ def _manifest(site: Path) -> None:
     (site / MANIFEST).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def load_studies(results: Path) -> list[StudyPage]:
+def load_studies(results: Path, progress: Callable[[str], None] = lambda _: None) -> list[StudyPage]:
     """Every study under `results`, read from its committed form (checked) into boards."""
     pages = []
     for folder in study_folders(results):
@@ -319,6 +465,7 @@ def load_studies(results: Path) -> list[StudyPage]:
             raise HarnessError(f"{folder}: the study has no runs")
         study = json.loads((folder / "study.json").read_text(encoding="utf-8"))["study"]
         pages.append(StudyPage(study, frames.provenance, boards_of(study, frames)))
+        progress(f"read {study['name']}")
     return pages
 
 
@@ -336,12 +483,22 @@ def check_output(out: Path) -> None:
         raise HarnessError(f"cannot build into {out}: {parent} is not writable")
 
 
-def build_site(results: Path, out: Path) -> tuple[list[StudyPage], list[Path]]:
-    """Build the site for every study under `results` into `out` (replaced whole); returns the studies and files."""
+def build_steps(results: Path) -> int:
+    """How many times `build_site` calls its `progress`: each study read, each study rendered, and the last pages."""
+    return 2 * len(study_folders(results)) + 1
+
+
+def build_site(
+    results: Path, out: Path, progress: Callable[[str], None] = lambda _: None
+) -> tuple[list[StudyPage], list[Path]]:
+    """Build the site for every study under `results` into `out` (replaced whole); returns the studies and files.
+    `progress(note)` is called `build_steps(results)` times as the work goes on."""
     check_output(out)
     from harness.spotcheck.record import read_records
 
-    studies = load_studies(results)  # every input checked before anything is written
+    studies = load_studies(results, progress)  # every input checked before anything is written
+    for field in ("benchmarks", "accounting"):
+        _merged(studies, field)  # studies that disagree are refused before any work
     spotchecks = read_records(results / "spotchecks")
     parent = out.parent if out.parent != Path("") else Path(".")
     staging = parent / f".{out.name}.building-{os.getpid()}"
@@ -349,7 +506,7 @@ def build_site(results: Path, out: Path) -> tuple[list[StudyPage], list[Path]]:
     try:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
-        _render(studies, staging, results, spotchecks)
+        _render(studies, staging, results, spotchecks, progress)
         _manifest(staging)
         if out.exists():
             out.rename(old)

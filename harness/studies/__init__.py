@@ -41,4 +41,28 @@ def load_runs(folder: str | Path) -> Any:
     return load(folder)
 
 
-__all__ = ["REPORTS", "load_runs", "load_study"]
+def load_all(results: str | Path = "results") -> Any:
+    """Every search-run study under `results`: `harness.studies.aggregate.AllStudies` (runs, tidy, fronts,
+    provenance; curves and summary on first use), one `study` column telling them apart."""
+    from harness.studies.aggregate import load_all as load
+
+    return load(results)
+
+
+_PUBLIC = {
+    "hv_at": "aggregate", "mean_ci": "aggregate", "anytime": "aggregate", "summary_table": "aggregate",
+    "plot_anytime": "plots", "plot_fronts": "plots", "plot_attainment": "plots", "plot_allocation": "plots",
+    "attainment": "plots",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """The notebook API, imported on first use (listing studies stays fast): aggregation and plotting helpers."""
+    if name in _PUBLIC:
+        from importlib import import_module
+
+        return getattr(import_module(f"harness.studies.{_PUBLIC[name]}"), name)
+    raise AttributeError(f"module 'harness.studies' has no attribute {name!r}")
+
+
+__all__ = ["REPORTS", "load_all", "load_runs", "load_study", *_PUBLIC]

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +144,17 @@ def tidy_frame(runs: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     return tidy
 
 
+def budget_label(budget: str, study: dict[str, Any]) -> str:
+    """A run's budget (as records describe it, e.g. `226796 g CO2eq`) as the study file gives it, spaced
+    (`500 lbs`); unchanged when the study does not list it."""
+    import re
+
+    from harness.config import parse_budget
+
+    labels = {parse_budget(b).describe(): re.sub(r"(\d)([A-Za-z])", r"\1 \2", b) for b in study.get("budgets", [])}
+    return labels.get(budget, budget)
+
+
 def load_runs(folder: str | Path) -> pd.DataFrame:
     """One row per run: identity (method, benchmark, trace, budget, GPUs, seed, key) and summary numbers."""
     return study_frames(folder).runs
@@ -155,9 +168,63 @@ def load_study(folder: str | Path) -> pd.DataFrame:
     return tidy_frame(frames.runs, frames.curves)
 
 
+@dataclass(frozen=True)
+class AllStudies:
+    """Every committed search-run study of a results folder, in the vocabulary of the site's CSV downloads.
+
+    runs: one row per run (`study`, `RUN_COLUMNS`, `SUMMARY_COLUMNS`); tidy: one row per run x allocation interval
+    (`tidy_frame`'s columns and `study`); fronts: every run's final front and each benchmark's true front (key "",
+    method ""), with `study`; provenance: per study. `curves` and `summary` are computed on first use."""
+
+    runs: pd.DataFrame
+    tidy: pd.DataFrame
+    fronts: pd.DataFrame
+    provenance: dict[str, dict[str, Any]]
+
+    @cached_property
+    def curves(self) -> pd.DataFrame:
+        """`anytime` per study, board and method: columns study, benchmark, budget, gpus, method, carbon_lbs, mean,
+        lower, upper, runs."""
+        return _per_study(self.tidy, lambda tidy: anytime(tidy))
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """`summary_table` per study and board, as the boards rank (privileged methods apart)."""
+        parts = []
+        for study, runs in self.runs.groupby("study", sort=False):
+            privileged = frozenset(self.provenance[str(study)].get("privileged", {}))
+            table = summary_table(runs, self.tidy[self.tidy["study"] == study], privileged=privileged)
+            parts.append(table.assign(study=study))
+        return pd.concat(parts, ignore_index=True)
+
+
+def _per_study(tidy: pd.DataFrame, make: Any) -> pd.DataFrame:
+    parts = [make(group).assign(study=study) for study, group in tidy.groupby("study", sort=False)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def load_all(results: str | Path = "results") -> AllStudies:
+    """Every search-run study under `results` (analysis studies have no runs), each read from its checked committed
+    form (what the leaderboard reads); a `study` column tells them apart."""
+    from harness.studies.published import read_published, study_folders
+
+    runs, tidy, fronts, provenance = [], [], [], {}
+    for folder in study_folders(Path(results)):
+        frames = read_published(folder)
+        runs.append(frames.runs.assign(study=folder.name))
+        tidy.append(tidy_frame(frames.runs, frames.curves).assign(study=folder.name))
+        fronts.append(frames.fronts.merge(frames.runs[["key", "method", "trace", "seed"]], on="key", how="left")
+                      .fillna({"method": ""}).assign(study=folder.name))  # fmt: skip
+        provenance[folder.name] = frames.provenance
+    return AllStudies(pd.concat(runs, ignore_index=True), pd.concat(tidy, ignore_index=True),
+                      pd.concat(fronts, ignore_index=True), provenance)  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------------------ curves
 def hv_at(tidy_run: pd.DataFrame, carbon_g: np.ndarray) -> np.ndarray:
-    """A run's HV at each cumulative carbon (g): last interval end with carbon <= c; 0 before; NaN after its end."""
+    """A run's HV at each cumulative carbon (g), shape of `carbon_g`: the HV at the end of the last interval whose
+    cumulative carbon is <= c (HV counts once the carbon that bought it is spent); 0 before the first interval; NaN
+    after the run's end (never extrapolated). `tidy_run`: one run's rows (columns cum_carbon_g, hv) sorted by hour."""
     c = tidy_run["cum_carbon_g"].to_numpy(np.float64)
     hv = tidy_run["hv"].to_numpy(np.float64)
     pos = np.searchsorted(c, carbon_g, side="right") - 1
@@ -166,7 +233,8 @@ def hv_at(tidy_run: pd.DataFrame, carbon_g: np.ndarray) -> np.ndarray:
 
 
 def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean, lower, upper) of the 95 % t-interval over `axis`, ignoring NaN; NaN where fewer than 2 values."""
+    """(mean, lower, upper) of the 95 % Student-t interval over `axis` of `values`, ignoring NaN; each has the shape
+    of `values` without `axis`. Bounds are NaN where fewer than 2 values (mean NaN where none)."""
     from scipy import stats
 
     n = np.sum(~np.isnan(values), axis=axis)
@@ -236,32 +304,34 @@ def summary_table(
                 samples[(method, lbs)] = regret[~np.isnan(regret)]
                 mean, lower, upper = mean_ci(regret[:, None])
                 reached = int(np.sum(~np.isnan(values)))
-                row |= {f"regret@{lbs:g}": mean[0], f"regret_lo@{lbs:g}": lower[0], f"regret_hi@{lbs:g}": upper[0],
-                        f"fraction@{lbs:g}": 1 - mean[0] / hv_max, f"fraction_lo@{lbs:g}": 1 - upper[0] / hv_max,
-                        f"fraction_hi@{lbs:g}": 1 - lower[0] / hv_max, f"reached@{lbs:g}": reached}  # fmt: skip
+                at = f"_at_{lbs:g}lbs"
+                row |= {f"regret{at}": mean[0], f"regret_lo{at}": lower[0], f"regret_hi{at}": upper[0],
+                        f"fraction{at}": 1 - mean[0] / hv_max, f"fraction_lo{at}": 1 - upper[0] / hv_max,
+                        f"fraction_hi{at}": 1 - lower[0] / hv_max, f"reached{at}": reached}  # fmt: skip
             for pct in (95, 99):
                 reached = group[f"carbon_to_{pct}pct_g"].dropna()
-                row[f"to{pct}_lbs"] = float(reached.median() / GRAMS_PER["lbs"]) if len(reached) else np.nan
-                row[f"to{pct}_reached"] = len(reached)
+                row[f"carbon_to_{pct}pct_lbs"] = float(reached.median() / GRAMS_PER["lbs"]) if len(reached) else np.nan
+                row[f"carbon_to_{pct}pct_reached"] = len(reached)
             row["gpu_hours"] = float(group["gpu_hours"].mean())
             row["carbon_lbs"] = float(group["carbon_g"].mean() / GRAMS_PER["lbs"])
             per_method[method] = row
         for lbs in checkpoints_lbs:
-            complete = {m: r[f"regret@{lbs:g}"] for m, r in per_method.items() if r[f"reached@{lbs:g}"] == r["runs"]}
+            at = f"_at_{lbs:g}lbs"
+            complete = {m: r[f"regret{at}"] for m, r in per_method.items() if r[f"reached{at}"] == r["runs"]}
             means = {m: v for m, v in complete.items() if m not in privileged}
             ranked = sorted(means, key=lambda m: means[m])
             for m, r in per_method.items():
-                r[f"rank@{lbs:g}"] = ranked.index(m) + 1 if m in ranked else np.nan
+                r[f"rank_at_{lbs:g}lbs"] = ranked.index(m) + 1 if m in ranked else np.nan
                 if (
                     ranked
                     and m != ranked[0]
                     and m in complete
                     and min(len(samples[(k, lbs)]) for k in (m, ranked[0])) > 1
                 ):
-                    r[f"p@{lbs:g}"] = float(stats.mannwhitneyu(samples[(m, lbs)], samples[(ranked[0], lbs)],
+                    r[f"p_at_{lbs:g}lbs"] = float(stats.mannwhitneyu(samples[(m, lbs)], samples[(ranked[0], lbs)],
                                                                alternative="two-sided").pvalue)  # fmt: skip
                 else:
-                    r[f"p@{lbs:g}"] = np.nan
+                    r[f"p_at_{lbs:g}lbs"] = np.nan
         out.extend(per_method.values())
     return pd.DataFrame(out)
 

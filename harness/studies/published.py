@@ -215,3 +215,23 @@ def read_published(folder: Path) -> StudyFrames:
                            f"sweep the study again and publish it with `harness study report`")  # fmt: skip
     provenance = {k: v for k, v in provenance.items() if k != "files"}
     return StudyFrames(runs, curves, fronts, provenance)
+
+
+def study_folders(results: Path) -> list[Path]:
+    """Folders of search-run studies under `results` (each with a study.json; analysis studies have no boards),
+    sorted by name; one error line when there are none."""
+    if not results.is_dir():
+        raise HarnessError(f"results folder {results} does not exist")
+    folders = sorted(p for p in results.iterdir() if (p / "study.json").is_file() and not _is_analysis(p))
+    if not folders:
+        raise HarnessError(
+            f"{results} holds no search-run study results (expected STUDY/study.json from `harness sweep`)"
+        )
+    return folders
+
+
+def _is_analysis(folder: Path) -> bool:
+    try:
+        return bool(json.loads((folder / "study.json").read_text(encoding="utf-8"))["study"].get("analysis"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False  # unreadable: left to the board reader's one-line error

@@ -26,6 +26,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -193,6 +194,10 @@ class Executor(Protocol):
 
     def run(self, work: Sequence[Bundle]) -> Iterator[tuple[int, list[str]]]: ...
 
+    def status(self) -> tuple[int, int]:
+        """(bundles running now, workers connected), for progress lines."""
+        ...
+
     def close(self) -> None: ...
 
     def abort(self) -> None: ...
@@ -200,10 +205,16 @@ class Executor(Protocol):
 
 class SerialExecutor:
     description = "this process"
+    running = 0
 
     def run(self, work: Sequence[Bundle]) -> Iterator[tuple[int, list[str]]]:
         for i, bundle in enumerate(work):
+            self.running = 1
             yield i, run_bundle(bundle)
+        self.running = 0
+
+    def status(self) -> tuple[int, int]:
+        return self.running, 1
 
     def close(self) -> None:
         return None
@@ -222,9 +233,13 @@ class LocalPool:
         self.description = f"local pool, {workers} worker{'s' * (workers != 1)}"
         context = multiprocessing.get_context("forkserver")  # no fork of a process that may hold threads (rich, torch)
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.pending: dict[Future[list[str]], int] = {}
+
+    def status(self) -> tuple[int, int]:
+        return sum(f.running() for f in list(self.pending)), self.workers
 
     def run(self, work: Sequence[Bundle]) -> Iterator[tuple[int, list[str]]]:
-        pending: dict[Future[list[str]], int] = {}
+        self.pending = pending = {}
         queue = iter(enumerate(work))
         for i, bundle in queue:
             pending[self.pool.submit(run_bundle, bundle)] = i
@@ -281,6 +296,14 @@ class DaskExecutor:
         except (OSError, TimeoutError, ValueError) as exc:
             self.close()
             raise HarnessError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        if address is not None and not self.status()[1]:
+            warnings.warn(f"the Dask scheduler at {address} has no workers yet: cells wait until some connect "
+                          f"(`dask worker {address}` on each machine, or dask-jobqueue; docs/studies.md)",
+                          NoWorkersWarning, stacklevel=2)  # fmt: skip
+
+    def status(self) -> tuple[int, int]:
+        workers = self.client.scheduler_info().get("workers", {})
+        return sum(len(tasks) for tasks in self.client.processing().values()), len(workers)
 
     def run(self, work: Sequence[Bundle]) -> Iterator[tuple[int, list[str]]]:
         from distributed import as_completed
@@ -298,6 +321,10 @@ class DaskExecutor:
             client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+class NoWorkersWarning(UserWarning):
+    """A Dask scheduler with no worker connected: a sweep on it waits."""
 
 
 def make_executor(workers: int | None, scheduler: str | None, dask_local: int | None) -> Executor:
@@ -413,6 +440,48 @@ def log_line(name: str, done: int, total: int, elapsed_s: float, skipped: int) -
     eta = (total - done) / rate if rate > 0 else float("nan")
     eta_text = f"{eta:.1f} min" if eta == eta else "?"
     return f"sweep {name}: {done}/{total} cells, {rate:.1f} cells/min, ETA {eta_text}"
+
+
+class Heartbeat:
+    """A plain status line at least every `every_s` seconds while a sweep runs, even when no cell finishes (a long
+    cell, or a scheduler without workers): cells done, bundles running, cells queued, workers connected. `done` is
+    updated by the sweep's progress callback; `say(line)` prints."""
+
+    def __init__(self, name: str, executor: Executor, say: Callable[[str], None], every_s: float = 30.0) -> None:
+        import threading
+
+        self.name, self.executor, self.say, self.every_s = name, executor, say, every_s
+        self.done, self.total, self.last = 0, 0, time.monotonic()
+        self.start = self.last
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="sweep-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def update(self, done: int, total: int) -> None:
+        """A cell finished (or the sweep started); a line printed by the caller counts as a beat."""
+        self.done, self.total, self.last = done, total, time.monotonic()
+
+    def line(self) -> str:
+        try:
+            running, workers = self.executor.status()
+        except Exception as exc:  # a status query must never stop a sweep
+            return f"sweep {self.name}: {self.done}/{self.total} cells done; executor status unavailable ({exc})"
+        queued = self.total - self.done
+        return (f"sweep {self.name}: {self.done}/{self.total} cells done, {running} bundle(s) running, {queued} cells "
+                f"to go, {workers} worker(s) connected, {time.monotonic() - self.start:.0f} s elapsed")  # fmt: skip
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(min(1.0, self.every_s)):
+            if time.monotonic() - self.last >= self.every_s:
+                self.last = time.monotonic()
+                self.say(self.line())
 
 
 def is_terminal() -> bool:
