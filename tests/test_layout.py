@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("methods", ("harness.methods",)),
     ("runner", ("harness.runner", "harness.results", "harness.audit", "harness.record_plots", "harness.envs",
                 "harness.testing", "harness.spotcheck")),
-    ("studies", ("harness.studies", "harness.goldens", "harness.quality")),
+    ("studies", ("harness.studies", "harness.goldens", "harness.quality", "harness.submissions")),
     ("leaderboard", ("harness.leaderboard",)),
     ("cli", ("harness.cli",)),
 )  # fmt: skip

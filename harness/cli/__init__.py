@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import sys
 
-from harness.cli import catalog, data, forecast, leaderboard, runs, spotcheck, studies  # noqa: F401 - each registers
+from harness.cli import (  # noqa: F401 - each registers its commands
+    catalog,
+    data,
+    forecast,
+    leaderboard,
+    runs,
+    spotcheck,
+    studies,
+    submissions,
+)
 from harness.cli.common import app, err
 from harness.errors import HarnessError
 from harness.methods import load_command_plugins

@@ -20,6 +20,10 @@ def leaderboard_build(
     site: Annotated[
         Path, typer.Option("--out", help="Site folder, replaced whole (refused if it holds files it did not build).")
     ] = Path("leaderboards/site"),
+    submissions: Annotated[
+        Path | None,
+        typer.Option("--submissions", help="Folder of submission bundles (`harness submit`) to add to their boards."),
+    ] = None,
 ) -> None:
     """Build the offline leaderboard site: an index of boards, one page per board (ranking table with CIs and tests,
     anytime curves, final fronts, allocation plot, CSV downloads) and a methodology page. Open OUT/index.html in a
@@ -33,6 +37,6 @@ def leaderboard_build(
             done[0] += 1
             report(done[0], note)
 
-        studies, files = build_site(results, site, step)
+        studies, files = build_site(results, site, step, submissions)
     boards = sum(len(s.boards) for s in studies)
     out.print(f"built {site}/index.html: {len(studies)} studies, {boards} boards, {len(files)} files", markup=False)

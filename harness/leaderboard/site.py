@@ -118,6 +118,7 @@ def cells_for(board: Board, row: dict[str, Any]) -> dict[str, Any]:
     return {
         "method": row["method"], "runs": int(row["runs"]), "rank": matched["rank"], "matched": matched,
         "privileged": board.provenance.get("privileged", {}).get(row["method"], []),
+        "track": board.provenance.get("submissions", {}).get(row["method"], {}).get("track"),
         "to": [_to_target(row, p) for p in (95, 99)],
         "gpu_hours": num(row["gpu_hours"]), "gpu_hours_sort": row["gpu_hours"],
         "carbon": num(row["carbon_lbs"]), "carbon_sort": row["carbon_lbs"],
@@ -193,18 +194,29 @@ def method_cards(studies: list[StudyPage]) -> dict[str, dict[str, Any]]:
 
     cards: dict[str, dict[str, Any]] = {}
     for page in studies:
-        for spec in page.study.get("methods", []):
+        submitted = page.provenance.get("submissions", {})
+        specs = [*page.study.get("methods", []), *({"name": s["method"], "label": label, "submission": s}
+                                                   for label, s in submitted.items())]  # fmt: skip
+        for spec in specs:
             label = spec.get("label") or spec["name"]
             boards = [b for b in page.boards if label in b.methods]
             if not boards:
                 continue
-            entry = METHODS.entry(spec["name"]).load() if spec["name"] in METHODS else None
-            card = cards.setdefault(label, {
-                "method": label, "name": spec["name"], "file": card_slug(label),
-                "description": entry.description if entry else f"{spec['name']} (not registered in this installation)",
-                "paper": entry.paper if entry else None, "target": entry.target if entry else None,
-                "overrides": dict(entry.defaults) if entry else {}, "studies": [],
-            })  # fmt: skip
+            if "submission" in spec:
+                sub = spec["submission"]
+                card = cards.setdefault(label, {
+                    "method": label, "name": spec["name"], "file": card_slug(label), "submission": sub,
+                    "description": sub["text"]["description"], "paper": sub["text"]["paper"],
+                    "target": sub["package"]["target"], "overrides": {}, "studies": [],
+                })  # fmt: skip
+            else:
+                entry = METHODS.entry(spec["name"]).load() if spec["name"] in METHODS else None
+                card = cards.setdefault(label, {
+                    "method": label, "name": spec["name"], "file": card_slug(label), "submission": None,
+                    "description": entry.description if entry else f"{spec['name']} (not registered here)",
+                    "paper": entry.paper if entry else None, "target": entry.target if entry else None,
+                    "overrides": dict(entry.defaults) if entry else {}, "studies": [],
+                })  # fmt: skip
             card["studies"].append({
                 "name": page.study["name"], "set": spec.get("options", {}), "boards": boards,
                 "privileged": page.provenance.get("privileged", {}).get(label, []),
@@ -456,14 +468,27 @@ def _manifest(site: Path) -> None:
     (site / MANIFEST).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def load_studies(results: Path, progress: Callable[[str], None] = lambda _: None) -> list[StudyPage]:
-    """Every study under `results`, read from its committed form (checked) into boards."""
+def load_studies(
+    results: Path, progress: Callable[[str], None] = lambda _: None, submissions: Path | None = None
+) -> list[StudyPage]:
+    """Every study under `results`, read from its committed form (checked) into boards, with the rows of the
+    submission bundles under `submissions` made for its suite (`harness.submissions`)."""
+    from harness.submissions import bundles_in, with_submissions
+
+    bundles = bundles_in(submissions) if submissions is not None else []
+    folders = study_folders(results)
+    names = {f.name for f in folders}
+    for bundle in bundles:
+        if bundle.submission["study"] not in names:
+            raise HarnessError(f"{bundle.path} is for study {bundle.submission['study']}, which {results} does not "
+                               "hold")  # fmt: skip
     pages = []
-    for folder in study_folders(results):
+    for folder in folders:
         frames = read_published(folder)
         if frames.runs.empty:
             raise HarnessError(f"{folder}: the study has no runs")
         study = json.loads((folder / "study.json").read_text(encoding="utf-8"))["study"]
+        frames = with_submissions(study, frames, bundles)
         pages.append(StudyPage(study, frames.provenance, boards_of(study, frames)))
         progress(f"read {study['name']}")
     return pages
@@ -489,14 +514,14 @@ def build_steps(results: Path) -> int:
 
 
 def build_site(
-    results: Path, out: Path, progress: Callable[[str], None] = lambda _: None
+    results: Path, out: Path, progress: Callable[[str], None] = lambda _: None, submissions: Path | None = None
 ) -> tuple[list[StudyPage], list[Path]]:
-    """Build the site for every study under `results` into `out` (replaced whole); returns the studies and files.
-    `progress(note)` is called `build_steps(results)` times as the work goes on."""
+    """Build the site for every study under `results` (and the bundles under `submissions`) into `out` (replaced
+    whole); returns the studies and files. `progress(note)` is called `build_steps(results)` times."""
     check_output(out)
     from harness.spotcheck.record import read_records
 
-    studies = load_studies(results, progress)  # every input checked before anything is written
+    studies = load_studies(results, progress, submissions)  # every input checked before anything is written
     for field in ("benchmarks", "accounting"):
         _merged(studies, field)  # studies that disagree are refused before any work
     spotchecks = read_records(results / "spotchecks")
