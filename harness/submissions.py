@@ -44,11 +44,16 @@ SUITE_KEYS = ("benchmarks", "traces", "budgets", "gpus", "seeds", "accounting", 
 """What makes two studies the same suite: every setting a method is compared under (not its methods or texts)."""
 
 
-def suite_digest(study: dict[str, Any]) -> str:
-    """sha256 of a study's suite settings (`SUITE_KEYS`, as `Study.to_dict` writes them)."""
+def suite_settings(study: dict[str, Any]) -> dict[str, Any]:
+    """A study's suite settings (`SUITE_KEYS`, as `Study.to_dict` writes them)."""
     suite = {key: study.get(key) for key in SUITE_KEYS}
     suite["tree_varies"] = suite["tree_varies"] or []
-    return hashlib.sha256(json.dumps(suite, sort_keys=True).encode()).hexdigest()
+    return suite
+
+
+def suite_digest(study: dict[str, Any]) -> str:
+    """sha256 of a study's suite settings: the suite's version."""
+    return hashlib.sha256(json.dumps(suite_settings(study), sort_keys=True).encode()).hexdigest()
 
 
 def _sha256(path: Path) -> str:
@@ -105,22 +110,30 @@ def _git_commit() -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------------- submit
-def submission_study(study: str, method: str, options: dict[str, Any] | None = None) -> Any:
-    """The study's suite with one method (`options` on top of the study's shared options) in place of its own."""
+def submission_study(study: str, method: str, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    """(the study's suite with one method in place of its own, the suite's settings). The method gets `options` on
+    top of the shared options it declares (the others are for the suite's other methods)."""
     import tomllib
 
-    from harness.studies.spec import parse_study, study_path
+    from harness.methods import METHODS, method_class
+    from harness.options import flatten, option_specs
+    from harness.studies.spec import load_study_spec, parse_study, study_path
 
+    suite = load_study_spec(study)
+    if suite.analysis:
+        raise HarnessError(f"study {study} is an analysis study: a submission needs a study of search runs")
+    if method not in METHODS:
+        raise HarnessError(f"unknown method '{method}' (see `harness methods list`)")
     path = study_path(study)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise os_error(exc, f"cannot read study {path}") from None
-    if "analysis" in raw:
-        raise HarnessError(f"study {study} is an analysis study: a submission needs a study of search runs")
+    declared = {s.key for s in option_specs(method_class(method).Options)}
     raw = {k: v for k, v in raw.items() if k not in ("reference_method", "report")}
+    raw["shared_options"] = {k: v for k, v in flatten(raw.get("shared_options", {})).items() if k in declared}
     raw["methods"] = [{"name": method, "options": dict(options or {})}]
-    return parse_study(raw, raw.get("name", path.stem), str(path))
+    return parse_study(raw, suite.name, str(path)), suite_settings(suite.to_dict())
 
 
 def submit(study: str, method: str, out: Path, executor: Any, options: dict[str, Any] | None = None,
@@ -131,7 +144,7 @@ def submit(study: str, method: str, out: Path, executor: Any, options: dict[str,
     from harness.studies.aggregate import frames_from_records
     from harness.studies.published import write_published
 
-    spec = submission_study(study, method, options)
+    spec, suite = submission_study(study, method, options)
     if out.exists() and any(out.iterdir()) and not (out / SUBMISSION).is_file() and not (out / STUDY).is_dir():
         raise HarnessError(f"{out} is not empty and is not a submission bundle: refusing to write into it")
     package = method_package(method)  # before any work: the method must be importable
@@ -139,7 +152,7 @@ def submit(study: str, method: str, out: Path, executor: Any, options: dict[str,
     sw.sweep(spec, folder, executor, progress=progress)
     write_published(frames_from_records(folder), folder)
     document = {
-        "schema": SCHEMA, "study": spec.name, "suite": suite_digest(spec.to_dict()), "method": method,
+        "schema": SCHEMA, "study": spec.name, "suite": suite_digest(suite), "suite_settings": suite, "method": method,
         "label": spec.methods[0].display, "options": dict(options or {}), "text": _method_text(method),
         "package": package, "harness": {"version": __version__, "git_commit": _git_commit()},
         "python": platform.python_version(), "environment": _environment(),
@@ -234,7 +247,11 @@ def verify(path: Path, sample: int = 3, seed: int = 0) -> dict[str, Any]:
                                f"{installed['version']}) differs from the submitted one: {name}")  # fmt: skip
     index = json.loads((bundle.study / "study.json").read_text(encoding="utf-8"))
     study = parse_study({k: v for k, v in index["study"].items() if v is not None}, index["study"]["name"])
-    if suite_digest(study.to_dict()) != sub["suite"]:
+    ran, suite = suite_settings(study.to_dict()), sub["suite_settings"]
+    same = all(ran[k] == suite[k] for k in SUITE_KEYS if k != "shared_options") and all(
+        suite["shared_options"].get(k, object()) == v for k, v in ran["shared_options"].items()
+    )
+    if suite_digest(suite) != sub["suite"] or not same:
         raise HarnessError(f"{path}: its study.json is not the suite its submission names")
     frames = frames_from_records(bundle.study)  # every record: checksum, cell key, audit, front HV
     with _scratch(path) as scratch:

@@ -27,6 +27,10 @@ budgets = ["6h"]
 gpus = [4]
 seeds = 2
 
+[shared_options]                       # the suite's; the plugin declares neither, so neither applies to it
+queue_capacity = 300
+"tree.kernel" = "poly"
+
 [[methods]]
 name = "random-search"
 

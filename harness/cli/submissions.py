@@ -34,7 +34,7 @@ def submit_command(
     from harness.submissions import submission_study, submit
 
     options = _parse_options(sets or [])
-    spec = submission_study(study, method, options)  # bad study, method or option: one line, before any work
+    spec, _ = submission_study(study, method, options)  # bad study, method or option: one line, before any work
     folder = bundle or Path("bundles") / f"{spec.name}--{spec.methods[0].display}"
     check_writable(folder / "submission.json")
     executor = sw.make_executor(workers, None, None)
