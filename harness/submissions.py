@@ -246,7 +246,12 @@ def verify(path: Path, sample: int = 3, seed: int = 0) -> dict[str, Any]:
             raise HarnessError(f"{path}: the installed method package ({installed['distribution']} "
                                f"{installed['version']}) differs from the submitted one: {name}")  # fmt: skip
     index = json.loads((bundle.study / "study.json").read_text(encoding="utf-8"))
-    study = parse_study({k: v for k, v in index["study"].items() if v is not None}, index["study"]["name"])
+    raw = {k: v for k, v in index["study"].items() if v is not None}
+    shared = raw.get("shared_options", {})
+    raw["methods"] = [
+        m | {"options": {k: v for k, v in m["options"].items() if shared.get(k, object()) != v}} for m in raw["methods"]
+    ]  # as written: shared options apart from the method's own
+    study = parse_study(raw, raw["name"])
     ran, suite = suite_settings(study.to_dict()), sub["suite_settings"]
     same = all(ran[k] == suite[k] for k in SUITE_KEYS if k != "shared_options") and all(
         suite["shared_options"].get(k, object()) == v for k, v in ran["shared_options"].items()

@@ -27,7 +27,8 @@ budgets = ["6h"]
 gpus = [4]
 seeds = 2
 
-[shared_options]                       # the suite's; the plugin declares neither, so neither applies to it
+[shared_options]                       # the suite's: the plugin declares n_init only, which applies to it
+n_init = 8
 queue_capacity = 300
 "tree.kernel" = "poly"
 
@@ -92,6 +93,9 @@ def test_a_bundle_holds_what_it_ran_and_a_manifest_of_every_file(world) -> None:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     assert submission["package"]["files"]["cenas_bench_mutation/__init__.py"] == digest
     assert "cenas-bench-mutation==0.1.0" in submission["environment"]
+    ran = json.loads((bundle / "study" / "study.json").read_text())["study"]
+    assert ran["methods"][0]["options"]["n_init"] == 8  # the suite's shared option it declares
+    assert ran["shared_options"] == {"n_init": 8} and submission["suite_settings"]["shared_options"]["queue_capacity"]
     manifest = json.loads((bundle / "MANIFEST.json").read_text())["files"]
     on_disk = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     assert set(manifest) == on_disk - {"MANIFEST.json", "verification.json"}
