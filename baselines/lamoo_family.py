@@ -35,13 +35,19 @@ class LaMOOOptions(CENASOptions):
 @dataclass(frozen=True)
 class OneShotOptions(LaMOOOptions):
     oneshot_quota: int | None = option(
-        10, "one-shot evaluations started per interval (null: as many as the sampling GPUs can run)", ge=1
+        10,
+        "one-shot evaluations started per interval (null: as many as the sampling GPUs can run)",
+        ge=1,
+        le=10_000_000,
     )
     max_samples: int | None = option(
-        1500, "sampling ends after this many samples, initial ones included (null: never)", ge=1
+        1500, "sampling ends after this many samples, initial ones included (null: never)", ge=1, le=10_000_000
     )
     claim_gpus: int = option(
-        1, "GPUs that train its estimated front (least dominated first) while it samples; the rest sample", ge=0
+        1,
+        "GPUs that train its estimated front (least dominated first) while it samples; the rest sample",
+        ge=0,
+        le=1_024,
     )
     claim_after: bool = option(True, "once sampling ends, every GPU trains the rest of its estimated front")
 

@@ -19,7 +19,7 @@ from harness.spaces.nb201 import X_UPPER
 
 @dataclass(frozen=True)
 class NSGA2Options:
-    pop_size: int = option(20, "population size (architectures per generation)", ge=2)
+    pop_size: int = option(20, "population size (architectures per generation)", ge=2, le=5_000)
 
 
 class NSGA2Search(Method):

@@ -86,21 +86,21 @@ class GateOptions:
     """Carbon gating (spec §9.2): run evaluations on the HotCarbon heuristic's share of the GPUs only."""
 
     mode: Literal["none", "heuristic"] = option("none", "none: every GPU evaluates; heuristic: gated by intensity")
-    window_hours: int = option(24, "forecast window the current intensity is ranked in (h)", ge=1)
+    window_hours: int = option(24, "forecast window the current intensity is ranked in (h)", ge=1, le=8_760)
     forecaster: Literal["oracle", "persistence", "transformer"] = option("oracle", "forecast the gate sees")
 
 
 @dataclass(frozen=True)
 class SEMOAOptions:
-    pop_size: int = option(10, "population size", ge=1)
-    generations: int = option(100, "steps (rounded down to whole budget cycles)", ge=1)
+    pop_size: int = option(10, "population size", ge=1, le=10_000)
+    generations: int = option(100, "steps (rounded down to whole budget cycles)", ge=1, le=100_000)
     min_budget: Literal[4, 12, 36, 108] = option(4, "first epoch budget of the cycle")
     max_budget: Literal[4, 12, 36, 108] = option(108, "last epoch budget of the cycle")
     expected_edge_changes: float = option(2.0, "expected edge-bit flips per mutation", gt=0)
     expected_op_changes: float = option(0.5, "expected op changes per mutation", gt=0)
     eta_p: float = option(1.9, "linear ranking: weight of the best parent", gt=0)
     eta_o: float = option(0.1, "linear ranking: weight of the worst parent", gt=0)
-    n_nodes: int | None = option(None, "vertices of the genome (null: the benchmark's maximum)", ge=2)
+    n_nodes: int | None = option(None, "vertices of the genome (null: the benchmark's maximum)", ge=2, le=64)
     truncate: bool = option(False, "keep only pop_size survivors (largest contribution)")
     fix_op0: bool = option(False, "also mutate op_node_0 (EC-NAS-Bench never does)")
     cache: bool = option(True, "a row already trained in this run is not trained again")

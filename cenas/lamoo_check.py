@@ -26,8 +26,10 @@ from harness.studies.analysis import Analysis, AnalysisCell
 
 @dataclass(frozen=True)
 class RegionOptions:
-    n_samples: int = option(100, "Trained uniform samples the tree is built from", ge=2)
-    n_compare: int = option(50, "Architectures drawn from the selected region and from the whole space", ge=1)
+    n_samples: int = option(100, "Trained uniform samples the tree is built from", ge=2, le=100_000)
+    n_compare: int = option(
+        50, "Architectures drawn from the selected region and from the whole space", ge=1, le=100_000
+    )
     cp: float = option(30.0, "UCB exploration constant Cp of the leaf selection", ge=0.0)
 
 

@@ -35,10 +35,13 @@ class TreeOptions:
     """The LaMOO partition tree (faithful defaults: the reference code's poly-4 SVMs on every sample)."""
 
     kernel: Literal["poly", "rbf", "linear"] = option("poly", "SVC kernel of every split")
-    degree: int = option(4, "degree of the poly kernel", ge=1)
+    degree: int = option(4, "degree of the poly kernel", ge=1, le=10)
     gamma: Literal["scale", "auto"] | float = option("scale", "SVC gamma: scale, auto or a positive number", gt=0)
     svm_max_samples: int | None = option(
-        None, "each split's SVM is fitted on at most this many of the node's samples (null: all, faithful)", ge=2
+        None,
+        "each split's SVM is fitted on at most this many of the node's samples (null: all, faithful)",
+        ge=2,
+        le=1_000_000,
     )
     solver: Literal["auto", "libsvm", "ipm"] = option(
         "auto",
@@ -46,8 +49,8 @@ class TreeOptions:
         "optimum in far fewer steps (ipm: an active-set method on small nodes, an interior-point method on large ones; "
         "poly and linear kernels); auto: ipm where the kernel allows it, else libsvm",
     )
-    leaf_size: int = option(10, "a node with fewer samples is a leaf", ge=2)
-    max_height: int = option(3, "height of the tree (0: no partition)", ge=0)
+    leaf_size: int = option(10, "a node with fewer samples is a leaf", ge=2, le=100_000)
+    max_height: int = option(3, "height of the tree (0: no partition)", ge=0, le=20)
     cp: float = option(30.0, "UCB exploration constant Cp (cp_mode=fixed)", ge=0)
     cp_mode: Literal["fixed", "hv_max", "current_hv"] = option(
         "fixed", "Cp: fixed, 0.1 x HV_max, or 0.1 x the HV of the samples"
@@ -59,23 +62,30 @@ class TreeOptions:
 class QNEHVIOptions:
     """The BoTorch qLogNEHVI region sampler (`sampler=qnehvi`)."""
 
-    q: int = option(5, "candidates per optimisation, served in turn (pending points of the next)", ge=1)
+    q: int = option(5, "candidates per optimisation, served in turn (pending points of the next)", ge=1, le=64)
     optimizer: Optimizer = option(
         "lbfgs",
         "lbfgs: multi-start L-BFGS-B per candidate; discrete: the best of raw_samples region points per candidate "
         "(both greedy, each pending for the next); ranked: the q best of raw_samples points, scored once",
     )
-    raw_samples: int = option(256, "raw region samples: L-BFGS-B's initial conditions, or the discrete choices", ge=1)
-    restarts: int = option(4, "L-BFGS-B restarts", ge=1)
-    maxiter: int = option(50, "L-BFGS-B iterations per restart", ge=1)
-    max_train: int | None = option(
-        None, "the GP sees at most this many samples, non-dominated first, then the most recent (null: all)", ge=2
+    raw_samples: int = option(
+        256, "raw region samples: L-BFGS-B's initial conditions, or the discrete choices", ge=1, le=100_000
     )
-    mc_samples: int = option(128, "Monte Carlo samples of the acquisition", ge=1)
-    refit_every: int = option(1, "re-estimate GP hyperparameters every k intervals (1: hourly, faithful)", ge=1)
+    restarts: int = option(4, "L-BFGS-B restarts", ge=1, le=100)
+    maxiter: int = option(50, "L-BFGS-B iterations per restart", ge=1, le=10_000)
+    max_train: int | None = option(
+        None,
+        "the GP sees at most this many samples, non-dominated first, then the most recent (null: all)",
+        ge=2,
+        le=100_000,
+    )
+    mc_samples: int = option(128, "Monte Carlo samples of the acquisition", ge=1, le=10_000)
+    refit_every: int = option(
+        1, "re-estimate GP hyperparameters every k intervals (1: hourly, faithful)", ge=1, le=100_000
+    )
     warm_start: bool = option(False, "a re-estimate starts from the previous hyperparameters")
     fused_kernel: bool = option(False, "botorch's JIT-compiled C++ qLogNEHVI kernel (machine-specific)")
-    prune_samples: int = option(2048, "posterior draws deciding which samples stay in the baseline", ge=1)
+    prune_samples: int = option(2048, "posterior draws deciding which samples stay in the baseline", ge=1, le=100_000)
     constrain_to_region: bool = option(False, "optimise the acquisition inside the LaMOO region only")
 
 
@@ -83,7 +93,7 @@ class QNEHVIOptions:
 class HeuristicOptions:
     """HotCarbon's heuristic allocation (`policy=heuristic`)."""
 
-    window_hours: int = option(24, "forecast window the current intensity is ranked in (h)", ge=1)
+    window_hours: int = option(24, "forecast window the current intensity is ranked in (h)", ge=1, le=8_760)
     clamp: bool = option(True, "keep at least one GPU on each kind of work")
 
 
@@ -133,8 +143,8 @@ class SupernetOptions:
 
 @dataclass(frozen=True)
 class CENASOptions:
-    n_init: int = option(10, "uniform initial samples, trained first", ge=1)
-    queue_capacity: int = option(10, "capacity of the ready-to-train queue R", ge=1)
+    n_init: int = option(10, "uniform initial samples, trained first", ge=1, le=10_000)
+    queue_capacity: int = option(10, "capacity of the ready-to-train queue R", ge=1, le=100_000)
     tree: TreeOptions = group(TreeOptions, "LaMOO partition tree")
     sampler: Literal["random", "qnehvi"] = option("random", "region sampler: uniform rejection or qLogNEHVI")
     qnehvi: QNEHVIOptions = group(QNEHVIOptions, "qLogNEHVI sampler")
@@ -149,7 +159,7 @@ class CENASOptions:
         "oracle (the true future: privileged, badged on boards)",
     )
     heuristic: HeuristicOptions = group(HeuristicOptions, "heuristic policy")
-    fixed_train: int = option(1, "training GPUs each interval (policy=fixed)", ge=0)
+    fixed_train: int = option(1, "training GPUs each interval (policy=fixed)", ge=0, le=1_024)
     rl: RLOptions = group(RLOptions, "RL policy")
     supernet: SupernetOptions = group(SupernetOptions, "supernet training cost")
 

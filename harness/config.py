@@ -59,7 +59,9 @@ def parse_budget(texts: str | Iterable[str]) -> Budget:
                 f"(e.g. 500lbs), time h/d (e.g. 80h) or GPU-hours gpuh (e.g. 640gpuh)"
             )
         value = float(match["value"])
-        if not math.isfinite(value) or value <= 0:
+        if not math.isfinite(value):
+            raise HarnessError(f"bad budget '{term[:40]}...': too large a number")
+        if value <= 0:
             raise HarnessError(f"bad budget '{term}': it must be greater than zero")
         kind = "carbon_g" if unit in CARBON_UNITS else "hours" if unit in TIME_UNITS else "gpu_hours"
         if kind in found:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import RunSpec, parse_budget
+from harness.errors import HarnessError
 from harness.io import atomic_write_text
 
 SCHEMA = "cenas-bench/goldens/1"
@@ -67,7 +68,12 @@ def load_goldens(path: Path = GOLDEN_FILE) -> dict[str, dict[str, Any]]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    return dict(document["methods"])
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise HarnessError(f"cannot read goldens file {path} ({exc})") from None
+    methods = document.get("methods") if isinstance(document, dict) else None
+    if not isinstance(methods, dict) or not all(isinstance(v, dict) for v in methods.values()):
+        raise HarnessError(f'{path} is not a goldens file (expected {{"methods": {{NAME: {{...}}}}}})')
+    return dict(methods)
 
 
 def differences(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:

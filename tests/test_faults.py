@@ -525,3 +525,47 @@ def test_records_are_identical_across_processes_with_different_hash_seeds(
         assert result.returncode == 0, result.stderr
         paths.append(target)
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+# ------------------------------------------------------------- tables: rewritten with their stamps (issue 38, gap 2)
+def test_a_table_rewritten_with_its_stamp_is_caught_by_verify_rebuild(session_cache: Path, tmp_path: Path) -> None:
+    """Was: halve every intensity in tables/traces.parquet, update the stamp's sha256 and size, and `data verify`
+    said ok while runs used half the real intensity. The stamp still vouches for the bytes; only a rebuild from the
+    verified raw files shows that they are not what those files give."""
+    import hashlib
+    import io
+
+    import pyarrow.parquet as pq
+
+    from harness.data.tables import encode_table, stamp_path
+
+    cache = make_cache(session_cache, tmp_path / "cache")
+    frame = pq.read_table(io.BytesIO(table_path("traces", cache).read_bytes())).to_pandas()
+    frame["ci"] = frame["ci"] / 2
+    data = encode_table(frame)
+    table_path("traces", cache).write_bytes(data)
+    stamp = json.loads(stamp_path("traces", cache).read_text())
+    stamp |= {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    stamp_path("traces", cache).write_text(json.dumps(stamp, sort_keys=True, indent=1) + "\n")
+    assert cli("data", "verify", cache=cache).returncode == 0  # the stamp alone cannot tell
+    checked = cli("data", "verify", "--rebuild", cache=cache)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "table traces (rebuilt)" in checked.stdout and "differs from its rebuild" in " ".join(checked.stdout.split())
+    clean = cli("data", "verify", "--rebuild", cache=make_cache(session_cache, tmp_path / "clean"))
+    assert clean.returncode == 0 and clean.stdout.count("identical to its rebuild") >= 3, clean.stdout
+
+
+def test_a_stamp_claiming_unpinned_inputs_is_not_trusted(session_cache: Path, tmp_path: Path) -> None:
+    """Was: the stamp's `read` hashes were never compared with the manifest's pins, so editing them put any hash into
+    every record and cell key. Now such a table fails its check and is rebuilt from verified raw files."""
+    from harness.data.tables import read_hashes, stamp_path
+
+    cache = make_cache(session_cache, tmp_path / "cache")
+    stamp = json.loads(stamp_path("traces", cache).read_text())
+    name = sorted(stamp["read"])[0]
+    stamp["read"][name] = "0" * 64
+    stamp_path("traces", cache).write_text(json.dumps(stamp, sort_keys=True, indent=1) + "\n")
+    check = check_table("traces", cache=cache)
+    assert check.status == "corrupt" and f"claims {name} was read with sha256 000000000000" in check.detail
+    LOADERS["traces"](cache=cache)  # rebuilt, with the hashes of the bytes it really read
+    assert read_hashes(("traces",), cache=cache)[name] == load_manifest()[name].sha256

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import pickle
 import time
 from abc import abstractmethod
 from collections.abc import Callable
@@ -321,19 +322,32 @@ def load_policy(name: str | None) -> tuple[Any, dict[str, Any]]:
 
 
 def _policy(weights: bytes, document: dict[str, Any]) -> Any:
-    """The SB3 actor-critic policy (eval mode) of verified weights and their document."""
+    """The SB3 actor-critic policy (eval mode) of verified weights and their document; a document without a valid
+    spec, or weights that are not this policy's state dict, is one HarnessError line."""
     import gymnasium as gym
     import torch
     from stable_baselines3.common.policies import ActorCriticPolicy
 
     from harness.envs.allocation import OBS_SIZE
 
-    spec = document["spec"]
+    spec = document.get("spec")
+    if (
+        not isinstance(spec, dict)
+        or not isinstance(spec.get("gpus"), int)
+        or not isinstance(spec.get("net_arch"), list)
+    ):
+        raise HarnessError(
+            "RL checkpoint document has no valid spec (gpus, net_arch): not a `harness rl train` checkpoint"
+        )
     policy = ActorCriticPolicy(
         gym.spaces.Box(0.0, 10.0, shape=(OBS_SIZE,), dtype=np.float32), gym.spaces.Discrete(spec["gpus"] + 1),
         lr_schedule=lambda _: 0.0, net_arch=list(spec["net_arch"]),
     )  # fmt: skip
-    policy.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+    try:
+        policy.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+    except (RuntimeError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError) as exc:  # not weights
+        raise HarnessError(f"RL checkpoint weights are not this policy's ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0][:160]})") from None  # fmt: skip
     policy.set_training_mode(False)
     return policy
 

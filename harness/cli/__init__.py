@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import sys
 
+import typer
+from typer.exceptions import TyperException
+
 from harness.cli import (  # noqa: F401 - each registers its commands
     catalog,
     data,
@@ -29,7 +32,16 @@ def main() -> None:
 
     one_malloc_arena()  # before any library starts a thread
     try:
-        app()
+        code = app(standalone_mode=False)  # usage errors come back as exceptions: one line below, not a panel
+    except TyperException as exc:  # bad usage: unknown option or command, a value of the wrong type, ...
+        ctx = getattr(exc, "ctx", None)
+        if not exc.format_message().strip():  # a group called without arguments: its help was printed
+            sys.exit(exc.exit_code)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        _fail(" ".join(exc.format_message().split()) + hint)
+    except typer.Abort:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
     except HarnessError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -37,6 +49,8 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(130)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 def _fail(message: str) -> None:

@@ -46,8 +46,9 @@ def sweep_command(
     spec = load_study_spec(study)
     folder = out_dir or Path("results") / spec.name
     check_writable(folder / "study.json")
+    sw.check_study_folder(folder, spec.name)  # another study's folder, or one we did not make: refused before work
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", sw.NoWorkersWarning)
+        warnings.simplefilter("always", sw.SweepWarning)
         executor = sw.make_executor(workers, scheduler, dask_local)
     for warning in caught:
         err.print(f"warning: {warning.message}", markup=False, highlight=False, soft_wrap=True)

@@ -15,7 +15,9 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,12 +90,7 @@ def write_table(
     frame: pd.DataFrame, name: str, stamp: Mapping[str, Any], read: Mapping[str, str], cache: Path | None
 ) -> bytes:
     """Write `frame` as parquet (zstd) and its stamp document, each atomically; returns the parquet bytes."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer, compression="zstd")
-    data = buffer.getvalue()
+    data = encode_table(frame)
     document = {
         "stamp": _canonical(stamp),
         "read": dict(sorted(read.items())),
@@ -103,6 +100,50 @@ def write_table(
     atomic_write_bytes(table_path(name, cache), data)
     atomic_write_bytes(stamp_path(name, cache), (json.dumps(document, sort_keys=True, indent=1) + "\n").encode())
     return data
+
+
+def encode_table(frame: pd.DataFrame) -> bytes:
+    """A table's parquet bytes (zstd; the same frame gives the same bytes)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+REBUILDS: ContextVar[list[TableCheck] | None] = ContextVar("table_rebuilds", default=None)
+"""Set to a list (`rebuild_check`), every verified table a load finds is also rebuilt from verified raw files and
+compared byte for byte; the outcome is appended (`harness data verify --rebuild`)."""
+
+
+@contextmanager
+def rebuild_check() -> Iterator[list[TableCheck]]:
+    """Within the block, each table a load reads from the cache is rebuilt and compared; yields the outcomes."""
+    found: list[TableCheck] = []
+    token = REBUILDS.set(found)
+    try:
+        yield found
+    finally:
+        REBUILDS.reset(token)
+
+
+def _unpinned_reads(document: Mapping[str, Any]) -> str | None:
+    """Why a stamp's `read` hashes (the inputs a table was built from) are not the manifest's pins, or None. Files
+    pinned by a git blob id (user-supplied) are checked by their reader instead."""
+    from harness.data.manifest import load_manifest
+
+    pins = {entry.name: entry.sha256 for entry in load_manifest()}
+    read = document.get("read")
+    if not isinstance(read, dict):
+        return "its stamp lists no inputs"
+    for name, digest in sorted(read.items()):
+        if name not in pins:
+            return f"its stamp claims an input {name!r} the manifest does not pin"
+        pinned = pins[name]
+        if pinned is not None and digest != pinned:
+            return f"its stamp claims {name} was read with sha256 {str(digest)[:12]}..., not the pinned {pinned[:12]}"
+    return None
 
 
 class MissingColumnsError(MissingDataError):
@@ -146,7 +187,7 @@ def _verified_bytes(name: str, stamp: Mapping[str, Any] | None, cache: Path | No
         return None, "missing"
     except OSError as exc:
         raise os_error(exc, f"cannot read cached table {name}") from None
-    problem = _bytes_problem(data, document)
+    problem = _bytes_problem(data, document) or _unpinned_reads(document)
     return (None, f"fails its checksum ({problem})") if problem else (data, "ok")
 
 
@@ -178,6 +219,17 @@ def cached_table(
             raise
         except OSError as exc:
             raise os_error(exc, f"cannot write table {name} into the cache {cache or cache_dir()}") from None
+    else:
+        checks = REBUILDS.get()
+        if checks is not None:
+            frame, _ = build()
+            rebuilt = encode_table(frame)
+            same = rebuilt == data
+            ours, theirs = hashlib.sha256(rebuilt).hexdigest()[:12], hashlib.sha256(data).hexdigest()[:12]
+            detail = "identical to its rebuild from verified raw files" if same else (
+                f"differs from its rebuild from verified raw files (sha256 {ours}..., cached {theirs}...): it was "
+                "rewritten; delete it and load again")  # fmt: skip
+            checks.append(TableCheck(name, "ok" if same else "corrupt", detail))  # fmt: skip
     return _parse(data, name, columns, filters, categories)
 
 

@@ -31,6 +31,9 @@ from harness.plotting import method_style
 from harness.studies.published import read_published, study_folders
 
 SITE_SCHEMA = "cenas-bench/site/1"
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV cell as a formula (OWASP CSV injection); such text cells are
+written with a leading apostrophe."""
 DASHARRAY = {"-": "none", "--": "6 3", ":": "1.5 2.5", "-.": "6 2 1.5 2"}
 """SVG dash patterns of matplotlib's line styles, for the method keys drawn in HTML."""
 MANIFEST = "site.json"
@@ -337,6 +340,9 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
     import gzip
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    frame = frame.copy()
+    for column in frame.select_dtypes(include=["object", "string"]).columns:  # text a spreadsheet would run
+        frame[column] = frame[column].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in FORMULA else v)
     data = frame.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
     path.write_bytes(gzip.compress(data, compresslevel=9, mtime=0) if path.suffix == ".gz" else data)
 
@@ -508,6 +514,20 @@ def check_output(out: Path) -> None:
         raise HarnessError(f"cannot build into {out}: {parent} is not writable")
 
 
+def _clean_stale(parent: Path, name: str) -> None:
+    """Remove the staging folders of builds of `name` that were killed (their process is gone)."""
+    for folder in parent.glob(f".{name}.*-*"):
+        kind, _, pid = folder.name.removeprefix(f".{name}.").rpartition("-")
+        if kind not in ("building", "old") or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue  # alive (another user's process): not ours to remove
+
+
 def build_steps(results: Path) -> int:
     """How many times `build_site` calls its `progress`: each study read, each study rendered, and the last pages."""
     return 2 * len(study_folders(results)) + 1
@@ -526,6 +546,7 @@ def build_site(
         _merged(studies, field)  # studies that disagree are refused before any work
     spotchecks = read_records(results / "spotchecks")
     parent = out.parent if out.parent != Path("") else Path(".")
+    _clean_stale(parent, out.name)
     staging = parent / f".{out.name}.building-{os.getpid()}"
     old = parent / f".{out.name}.old-{os.getpid()}"
     try:

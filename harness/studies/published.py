@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 SCHEMA = "cenas-bench/study-results/1"
 DATA_FILES = ("runs.csv.gz", "curves.parquet", "fronts.parquet")
+INDEX = "study.json"
 PROVENANCE = "provenance.json"
 
 
@@ -160,6 +161,8 @@ def write_published(frames: StudyFrames, out: Path) -> list[Path]:
     for name, data in blobs.items():
         atomic_write_bytes(out / name, data)
         paths.append(out / name)
+    if (out / INDEX).is_file():  # the study and its cells, as published: pinned like the data (a changed description
+        blobs[INDEX] = (out / INDEX).read_bytes()  # or cell key is refused on read)
     checksums = {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for name, data in blobs.items()}
     document = frames.provenance | {"files": checksums}
     atomic_write_text(out / PROVENANCE, json.dumps(document, indent=1, sort_keys=True) + "\n")
@@ -194,7 +197,7 @@ def read_published(folder: Path) -> StudyFrames:
     """The committed form of a study folder, every data file checked against the checksums in `provenance.json`."""
     provenance = read_provenance(folder)
     blobs = {}
-    for name in DATA_FILES:
+    for name in (*DATA_FILES, *((INDEX,) if (folder / INDEX).exists() else ())):
         try:
             data = (folder / name).read_bytes()
         except FileNotFoundError:

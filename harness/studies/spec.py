@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -223,6 +224,8 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         raise HarnessError(f"{where}: analysis_options without an analysis")
     if "methods" not in raw:
         raise HarnessError(f"{where}: missing key 'methods'")
+    if not _expect(raw["methods"], list, f"{where}: methods"):
+        raise HarnessError(f"{where}: methods is empty: a study compares at least one method")
     shared = flatten(_expect(raw.get("shared_options", {}), dict, f"{where}: shared_options"))
     methods = []
     shared_typed: dict[str, Any] = {}
@@ -236,6 +239,8 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
                 f"{where}: methods[{i}] needs 'name' and may have 'options' and 'label' (got {sorted(entry)})"
             )
         label = _expect(entry.get("label", ""), str, f"{where}: methods[{i}].label")
+        if label and not NAME.fullmatch(label):
+            raise HarnessError(f"{where}: methods[{i}].label {label!r} must be {NAME_RULE}")
         method = _expect(entry["name"], str, f"{where}: methods[{i}].name")
         if method not in METHODS:
             raise HarnessError(f"{where}: unknown method '{method}' (see `harness methods list`)")
@@ -266,8 +271,8 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     traces = _traces(raw, where)
     seeds = _seeds(raw, where)
     gpus = _list(raw, "gpus", int, [8], where)
-    if any(g < 1 for g in gpus):
-        raise HarnessError(f"{where}: gpus must be at least 1")
+    if any(not 1 <= g <= 1024 for g in gpus):
+        raise HarnessError(f"{where}: gpus must be in [1, 1024]")
     budgets = _list(raw, "budgets", str, ["80h"], where)
     for budget in budgets:
         parse_budget(budget)
@@ -276,7 +281,7 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     if reference is not None and reference not in names:
         raise HarnessError(f"{where}: reference_method '{reference}' is not one of the study's methods")
     study = Study(
-        name=_expect(raw.get("name", name), str, f"{where}: name"),
+        name=_study_name(raw.get("name", name), where),
         description=_expect(raw.get("description", ""), str, f"{where}: description"),
         methods=tuple(methods),
         benchmarks=_list(raw, "benchmarks", str, ["nb201/cifar10/pi5-energy"], where),
@@ -293,7 +298,25 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         tree_varies=varies,
     )
     _check_resources(study)
+    cells = len(study.cells())
+    if cells > MAX_CELLS:
+        raise HarnessError(f"{where}: {cells:,} runs; a study has at most {MAX_CELLS:,} (split it)")
     return study
+
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,79}")
+NAME_RULE = "1-80 letters, digits, '.', '_', '+' or '-', starting with a letter or digit"
+MAX_SEEDS = 10_000
+MAX_CELLS = 200_000
+"""A study's largest grid: about a week of sweeping on 2 cores at 3 s a run; beyond, split the study."""
+
+
+def _study_name(value: Any, where: str) -> str:
+    """A study name that is a safe folder name (results/NAME): no path separators, no '..', not empty."""
+    name = _expect(value, str, f"{where}: name")
+    if not NAME.fullmatch(name) or ".." in name:
+        raise HarnessError(f"{where}: name {name!r} must be {NAME_RULE} (it names the results folder)")
+    return name
 
 
 def _parse_analysis_study(raw: Mapping[str, Any], name: str, source: str) -> Study:
@@ -343,10 +366,16 @@ def _traces(raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
     traces = list(_list(raw, "traces", str, [], where)) if "traces" in raw else []
     for i, draw in enumerate(_expect(raw.get("trace_draws", []), list, f"{where}: trace_draws")):
         _expect(draw, dict, f"{where}: trace_draws[{i}]")
-        try:
-            traces += TraceDraw(**draw).windows()
-        except TypeError as exc:
-            raise HarnessError(f"{where}: trace_draws[{i}]: {exc}") from None
+        keys = {"zone", "year", "count", "hours"}
+        if not keys <= set(draw) or set(draw) - keys - {"seed"}:
+            raise HarnessError(f"{where}: trace_draws[{i}] needs zone, year, count and hours (and may have seed); "
+                               f"got {sorted(draw)}")  # fmt: skip
+        _expect(draw["zone"], str, f"{where}: trace_draws[{i}].zone")
+        for key, low, high in (("year", 1900, 2200), ("count", 1, 10_000), ("hours", 1, 8_760), ("seed", 0, 2**63)):
+            value = _expect(draw.get(key, 0), int, f"{where}: trace_draws[{i}].{key}")
+            if not low <= value <= high:
+                raise HarnessError(f"{where}: trace_draws[{i}].{key} must be in [{low}, {high}] (got {value})")
+        traces += TraceDraw(**draw).windows()
     if not traces:
         raise HarnessError(f"{where}: give traces or trace_draws")
     return tuple(dict.fromkeys(traces))
@@ -356,11 +385,13 @@ def _seeds(raw: Mapping[str, Any], where: str) -> tuple[int, ...]:
     """`seeds = N` (0..N-1) or an explicit list of distinct non-negative integers (default 10)."""
     seeds_raw = raw.get("seeds", 10)
     if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
-        if seeds_raw < 1:
-            raise HarnessError(f"{where}: seeds must be at least 1 (got {seeds_raw})")
+        if not 1 <= seeds_raw <= MAX_SEEDS:
+            raise HarnessError(f"{where}: seeds must be in [1, {MAX_SEEDS:,}] (got {seeds_raw})")
         seeds = tuple(range(seeds_raw))
     else:
         seeds = _list(raw, "seeds", int, [], where)
+        if len(seeds) > MAX_SEEDS:
+            raise HarnessError(f"{where}: at most {MAX_SEEDS:,} seeds (got {len(seeds):,})")
         if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
             raise HarnessError(f"{where}: seeds must be distinct non-negative integers")
     return seeds

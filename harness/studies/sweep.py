@@ -223,6 +223,24 @@ class SerialExecutor:
         return None
 
 
+def watch_parent(pid: int, every_s: float = 1.0) -> None:
+    """In a pool worker: exit as soon as the sweep process `pid` is gone (killed with SIGKILL, say), so that no
+    worker outlives it holding memory and a core. Checked from a daemon thread every `every_s` seconds."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                continue  # alive, another user's (a reused pid): nothing to do
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 class LocalPool:
     """A process pool; at most `workers` bundles run at once (a bounded queue keeps cancellation prompt)."""
 
@@ -232,7 +250,8 @@ class LocalPool:
         self.workers = workers
         self.description = f"local pool, {workers} worker{'s' * (workers != 1)}"
         context = multiprocessing.get_context("forkserver")  # no fork of a process that may hold threads (rich, torch)
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=watch_parent,
+                                        initargs=(os.getpid(),))  # fmt: skip
         self.pending: dict[Future[list[str]], int] = {}
 
     def status(self) -> tuple[int, int]:
@@ -291,7 +310,7 @@ class DaskExecutor:
                 self.client = Client(self.cluster, timeout=timeout_s)
                 self.description = f"Dask LocalCluster on 127.0.0.1, {local_workers or 1} workers"
             else:
-                self.client = Client(address, timeout=timeout_s)
+                self.client = _connect(Client, address, timeout_s)
                 self.description = f"Dask scheduler {address}"
         except (OSError, TimeoutError, ValueError) as exc:
             self.close()
@@ -323,8 +342,46 @@ class DaskExecutor:
             self.cluster.close()
 
 
-class NoWorkersWarning(UserWarning):
+def _connect(client_class: Any, address: str, timeout_s: float) -> Any:
+    """A Dask client of the scheduler at `address`, or one HarnessError line within about `timeout_s` seconds: a
+    service that is not a Dask scheduler may accept the connection and never answer (an HTTP server), or answer with
+    bytes Dask misreads; the attempt runs in a daemon thread so that neither can hold the sweep."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["client"] = client_class(address, timeout=timeout_s)
+        except BaseException as exc:  # whatever a wrong service makes Dask raise, reported below in one line
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout_s + 5.0)
+    if thread.is_alive():
+        raise HarnessError(f"no Dask scheduler answered at {address} within {timeout_s + 5.0:.0f} s (is it a Dask "
+                           "scheduler's address? `dask scheduler` prints it)")  # fmt: skip
+    error = outcome.get("error")
+    if isinstance(error, (OSError, TimeoutError, ValueError)):
+        raise HarnessError(f"cannot reach the Dask scheduler at {address}: {error}")
+    if error is not None:
+        raise HarnessError(f"{address} did not answer as a Dask scheduler ({type(error).__name__}: "
+                           f"{str(error)[:200]})")  # fmt: skip
+    return outcome["client"]
+
+
+class SweepWarning(UserWarning):
+    """Something a sweep's user should read before it runs (printed as one `warning:` line)."""
+
+
+class NoWorkersWarning(SweepWarning):
     """A Dask scheduler with no worker connected: a sweep on it waits."""
+
+
+def worker_limit() -> int:
+    """The most local workers a sweep starts: 4 per core (each is a process of ~200 MB; more only contend)."""
+    return 4 * (os.cpu_count() or 1)
 
 
 def make_executor(workers: int | None, scheduler: str | None, dask_local: int | None) -> Executor:
@@ -334,8 +391,16 @@ def make_executor(workers: int | None, scheduler: str | None, dask_local: int | 
     for name, value in (("workers", workers), ("dask-local", dask_local)):
         if value is not None and value < 1:
             raise HarnessError(f"--{name} must be at least 1 (got {value})")
+        if value is not None and value > worker_limit():
+            warnings.warn(f"--{name} {value} is more than 4 per core; using {worker_limit()}", SweepWarning,
+                          stacklevel=2)  # fmt: skip
+    workers = min(workers, worker_limit()) if workers else workers
+    dask_local = min(dask_local, worker_limit()) if dask_local else dask_local
     if scheduler:
-        if not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        if scheduler.startswith("tls://"):
+            raise HarnessError("--scheduler tls://... needs Dask security settings, which harness sweep does not take: "
+                               "reach the scheduler over tcp:// (e.g. through an SSH tunnel)")  # fmt: skip
+        if not scheduler.startswith("tcp://"):
             raise HarnessError(f"--scheduler must be an address like tcp://HOST:PORT (got {scheduler!r})")
         return DaskExecutor(address=scheduler)
     if dask_local:
@@ -398,6 +463,7 @@ def sweep(
     study: Study, out: Path, executor: Executor, only: str | None = None, progress: Progress | None = None
 ) -> SweepResult:
     """Run the study's missing cells into `out` and write its index; returns what was done."""
+    check_study_folder(out, study.name)
     start = time.monotonic()
     cells = plan(study, only)
     store = Store(out)
@@ -415,6 +481,29 @@ def sweep(
                 progress(done, len(cells), time.monotonic() - start)
         write_index(study, out, cells)
     return SweepResult(len(cells), skipped, len(todo), [k for _, k in cells], time.monotonic() - start)
+
+
+def check_study_folder(folder: Path, name: str) -> None:
+    """`folder` may receive study `name`'s results: it is absent, empty, holds only a records/ folder (a sweep cut
+    before its index), or is that study's own folder (its study.json names it). Anything else is a folder this
+    command did not make, or another study's: one error line, nothing written."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise HarnessError(f"{folder} is a file, not a folder")
+    index = folder / "study.json"
+    if index.is_file():
+        try:
+            owner = json.loads(index.read_text(encoding="utf-8"))["study"]["name"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise HarnessError(f"{index} is not a study index ({exc}): refusing to write into {folder}") from None
+        if owner != name:
+            raise HarnessError(f"{folder} holds the results of study {owner!r}: write study {name!r} into its own "
+                               "folder")  # fmt: skip
+        return
+    if {p.name for p in folder.iterdir()} - {"records"}:
+        raise HarnessError(f"{folder} is not empty and holds no study.json: refusing to write study {name!r} into a "
+                           "folder this command did not make")  # fmt: skip
 
 
 def write_index(study: Study, out: Path, cells: list[tuple[Cell | AnalysisCell, str]]) -> Path:
