@@ -61,7 +61,10 @@ class VanillaLaMOO(CENAS):
         return {TRAIN: self.ctx.n_gpus}
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
-        x, arch = self._sample()
+        drawn = self._sample()
+        if drawn is None:
+            return None
+        x, arch = drawn
         self.seen.add(arch)
         return Job(TRAIN, arch, payload=(x, None))
 
@@ -107,9 +110,13 @@ class OneShotLaMOO(CENAS):
             self.max_samples is not None and self.issued + self.options.n_init >= self.max_samples
         ):
             return None
+        drawn = self._sample()
+        if drawn is None:
+            return None
+        x, arch = drawn
+        self.seen.add(arch)
         self.started += 1
         self.issued += 1
-        x, arch = self._sample()
         return Job(ONESHOT, arch, payload=x)
 
     def _claim(self) -> Job | None:

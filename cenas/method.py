@@ -299,21 +299,24 @@ class CENAS(Method):
         return {TRAIN: train, ONESHOT: self.ctx.n_gpus - train}
 
     # ----------------------------------------------------------------------------------------------- jobs
-    def _sample(self) -> tuple[np.ndarray, int]:
+    def _sample(self) -> tuple[np.ndarray, int] | None:
+        """A point of the selected region and its architecture; with `dedup`, one not seen in this run, or None when
+        1000 draws find none (the region is used up: the GPU idles until the tree is rebuilt)."""
         for _ in range(1000):
             x = self.sampler.sample()
             arch = int(self.bench.space.decode(x[None, :])[0])
             if not self.options.dedup or arch not in self.seen:
                 return x, arch
-        raise HarnessError("dedup: no unseen architecture found in the selected region after 1000 draws")
+        return None
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
         if kind == ONESHOT:
             if not self.supernet.ready:
                 return self.supernet.next_chunk()  # None: the rest of the training runs on other GPUs
-            if not self.queue.accepting():
+            drawn = self._sample() if self.queue.accepting() else None
+            if drawn is None:
                 return None
-            x, arch = self._sample()
+            x, arch = drawn
             self.seen.add(arch)
             return Job(ONESHOT, arch, payload=x)
         if not len(self.queue):

@@ -159,3 +159,16 @@ def test_oneshot_lamoo_ends_after_max_samples() -> None:
 def test_oneshot_lamoo_rejects_a_non_positive_sample_cap() -> None:
     with pytest.raises(HarnessError, match="max_samples"):
         create_method("oneshot-lamoo", {"max_samples": 0})
+
+
+def test_busy_oneshot_lamoo_estimates_each_architecture_once_and_idles_when_none_is_left() -> None:
+    """The HotCarbon study's `oneshot-lamoo-busy`: uncapped sampling with `dedup` estimates every NB201 architecture
+    at most once; once the space is used up its sampling GPUs idle (before: dedup raised an error)."""
+    options = {"oneshot_quota": None, "max_samples": None, "supernet.scope": "rebuild", "dedup": True}
+    spec = RunSpec("oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("10h"), gpus=8,
+                   method_options=options)  # fmt: skip
+    record = execute(spec)
+    estimated = [e["arch"] for e in record.evaluations if e["kind"] == "oneshot"]
+    assert len(estimated) == len(set(estimated)) > 15_000  # NB201 has 15,625 architectures
+    last = record.intervals[-1]
+    assert last["started_oneshot"] == 0 and last["idle_gpu_h"] > 5  # nothing left to estimate: idle, not an error
