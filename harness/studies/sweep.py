@@ -255,7 +255,8 @@ class LocalPool:
         self.pending: dict[Future[list[str]], int] = {}
 
     def status(self) -> tuple[int, int]:
-        return sum(f.running() for f in list(self.pending)), self.workers
+        running = sum(f.running() for f in list(self.pending))  # the pool marks its call queue running too
+        return min(running, self.workers), self.workers
 
     def run(self, work: Sequence[Bundle]) -> Iterator[tuple[int, list[str]]]:
         self.pending = pending = {}
