@@ -260,6 +260,7 @@ def verify(path: Path, sample: int = 3, seed: int = 0) -> dict[str, Any]:
         raise HarnessError(f"{path}: its study.json is not the suite its submission names")
     frames = frames_from_records(bundle.study)  # every record: checksum, cell key, audit, front HV
     with _scratch(path) as scratch:
+        shutil.copyfile(bundle.study / "study.json", scratch / "study.json")  # pinned in provenance.json too
         write_published(frames, scratch)
         for name in (*DATA_FILES, PROVENANCE):
             if (scratch / name).read_bytes() != (bundle.study / name).read_bytes():

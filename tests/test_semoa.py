@@ -141,11 +141,12 @@ def test_ecnas_points_study_writes_both_rows(tmp_path: Path) -> None:
         'name = "points"\nbenchmarks = ["ecnas/4v"]\ntraces = ["hotcarbon-1"]\nbudgets = ["500lbs"]\nseeds = 2\n'
         'report = "ecnas-points"\n[[methods]]\nname = "semoa"\n'
     )
-    result = CliRunner().invoke(app, ["sweep", str(study), "--out", str(tmp_path), "--workers", "1"])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(study), "--out", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
-    text = (tmp_path / "semoa_points.md").read_text()
+    text = (out / "semoa_points.md").read_text()
     assert "| this harness (ecnas/4v) |" in text and "| EC-NAS paper (7V) | 14.23±0.00" in text
-    per_seed = json.loads((tmp_path / "semoa_points.json").read_text())["per_seed"]
+    per_seed = json.loads((out / "semoa_points.json").read_text())["per_seed"]
     assert len(per_seed) == 2 and per_seed[0]["r1"]["P_v"] >= per_seed[0]["rk"]["P_v"]
 
 

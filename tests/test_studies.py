@@ -153,7 +153,7 @@ def test_trace_draws_are_seeded_windows_inside_the_year() -> None:
         ({"methods": [{"name": "nsga2", "options": {"population": 4}}]}, "unknown option 'population' for nsga2"),
         ({"methods": [{"name": "nsga2", "options": {"pop_size": "x"}}]}, "expected an integer"),
         ({"methods": [{"name": "nsga2"}], "seeds": "ten"}, "seeds: expected a list"),
-        ({"methods": [{"name": "nsga2"}], "seeds": 0}, "seeds must be at least 1"),
+        ({"methods": [{"name": "nsga2"}], "seeds": 0}, "seeds must be in \\[1, 10,000\\]"),
         ({"methods": [{"name": "nsga2"}], "budgets": ["5 parsecs"]}, "bad budget"),
         ({"methods": [{"name": "nsga2"}], "traces": ["ATLANTIS"]}, "unknown trace region 'ATLANTIS'"),
         ({"methods": [{"name": "nsga2"}], "benchmarks": ["nb201/mnist"]}, "unknown benchmark 'nb201/mnist'"),
