@@ -10,7 +10,7 @@
 - The LaMOO family at 500 lbs with the faithful tree (poly-4 SVMs on every sample) solved by the interior-point
   method (`tree.solver=ipm`; the same partition as libsvm's on 99.97 % of probes): target <= 60 s per method.
 - qnehvi at 500 lbs with documented settings (`qnehvi.optimizer=ranked`): target <= 60 s.
-Figures measured on the 2-core machine are in docs/simulator.md ("Speed targets").
+Figures measured on the 2-core machine are in docs/performance.md ("Speed targets").
 """
 
 from __future__ import annotations
