@@ -138,7 +138,7 @@ def test_hotcarbon_table_and_byte_identical_regeneration(small_hotcarbon, tmp_pa
     for name in ("comparison.md", "comparison.json", "report.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     table = aggregate(small_hotcarbon.to_dict(), rows_from(load_runs(tmp_path / "a")))
-    assert len(table) == 6  # five methods and the heuristic with an oracle forecast
+    assert len(table) == 7  # five methods, the heuristic with an oracle forecast, the busy one-shot LaMOO
     reference = next(e for e in table if e["method"] == "cenas-heuristic")
     assert reference["carbon_vs_reference"] == 1.0 and reference["runs"] == 2
     vanilla = next(e for e in table if e["method"] == "vanilla-lamoo")
