@@ -87,10 +87,13 @@ class OnnxModel:
 
     `weights` is the checkpoint (`.pt`) the export must come from, `weights_sha256` the sha256 of its bytes as the
     caller read them, and `entry` its JSON `onnx` entry; a missing entry or file, or bytes that do not match, is one
-    HarnessError before anything is loaded (`remedy` says what fixes it).
+    HarnessError before anything is loaded (`remedy` says what fixes it). `pin`: for an export shipped with the
+    package, the sha256 its code pins (an export replaced together with its JSON entry is refused).
     """
 
-    def __init__(self, weights: Path, weights_sha256: str, entry: Mapping[str, Any] | None, remedy: str) -> None:
+    def __init__(
+        self, weights: Path, weights_sha256: str, entry: Mapping[str, Any] | None, remedy: str, pin: str | None = None
+    ) -> None:
         path = weights.with_suffix(".onnx")
         if not entry or not path.exists():
             raise HarnessError(f"{weights.name} has no ONNX export beside it; {remedy}")
@@ -99,6 +102,9 @@ class OnnxModel:
         except OSError as exc:
             raise os_error(exc, f"cannot read {path}") from None
         digest = hashlib.sha256(model).hexdigest()
+        if pin is not None and digest != pin:  # a shipped export: its JSON beside it is editable, the code pin is not
+            raise DataIntegrityError(f"{path} is not the export this package ships (sha256 {digest[:12]}, the code "
+                                     f"pins {pin[:12]}); nothing was loaded; reinstall the package")  # fmt: skip
         if len(model) != entry.get("size") or digest != entry.get("sha256"):
             raise DataIntegrityError(
                 f"{path} fails its checksum ({digest[:12]} != {str(entry.get('sha256'))[:12]}); nothing was loaded"

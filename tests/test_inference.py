@@ -129,3 +129,28 @@ def test_calendar_features_match_pandas_on_the_trace_times() -> None:
     day = 2 * np.pi * times.day_of_week.to_numpy() / 7
     expected = np.stack([np.sin(hour), np.cos(hour), np.sin(day), np.cos(day)], axis=-1)
     np.testing.assert_array_equal(tf._calendar(tf._epoch_hours(times)), expected)
+
+
+def test_shipped_exports_are_pinned_in_code_not_only_in_their_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 38, gap 3 (in part): replacing a shipped `.onnx` and updating the JSON beside it changed results while
+    every pin agreed. The code now pins each shipped export; a mismatch is refused before anything is loaded."""
+    import hashlib
+
+    from cenas.allocation import ppo
+    from harness.carbon import transformer
+    from harness.errors import DataIntegrityError
+
+    shipped = {**transformer.SHIPPED_EXPORTS, **ppo.SHIPPED_EXPORTS}
+    exports = [*transformer.SHIPPED.glob("*.onnx"), *ppo.checkpoint_path(None).parent.glob("*.onnx")]
+    on_disk = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in exports}
+    assert shipped == on_disk  # a reshipped model must update its pin
+    ppo.PPOPolicy()  # the shipped agent loads
+    monkeypatch.setitem(ppo.SHIPPED_EXPORTS, "rl_clean_ppo.onnx", "0" * 64)  # as if the file had been replaced
+    with pytest.raises(DataIntegrityError, match="is not the export this package ships"):
+        ppo.PPOPolicy()
+    transformer.load.cache_clear()
+    name = next(iter(transformer.SHIPPED_EXPORTS))
+    monkeypatch.setitem(transformer.SHIPPED_EXPORTS, name, "0" * 64)
+    with pytest.raises(DataIntegrityError, match="is not the export this package ships"):
+        transformer.load(transformer.SHIPPED / name.replace(".onnx", ".pt"))
+    transformer.load.cache_clear()

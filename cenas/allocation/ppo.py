@@ -289,6 +289,11 @@ def export(name: str | None) -> dict[str, Any]:
     return dict(_export_beside(_policy(weights, document), document, path, weights)["onnx"])
 
 
+SHIPPED_EXPORTS = {"rl_clean_ppo.onnx": "a3d02036af244076d41cb152fac7d7d8213edbb84bb4a3b0b74b32efa6e2a225"}
+"""sha256 of the agent export shipped in cenas/allocation/checkpoints/, pinned in code (issue 38): the JSON beside it
+is editable. Update together with a reshipped agent (`harness rl train` then `harness rl export`)."""
+
+
 def checkpoint_path(name: str | None) -> Path:
     """A checkpoint path: a file path, or the name of one shipped in cenas/allocation/checkpoints/."""
     if name and Path(name).exists():
@@ -407,7 +412,9 @@ class PPOPolicy(ObservingPolicy):
 
         path, _, self.document = verified_weights(checkpoint)
         remedy = f"run `harness rl export{' --checkpoint ' + checkpoint if checkpoint else ''}`"
-        self.model = OnnxModel(path, self.document["sha256"], self.document.get("onnx"), remedy)  # sha256: verified
+        shipped = path.resolve().parent == checkpoint_path(None).resolve().parent
+        pin = SHIPPED_EXPORTS.get(path.with_suffix(".onnx").name) if shipped else None
+        self.model = OnnxModel(path, self.document["sha256"], self.document.get("onnx"), remedy, pin)
         self.trained_gpus = int(self.document["spec"]["gpus"])
         self.greedy = greedy
 

@@ -234,13 +234,23 @@ def load(path: Path) -> tuple[OnnxModel, dict[str, Any]]:
         ) from None
     region = meta.get("region", path.stem)
     digest = hashlib.sha256(weights).hexdigest()
-    return OnnxModel(path, digest, meta.get("onnx"), f"run `harness forecast export {region}`"), meta
+    pin = SHIPPED_EXPORTS.get(path.with_suffix(".onnx").name) if path.resolve().parent == SHIPPED.resolve() else None
+    return OnnxModel(path, digest, meta.get("onnx"), f"run `harness forecast export {region}`", pin), meta
 
 
 def predict(model: OnnxModel, x: np.ndarray, stats: np.ndarray) -> np.ndarray:
     """Forecasts in g/kWh, shape (n, 72), from windows and their (mean, std) from `make_windows`."""
     z = model(x).astype(np.float64)
     return z * stats[:, 1:2] + stats[:, 0:1]
+
+
+SHIPPED_EXPORTS = {
+    "forecast_sc_DE.onnx": "0498badc8efe5c3f62a27239c827ca43699e870957926d154a985e7b71b637fb",
+    "forecast_sc_US-CAL-CISO.onnx": "1b2dc5ec9232cc9dc80318049a4c47c5842c247df55ce20839a1e756b8d21443",
+    "forecast_sc_US-MIDA-PJM.onnx": "095f2943124c6c41798554dc367547db3b769da27252f5fada7937263c8356df",
+}
+"""sha256 of each forecaster export shipped in harness/carbon/models/, pinned in code (issue 38): the JSON beside an
+export is editable, so it cannot be the only pin of the bytes that run. Update together with a reshipped model."""
 
 
 def find_checkpoint(region: str) -> Path:
