@@ -66,7 +66,6 @@ SLOW = (
     "tests/test_goldens.py::test_golden_run_is_unchanged",
     "tests/test_hwnasbench_reader.py::test_pickle_in_cache_adds_columns_to_nb201_table",
     "tests/test_inference.py::test_a_checkpoint_without_export_is_one_error_line_and_rl_export_mends_it",
-    "tests/test_lamoo.py::test_libsvm_binding_loads_without_the_sklearn_package",
     "tests/test_lamoo.py::test_qnehvi_",
     "tests/test_lamoo.py::test_tree_agreement_interior_point_vs_libsvm",
     "tests/test_new_benchmarks_methods.py::TestQNEHVIThreeObjectives",

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -169,36 +166,6 @@ def test_split_svm_is_sklearns_svc(artifact, capfd, kernel: str, degree: int, ga
         probes = np.vstack([x, rng.uniform(0, 1, size=(10_000, x.shape[1]))])
         np.testing.assert_array_equal(ours.predict(probes), theirs.predict(probes))
     assert capfd.readouterr().out == ""  # libsvm's progress dots stay off
-
-
-_BARE_LIBSVM = """
-import json, sys
-from cenas.lamoo.svm import LIBSVM_PACKAGES, _libsvm, bare_extension
-before = set(sys.modules)
-try:
-    bare_extension("sklearn.svm._no_such_module", LIBSVM_PACKAGES)
-    failed = False
-except ImportError:
-    failed = True
-unchanged = set(sys.modules) == before
-binding = _libsvm()
-packages = sorted(m for m in sys.modules if m.split(".")[0] == "sklearn" and "._" not in m)
-estimators = "scipy.stats" in sys.modules
-from sklearn.svm import SVC, _libsvm as imported
-print(json.dumps([failed, unchanged, packages, estimators, imported is binding, SVC.__module__]))
-"""
-
-
-def test_libsvm_binding_loads_without_the_sklearn_package() -> None:
-    """In a fresh interpreter the tree's libsvm binding loads without sklearn's packages (no `sklearn`, no estimators,
-    no scipy.stats: ~67 MB and ~0.55 s less); a later `import sklearn.svm` runs normally and holds the very same
-    module, so the fits are the ones `SVC` makes. A module that does not load raises ImportError and leaves
-    sys.modules as it was (the binding then comes by the plain import)."""
-    out = subprocess.run([sys.executable, "-c", _BARE_LIBSVM], capture_output=True, text=True, check=True).stdout
-    failed, unchanged, packages, estimators, same, svc = json.loads(out.strip().splitlines()[-1])
-    assert failed and unchanged
-    assert packages == [] and not estimators
-    assert same and svc == "sklearn.svm._classes"
 
 
 def _libsvm_values(svm: SplitSVM, x: np.ndarray) -> np.ndarray:

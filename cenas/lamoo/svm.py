@@ -14,16 +14,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import importlib
-import importlib.util
 import itertools
 import math
-import sys
-import threading
-import types
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -58,52 +51,15 @@ class SplitClassifier(Protocol):
         ...
 
 
-LIBSVM = "sklearn.svm._libsvm"  # sklearn's libsvm binding: the extension module `SVC.fit` calls
-LIBSVM_PACKAGES = ("sklearn", "sklearn.utils", "sklearn.svm")  # the packages of it and of the Cython modules it links
-_LOADING = threading.Lock()
-
-
 @functools.cache
 def _libsvm() -> Any:
-    """sklearn's libsvm binding, loaded on first use (runs with the interior-point solver, whose fallback is their only
-    libsvm call, never load it) and without the sklearn package around it where sklearn is not imported yet
-    (`bare_extension`): importing `sklearn.svm` costs a process ~67 MB and ~0.55 s (it imports sklearn's estimators
-    and, through them, scipy.stats, scipy.optimize and scipy.sparse), the binding alone ~12 MB and ~0.1 s. The same
-    module either way, so the same fits."""
-    if "sklearn" not in sys.modules:
-        with contextlib.suppress(ImportError):
-            return bare_extension(LIBSVM, LIBSVM_PACKAGES)
+    """sklearn's libsvm binding (the extension module `SVC.fit` calls), imported on first use: runs with the
+    interior-point solver, whose fallback is their only libsvm call, never import sklearn. Importing it runs
+    `sklearn.svm`'s package (~67 MB and ~0.55 s per process, docs/performance.md); until 2026-12 a loader rewrote
+    sys.modules to skip that, which a new sklearn could break silently (issue 33)."""
     from sklearn.svm import _libsvm as libsvm  # type: ignore[attr-defined]
 
     return libsvm
-
-
-def bare_extension(name: str, packages: tuple[str, ...]) -> Any:
-    """Load extension module `name` without running the `__init__` of `packages` (its own and those of the modules it
-    imports as it loads): each stands in as a bare package of the real folder while it loads and is taken out after,
-    so a later `import` of a package runs it normally and finds the same extension module. Any failure (a layout
-    this does not know) raises ImportError with sys.modules as it was."""
-    with _LOADING:
-        before = set(sys.modules)
-        spec = importlib.util.find_spec(packages[0])  # a top-level name: finds the folder, runs nothing
-        if spec is None or not spec.submodule_search_locations:
-            raise ImportError(f"no package {packages[0]}")
-        root = Path(next(iter(spec.submodule_search_locations)))
-        stand_ins = [package for package in packages if package not in sys.modules]
-        for package in stand_ins:
-            bare = types.ModuleType(package)
-            bare.__path__ = [str(root.joinpath(*package.split(".")[1:]))]
-            sys.modules[package] = bare
-        try:
-            module = importlib.import_module(name)
-        except Exception as exc:
-            for added in set(sys.modules) - before:
-                del sys.modules[added]
-            raise ImportError(f"{name} does not load on its own: {exc}") from exc
-        finally:
-            for package in stand_ins:
-                sys.modules.pop(package, None)
-        return module
 
 
 def svc_gamma(x: np.ndarray, gamma: str | float) -> float:
