@@ -125,3 +125,11 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise os_error(exc, f"cannot write {target}") from None
     return target
+
+
+def file_stem(text: str) -> str:
+    """`text` as a safe file-name stem: every run of characters other than letters, digits, '.' and '-' becomes one
+    '-', with none at either end (board pages, report plots, method cards)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")

@@ -9,13 +9,13 @@ least one method reached in all its runs.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from harness.io import file_stem
 from harness.studies.aggregate import (
     BOARD,
     CHECKPOINTS_LBS,
@@ -49,7 +49,7 @@ class Board:
     @property
     def slug(self) -> str:
         text = f"{self.study['name']}--{self.benchmark}-{self.budget_label}-{self.gpus}gpu"
-        return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
+        return file_stem(text)
 
     @property
     def budget_label(self) -> str:

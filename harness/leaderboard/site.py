@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import pandas as pd
 
 from harness import __version__
 from harness.errors import HarnessError, os_error
+from harness.io import file_stem
 from harness.leaderboard.boards import Board, boards_of
 from harness.leaderboard.charts import Chart
 from harness.plotting import method_style
@@ -146,11 +146,12 @@ def levels_for(board: Board) -> list[dict[str, Any]]:
     return out
 
 
-def index_levels(board: Board) -> list[dict[str, Any]]:
-    """The index's lines for a board: at each carbon level, the leader (rank 1) and the methods not significantly
-    worse (p >= ALPHA against it), in HV fraction; privileged methods are neither (they are bounds, badged)."""
+def index_levels(levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The index's lines for a board, from its `levels_for`: at each carbon level, the leader (rank 1) and the
+    methods not significantly worse (p >= ALPHA against it), in HV fraction; privileged methods are neither (they
+    are bounds, badged)."""
     lines = []
-    for level in levels_for(board):
+    for level in levels:
         rows = [r for r in level["rows"] if r["complete"] and not r["privileged"]]
         leader = next((r for r in rows if r["rank"] == 1), None)
         if leader is None:
@@ -187,7 +188,7 @@ def summary_csv(board: Board) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ method cards
 def card_slug(method: str) -> str:
     """The file of a method's card: `method-<label>.html`."""
-    return "method-" + re.sub(r"[^A-Za-z0-9.-]+", "-", method).strip("-") + ".html"
+    return f"method-{file_stem(method)}.html"
 
 
 def method_cards(studies: list[StudyPage]) -> dict[str, dict[str, Any]]:
@@ -416,6 +417,7 @@ def _render(
     env = _environment()
     boards = [b for page in studies for b in page.boards]
     cards = method_cards(studies)
+    levels = {b.slug: levels_for(b) for b in boards}  # the board pages and the index read the same levels
     common = {"version": __version__, "results": results.name}
     for page in studies:
         for board in page.boards:
@@ -434,7 +436,7 @@ def _render(
             rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["method"]))
             order = [r["method"] for r in rows]
             html = env.get_template("board.html").render(
-                common, board=board, page=page, rows=rows, levels=levels_for(board), cards=cards,
+                common, board=board, page=page, rows=rows, levels=levels[board.slug], cards=cards,
                 charts=_charts(board, site, order), downloads=downloads,
                 title=f"{board.title} ({page.study['name']})", alpha=ALPHA,
                 privileged={m: w for m, w in board.provenance.get("privileged", {}).items() if m in board.methods},
@@ -445,7 +447,7 @@ def _render(
         html = env.get_template("method.html").render(common, card=card, title=f"{card['method']} (method)")
         (site / card["file"]).write_text(html, encoding="utf-8")
     index = env.get_template("index.html").render(
-        common, studies=studies, boards=boards, levels={b.slug: index_levels(b) for b in boards}, cards=cards,
+        common, studies=studies, boards=boards, levels={s: index_levels(v) for s, v in levels.items()}, cards=cards,
         title="Leaderboard", alpha=ALPHA,
     )  # fmt: skip
     (site / "index.html").write_text(index, encoding="utf-8")

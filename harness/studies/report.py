@@ -9,14 +9,13 @@ intensity, per carbon-aware method). A study may name an extra report (`report =
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from harness.errors import HarnessError
-from harness.io import atomic_write_text
+from harness.io import atomic_write_text, file_stem
 from harness.studies import REPORTS
 from harness.studies.aggregate import (
     BOARD,
@@ -39,7 +38,7 @@ def board_slug(board: tuple, study: dict | None = None) -> str:
     """A board's file-name stem, the budget as the study file gives it (`...-500-lbs-8`)."""
     benchmark, budget, gpus = board
     text = "_".join((str(benchmark), budget_label(str(budget), study or {}), str(gpus)))
-    return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
+    return file_stem(text)
 
 
 def markdown(name: str, table: pd.DataFrame, checkpoints: tuple[float, ...] = CHECKPOINTS_LBS) -> str:
