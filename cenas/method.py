@@ -219,7 +219,7 @@ class CENAS(Method):
     def _setup(self, ctx: MethodContext) -> None:
         o, qn = self.options, self.options.qnehvi
         self.bench = ctx.benchmark
-        self.ref_point = self.bench.ref_point
+        self.ref_point = self.bench.search_ref_point
         dim = self.bench.space.dim
         self.tree_rng = ctx.rng("tree")
         if o.sampler == "qnehvi":

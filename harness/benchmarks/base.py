@@ -207,6 +207,13 @@ class Benchmark(ABC):
         self._check_reference(ref)
         return ref
 
+    @property
+    def search_ref_point(self) -> np.ndarray:
+        """The reference point a method may use for its own hypervolumes (tree, acquisition), shape (m,): the scoring
+        `ref_point` unless that is derived from the benchmark's distribution (`harness.benchmarks.floor`), which a
+        method does not know before it searches."""
+        return self.ref_point
+
     @functools.cached_property
     def pareto_indices(self) -> IndexArray:
         """The Pareto front HV_max comes from (sorted indices)."""
@@ -215,10 +222,11 @@ class Benchmark(ABC):
     @functools.cached_property
     def hv_box(self) -> float:
         """Volume of the box between the reference point and the ideal point (accuracy 100 %, every cost 0): an upper
-        bound of any HV, known before a search starts (unlike HV_max, which needs the table's optimum)."""
+        bound of any HV, known before a search starts (unlike HV_max, which needs the table's optimum); taken at
+        `search_ref_point`."""
         ideal = np.zeros(self.n_objectives)
         ideal[0] = 100.0
-        return float(np.prod(ideal - self.ref_point))
+        return float(np.prod(ideal - self.search_ref_point))
 
     @functools.cached_property
     def hv_max(self) -> float:

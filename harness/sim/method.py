@@ -64,6 +64,7 @@ class IntervalInfo:
     energy_used_kwh: float
     n_observed: int
     hv: float
+    """HV of the observed front at the benchmark's `search_ref_point` (the scoring reference where they agree)."""
 
 
 class Method(ABC):

@@ -13,6 +13,10 @@ Format (`schema = "cenas-bench/study/1"`; every key but `methods` has a default)
     accounting = "default"
     interval_hours = 1.0
     reference_method = "cenas-heuristic"  # optional: carbon ratios are reported against it
+    suite = "v2"                          # optional: the benchmark suite it belongs to (leaderboards/suites; v1)
+    levels = ["10%", "25%", "50%", "100%"]  # optional, declared before the runs: carbon levels the boards rank at,
+                                          # fractions of a carbon budget or amounts ("25lbs"); the headline is the
+                                          # normalised regret area between the first and the last
 
     [shared_options]                      # applied to every method that declares the key
     "tree.kernel" = "poly"
@@ -38,6 +42,7 @@ names it in `tree_varies = ["tree.solver"]`: its methods may differ there and no
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import tomllib
@@ -55,7 +60,7 @@ SCHEMA = "cenas-bench/study/1"
 _TOP_KEYS = {
     "schema", "name", "description", "benchmarks", "traces", "trace_draws", "budgets", "gpus", "seeds", "accounting",
     "interval_hours", "reference_method", "shared_options", "methods", "report", "analysis", "analysis_options",
-    "tree_varies",
+    "tree_varies", "suite", "levels",
 }  # fmt: skip
 _RUN_KEYS = ("methods", "budgets", "gpus", "accounting", "interval_hours", "reference_method", "shared_options")
 
@@ -143,6 +148,12 @@ class Study:
     analysis: str | None = None  # an analysis study (harness.studies.analysis) instead of search runs
     analysis_options: dict[str, Any] = field(default_factory=dict)
     tree_varies: tuple[str, ...] = ()  # tree settings the study compares (every other tree.* setting is shared)
+    suite: str = "v1"  # the benchmark suite (leaderboards/suites/NAME.toml) the study belongs to
+    levels: tuple[str, ...] = ()  # declared carbon levels ("10%" of the carbon budget, "25lbs"); () in suite v1
+
+    def level_lbs(self, budget: str) -> tuple[float, ...]:
+        """The declared levels in lbs CO2eq for one of the study's budgets (its carbon term for percentages)."""
+        return tuple(level_lbs(level, parse_budget(budget)) for level in self.levels)
 
     def cells(self) -> list[Cell | AnalysisCell]:
         """Every cell, in grid order: benchmark, trace, budget, GPUs, method, seed (an analysis study: benchmark,
@@ -175,7 +186,13 @@ class Study:
             "gpus": list(self.gpus), "seeds": list(self.seeds), "accounting": self.accounting,
             "interval_hours": self.interval_hours, "reference_method": self.reference_method,
             "shared_options": self.shared_options, "report": self.report,
-        } | self._analysis_fields() | ({"tree_varies": list(self.tree_varies)} if self.tree_varies else {})  # fmt: skip
+        } | self._analysis_fields() | self._optional_fields()  # fmt: skip
+
+    def _optional_fields(self) -> dict[str, Any]:
+        """Keys written only when set, so the stored index of a study that does not use them stays as it was."""
+        tree = {"tree_varies": list(self.tree_varies)} if self.tree_varies else {}
+        suite = {"suite": self.suite, "levels": list(self.levels)} if self.suite != "v1" or self.levels else {}
+        return tree | suite
 
     def _analysis_fields(self) -> dict[str, Any]:
         """An analysis study's two keys (absent from run studies, whose stored index stays as it was)."""
@@ -205,6 +222,53 @@ def _list(raw: Mapping[str, Any], key: str, kind: type, default: list[Any], wher
     if not values:
         raise HarnessError(f"{where}: {key} is empty")
     return tuple(_expect(v, kind, f"{where}: {key}[{i}]") for i, v in enumerate(values))
+
+
+SUITE = re.compile(r"v[1-9][0-9]?")
+_LEVEL = re.compile(r"(?P<value>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>%|g|kg|t|lbs)")
+
+
+def level_lbs(level: str, budget: Any) -> float:
+    """One declared level ("10%" of `budget`'s carbon term, or an amount "25lbs") in lbs CO2eq."""
+    from harness.units import GRAMS_PER
+
+    match = _LEVEL.fullmatch(level.strip())
+    if not match:
+        raise HarnessError(f"level {level!r} is not a percentage of the carbon budget ('10%') or an amount ('25lbs')")
+    value = float(match["value"])
+    if match["unit"] == "%":
+        if budget.carbon_g is None:
+            raise HarnessError(f"level {level!r} is a share of the carbon budget, but the budget "
+                               f"{budget.describe()} has no carbon term")  # fmt: skip
+        return budget.carbon_g * value / 100.0 / GRAMS_PER["lbs"]
+    return value * GRAMS_PER[match["unit"]] / GRAMS_PER["lbs"]
+
+
+def _suite_name(value: Any, where: str) -> str:
+    text = _expect(value, str, f"{where}: suite")
+    if not SUITE.fullmatch(text):
+        raise HarnessError(f"{where}: suite {text!r} must look like 'v2'")
+    return text
+
+
+def _levels(raw: Mapping[str, Any], budgets: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """The declared levels, each valid for every budget, increasing, positive and at most 100 % of the budget."""
+    from harness.units import GRAMS_PER
+
+    if "levels" not in raw:
+        return ()
+    levels = _list(raw, "levels", str, [], where)
+    for budget in budgets:
+        try:
+            values = [level_lbs(level, parse_budget(budget)) for level in levels]
+        except HarnessError as exc:
+            raise HarnessError(f"{where}: {exc}") from None
+        if any(v <= 0 for v in values) or any(b <= a for a, b in itertools.pairwise(values)):
+            raise HarnessError(f"{where}: levels must be positive and increasing")
+        carbon = parse_budget(budget).carbon_g
+        if carbon is not None and values[-1] > carbon / GRAMS_PER["lbs"] * (1 + 1e-9):
+            raise HarnessError(f"{where}: level {levels[-1]!r} is beyond the budget {budget}")
+    return levels
 
 
 def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
@@ -296,6 +360,8 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         report=_report_name(raw.get("report"), where),
         source=source,
         tree_varies=varies,
+        suite=_suite_name(raw.get("suite", "v1"), where),
+        levels=_levels(raw, budgets, where),
     )
     _check_resources(study)
     cells = len(study.cells())
