@@ -182,20 +182,17 @@ class CENAS(Method):
         )
 
     def model_files(self, region: str) -> dict[str, str]:
-        """The transformer forecaster's model and the clean RL agent's weights, when these options use them."""
-        import hashlib
-
+        """The transformer forecaster and the clean RL agent, when these options use them: the sha256 of their weights
+        and of the verified ONNX export each run executes (the bytes that run, not a claim in a file beside them)."""
         o, found = self.options, {}
         if o.forecaster == "transformer":
-            from harness.carbon.transformer import find_checkpoint
+            from harness.carbon.transformer import find_checkpoint, model_hashes
 
-            path = find_checkpoint(region)
-            found[f"forecaster/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+            found |= {f"forecaster/{name}": digest for name, digest in model_hashes(find_checkpoint(region)).items()}
         if o.policy == "rl" and o.rl.mode == "clean":
-            from cenas.allocation.ppo import verified_weights
+            from cenas.allocation import ppo
 
-            path, _, document = verified_weights(o.rl.checkpoint)
-            found[f"rl/{path.name}"] = document["sha256"]
+            found |= {f"rl/{name}": digest for name, digest in ppo.model_hashes(o.rl.checkpoint).items()}
         return found
 
     READS_FORECAST = ("heuristic", "rank-half")

@@ -82,6 +82,32 @@ def onnx_entry(model: bytes, weights: bytes) -> dict[str, Any]:
     }
 
 
+def verified_export(
+    weights: Path, weights_sha256: str, entry: Mapping[str, Any] | None, remedy: str, pin: str | None = None
+) -> tuple[Path, bytes, str]:
+    """(path, bytes, sha256) of the ONNX export beside `weights`, checked as `OnnxModel` checks it (its JSON entry,
+    the code's pin for a shipped export, the weights it came from); one HarnessError line otherwise. The sha256 is of
+    the bytes that run: what records and cell keys name."""
+    path = weights.with_suffix(".onnx")
+    if not entry or not path.exists():
+        raise HarnessError(f"{weights.name} has no ONNX export beside it; {remedy}")
+    try:
+        model = path.read_bytes()
+    except OSError as exc:
+        raise os_error(exc, f"cannot read {path}") from None
+    digest = hashlib.sha256(model).hexdigest()
+    if pin is not None and digest != pin:  # a shipped export: its JSON beside it is editable, the code pin is not
+        raise DataIntegrityError(f"{path} is not the export this package ships (sha256 {digest[:12]}, the code "
+                                 f"pins {pin[:12]}); nothing was loaded; reinstall the package")  # fmt: skip
+    if len(model) != entry.get("size") or digest != entry.get("sha256"):
+        raise DataIntegrityError(
+            f"{path} fails its checksum ({digest[:12]} != {str(entry.get('sha256'))[:12]}); nothing was loaded"
+        )
+    if weights_sha256 != entry.get("weights_sha256"):
+        raise DataIntegrityError(f"{path} was exported from other weights than {weights.name}; {remedy}")
+    return path, model, digest
+
+
 class OnnxModel:
     """A verified export run by onnxruntime: `model(x)` maps float32 inputs (n, ...) to float32 outputs (n, ...).
 
@@ -94,23 +120,7 @@ class OnnxModel:
     def __init__(
         self, weights: Path, weights_sha256: str, entry: Mapping[str, Any] | None, remedy: str, pin: str | None = None
     ) -> None:
-        path = weights.with_suffix(".onnx")
-        if not entry or not path.exists():
-            raise HarnessError(f"{weights.name} has no ONNX export beside it; {remedy}")
-        try:
-            model = path.read_bytes()
-        except OSError as exc:
-            raise os_error(exc, f"cannot read {path}") from None
-        digest = hashlib.sha256(model).hexdigest()
-        if pin is not None and digest != pin:  # a shipped export: its JSON beside it is editable, the code pin is not
-            raise DataIntegrityError(f"{path} is not the export this package ships (sha256 {digest[:12]}, the code "
-                                     f"pins {pin[:12]}); nothing was loaded; reinstall the package")  # fmt: skip
-        if len(model) != entry.get("size") or digest != entry.get("sha256"):
-            raise DataIntegrityError(
-                f"{path} fails its checksum ({digest[:12]} != {str(entry.get('sha256'))[:12]}); nothing was loaded"
-            )
-        if weights_sha256 != entry.get("weights_sha256"):
-            raise DataIntegrityError(f"{path} was exported from other weights than {weights.name}; {remedy}")
+        path, model, self.sha256 = verified_export(weights, weights_sha256, entry, remedy, pin)
         self.session = single_thread_session(model, str(path))
         self.input = self.session.get_inputs()[0].name
 
@@ -118,4 +128,4 @@ class OnnxModel:
         return self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
 
 
-__all__ = ["OPSET", "OnnxModel", "export_onnx", "onnx_entry", "save_export", "single_thread_session"]
+__all__ = ["OPSET", "OnnxModel", "export_onnx", "onnx_entry", "save_export", "single_thread_session", "verified_export"]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.plotting import new_figure, save_png
 from harness.results import RunRecord
+
+PLOTTED = ("start_h", "end_h", "cum_carbon_g", "hv", "ci", "train_gpus", "oneshot_gpus")
+"""The interval columns the plots read; each must be a finite number in every row."""
 
 
 def plot_hv_vs_carbon(record: RunRecord, path: str | Path) -> Path:
@@ -46,7 +51,23 @@ def plot_allocation_vs_intensity(record: RunRecord, path: str | Path) -> Path:
     return save_png(figure, path)
 
 
+def check_plottable(record: RunRecord) -> None:
+    """One HarnessError line unless the record has intervals whose plotted columns are finite numbers and an HV_max."""
+    if not record.intervals:
+        raise HarnessError("the record has no allocation intervals to plot")
+    for i, row in enumerate(record.intervals):
+        for column in PLOTTED:
+            value = row.get(column)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise HarnessError(f"the record's intervals row {i} has no finite number in column {column!r}")
+    hv_max = record.provenance.get("benchmark", {}).get("hv_max") if isinstance(record.provenance, dict) else None
+    if isinstance(hv_max, bool) or not isinstance(hv_max, int | float):
+        raise HarnessError("the record's provenance has no benchmark HV_max to plot against")
+
+
 def write_plots(record: RunRecord, folder: str | Path, stem: str) -> list[Path]:
+    """Both plots of `record` into `folder` (its intervals checked first: one error line, no file written)."""
+    check_plottable(record)
     folder = Path(folder)
     return [
         plot_hv_vs_carbon(record, folder / f"{stem}_hv_vs_carbon.png"),

@@ -259,3 +259,71 @@ def test_pool_workers_do_not_outlive_a_sweep_killed_with_sigkill(tmp_path: Path)
     for child in alive:
         child.kill()
     assert alive == [], [c.pid for c in alive]
+
+
+# ------------------------------------------------------------------------------------- records and plots
+def _record(tmp_path: Path) -> dict:
+    """A real record of a short run, as a dict."""
+    path = tmp_path / "run.json"
+    result = cli("run", "--method", "random-search", "--budget", "3h", "--gpus", "2", "--out", str(path))
+    assert result.returncode == 0, result.stderr
+    return json.loads(path.read_text())
+
+
+def test_show_is_linear_in_a_fields_length(tmp_path: Path) -> None:
+    """Was: quadratic in a long unbroken field (rich's highlighter on the package line: 100,000 characters took 45 s,
+    so 200,000 would take minutes); now the whole field is printed within the timeout."""
+    document = _record(tmp_path)
+    long = "x" * 200_000
+    document["provenance"]["package"] |= {"version": long, "git_commit": long}
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(document))
+    result = cli("show", str(path), timeout=60, COLUMNS="100")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.replace("\n", "").count("x" * 1000) >= 2 * 200
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["intervals"]["rows"][0].__setitem__(1, "abc"), "no finite number in column"),
+        (lambda d: d["intervals"].__setitem__("rows", []), "no allocation intervals to plot"),
+        (lambda d: d["provenance"]["benchmark"].__setitem__("hv_max", "x"), "no benchmark HV_max"),
+    ],
+)
+def test_show_plot_of_a_malformed_interval_table_is_one_line(tmp_path: Path, change, message: str) -> None:
+    """Was: a TypeError or IndexError traceback from matplotlib."""
+    document = _record(tmp_path)
+    change(document)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    one_error_line(cli("show", str(path), "--plot", str(tmp_path / "plots")), message)
+    assert not (tmp_path / "plots").exists() or not any((tmp_path / "plots").iterdir())
+
+
+SPOTCHECK = REPO / "results" / "spotchecks" / "cpu-k20.json"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.__setitem__("rows", [1, 2]), "rows[0] is not an object"),
+        (lambda d: d.__setitem__("summary", {}), "summary.archs is missing"),
+        (lambda d: d["rows"][0].pop("arch"), "rows[0].arch is missing"),
+        (lambda d: d.__setitem__("hardware", None), "hardware is not an object"),
+        (lambda d: d["rows"][0].__setitem__("time_ratio", "abc"), "rows[0].time_ratio is missing or not a number"),
+        (lambda d: d.__setitem__("measurement", 5), "measurement is not an object"),
+        (lambda d: d["summary"].__setitem__("params_match", "yes"), "summary.params_match"),
+    ],
+)
+def test_a_malformed_spot_check_record_is_one_line(tmp_path: Path, change, message: str) -> None:
+    """Was: jinja2 UndefinedError tracebacks from `harness leaderboard build`."""
+    from harness.spotcheck.record import read_record
+
+    document = json.loads(SPOTCHECK.read_text())
+    read_record(SPOTCHECK)  # the committed record is valid
+    change(document)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(HarnessError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        read_record(path)

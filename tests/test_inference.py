@@ -154,3 +154,30 @@ def test_shipped_exports_are_pinned_in_code_not_only_in_their_json(monkeypatch: 
     with pytest.raises(DataIntegrityError, match="is not the export this package ships"):
         transformer.load(transformer.SHIPPED / name.replace(".onnx", ".pt"))
     transformer.load.cache_clear()
+
+
+def test_the_export_that_runs_is_in_the_cell_key_and_the_provenance(tmp_path: Path, monkeypatch) -> None:
+    """Issue 38, gap 3: for a checkpoint outside the package (trained into the cache, not pinned in code), replacing
+    its `.onnx` and updating the JSON beside it changed results while `provenance.models` and the cell key hashed only
+    the `.pt`. Both now name the sha256 of the export's bytes, so a replaced export is a new cell and a new record."""
+    from harness.config import RunSpec, parse_budget
+    from harness.runner import execute
+    from harness.studies.sweep import cell_key
+
+    weights = _copy(tf.find_checkpoint("sc:DE"), tmp_path, "forecast_sc_DE").with_suffix(".pt")
+    monkeypatch.setattr(tf, "find_checkpoint", lambda region: weights)
+    spec = RunSpec("cenas-heuristic", "nb201/cifar10/pi5-energy", "DE@2021-11-15T00:00", parse_budget("2h"), 0, 8)
+    key = cell_key(spec)
+    record = execute(spec)
+    export = weights.with_suffix(".onnx")
+    assert record.provenance["models"] == {
+        "forecaster/forecast_sc_DE.pt": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        "forecaster/forecast_sc_DE.onnx": hashlib.sha256(export.read_bytes()).hexdigest(),
+    }
+    replaced = export.read_bytes() + b"\0"  # other bytes, its JSON entry updated to match (what the audit did)
+    export.write_bytes(replaced)
+    document = json.loads(weights.with_suffix(".json").read_text())
+    document["onnx"] |= {"sha256": hashlib.sha256(replaced).hexdigest(), "size": len(replaced)}
+    weights.with_suffix(".json").write_text(json.dumps(document))
+    assert cell_key(spec) != key
+    assert tf.model_hashes(weights)["forecast_sc_DE.onnx"] == hashlib.sha256(replaced).hexdigest()

@@ -102,24 +102,29 @@ def test_the_fronts_chart_text_describes_the_run_it_draws(site: Path) -> None:
 
 
 def test_boards_rank_at_a_carbon_every_run_reached() -> None:
+    """A suite-v1 board's headline is its matched carbon (reached by every run); ranks by IQM cover the unprivileged
+    methods once each, the privileged ones are bounds; the per-run download holds the scores the statistics use."""
     frames = read_published(RESULTS / "leaderboard-nb201")
     study = json.loads((RESULTS / "leaderboard-nb201" / "study.json").read_text())["study"]
     (board,) = boards_of(study, frames)
     assert len(board.methods) >= 8 and len(board.traces) == 3 and board.seeds == list(range(10))
     assert board.title == "nb201/cifar10/pi5-energy · 80 h · 8 GPUs"  # the study's budget spelling, not grams
+    assert board.suite == "v1" and not board.levels.declared
     final = board.tidy.sort_values("hour").groupby("key")["cum_carbon_lbs"].last()
-    assert board.matched_lbs <= final.min() < board.matched_lbs * 1.1  # two significant digits, rounded down
-    k = f"{board.matched_lbs:g}"
-    assert (board.summary[f"reached_at_{k}lbs"] == board.summary["runs"]).all()
-    ranked = board.summary[~board.summary["privileged"]]  # privileged methods are ranked apart, as bounds
-    assert board.summary.loc[board.summary["privileged"], f"rank_at_{k}lbs"].isna().all()
-    assert set(board.summary.loc[board.summary["privileged"], "method"]) == {"cenas-heuristic-oracle",
-                                                                            "cenas-rl-reference"}  # fmt: skip
-    assert sorted(ranked[f"rank_at_{k}lbs"].astype(int)) == list(range(1, len(ranked) + 1))
+    matched = float(board.headline.removesuffix(" lbs"))
+    assert matched <= final.min() < matched * 1.1  # two significant digits, rounded down
+    stats = board.levels.stats
+    head = stats[stats["level"] == board.headline]
+    assert (head["n"] == 30).all() and not head["missing"].astype(bool).any()
+    assert head.loc[head["privileged"], "rank"].isna().all()
+    assert set(head.loc[head["privileged"], "method"]) == {"cenas-heuristic-oracle", "cenas-rl-reference"}
+    ranked = head[~head["privileged"]]
+    assert sorted(ranked["rank"].astype(int)) == list(range(1, len(ranked) + 1))
     per_run = board.per_run()
-    assert len(per_run) == len(board.runs) and per_run[f"regret_at_{k}lbs"].notna().all()
-    means = per_run.groupby("method")[f"regret_at_{k}lbs"].mean()
-    np.testing.assert_allclose(means[board.summary["method"]].to_numpy(), board.summary[f"regret_at_{k}lbs"].to_numpy())
+    k = f"{matched:g}"
+    assert len(per_run) == len(board.runs) and per_run[f"fraction_at_{k}lbs"].notna().all()
+    means = (100 * per_run.groupby("method")[f"fraction_at_{k}lbs"].mean())[head["method"]]
+    np.testing.assert_allclose(means.to_numpy(), head["mean"].to_numpy())
 
 
 def test_fronts_are_nondominated_and_never_beyond_the_true_front() -> None:
@@ -229,11 +234,11 @@ def test_a_one_seed_study_is_published_and_marked(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     (page,) = board_pages(out)
     html = (out / page).read_text()
-    assert "One run per method" in html and "(no CI: 1 run)" in html and 'class="mark"' not in html
+    assert "One run per method" in html and "With fewer than two runs per method" in html
     index = (out / "index.html").read_text()
-    assert "no test (one run per method)" in index
+    assert "no interval (one run per method)" in index
     summary = pd.read_csv(next((out / "data").glob("*-summary.csv")))
-    assert summary["regret_lo_at_" + summary.columns[3].split("_at_")[1]].isna().all()
+    assert summary["iqm_lo"].isna().all() and summary["mean_hi"].isna().all() and summary["iqm"].notna().all()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one-seed.toml", "results", "site"]
 
 
@@ -275,10 +280,14 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
         assert page.locator("h1").count() == 1
         rows = page.locator("table.ranking tbody tr")
         assert rows.count() == len(board.methods)
-        matched = page.eval_on_selector_all(
+        headline = page.eval_on_selector_all(
             "table.ranking tbody tr", "rows => rows.map(r => r.cells[3].textContent.trim())"
         )
-        assert all(NUMBER.match(text) for text in matched), matched  # every method has a number at matched carbon
+        stats = board.levels.stats
+        stopped = set(stats[(stats["level"] == board.headline) & (stats["n"] == 0)]["method"])
+        assert all(NUMBER.match(text) for text in headline[: len(headline) - len(stopped)]), headline
+        assert all(text.startswith("n/a (") for text in headline[len(headline) - len(stopped) :]), headline
+        assert not stopped or board.levels.declared  # a v1 headline (matched carbon) has every run's value
         headers = page.eval_on_selector_all("table.ranking thead th", "ths => ths.map(t => [t.scope, t.title])")
         assert all(scope == "col" and len(title) > 20 for scope, title in headers)  # header cells with definitions
         charts = page.eval_on_selector_all(
@@ -300,16 +309,16 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
             )
             assert set(bounds) == {"bound"}
         hrefs = page.eval_on_selector_all("a[download]", "els => els.map(e => e.href)")
-        assert len(hrefs) == 4
+        assert len(hrefs) == 5
         for href in hrefs:
             frame = pd.read_csv(Path(href.removeprefix("file://")))
-            assert len(frame) > 0
-        # sorting: the matched-carbon regret column, ascending then descending, by its numbers
+            assert len(frame) > 0 or (href.endswith("-pairs.csv") and len(board.methods) == 1), href
+        # sorting: the headline IQM column, ascending then descending, by its numbers (n/a rows last)
         header = page.locator("table.ranking thead th").nth(3).locator("button")
         for order in ("ascending", "descending"):
             header.click()
             values = [float(v) for v in page.eval_on_selector_all(
-                "table.ranking tbody tr", "rows => rows.map(r => r.cells[3].dataset.sort)")]  # fmt: skip
+                "table.ranking tbody tr", "rows => rows.map(r => r.cells[3].dataset.sort)") if v]  # fmt: skip
             assert values == sorted(values, reverse=order == "descending")
             assert page.locator("table.ranking thead th").nth(3).get_attribute("aria-sort") == order
     assert badges >= 3  # the oracle heuristic (NB201, HotCarbon) and the reference agent (HV_max) at least
@@ -330,17 +339,19 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
 
 
 def test_summary_downloads_show_no_survivor_means(site: Path) -> None:
-    """A checkpoint some runs never reached is n/a in the downloads too, as on the page (never a survivor mean)."""
+    """A level some runs of a method never reached is n/a in the downloads too, as on the page (never a survivor
+    mean): the method's row there has n = 0, no values, and says how many runs reached it."""
     checked = 0
     for path in sorted((site / "data").glob("*-summary.csv")):
         table = pd.read_csv(path)
-        for column in [c for c in table.columns if c.startswith("reached_at_")]:
-            level = column.removeprefix("reached_at_")
-            partial = table[column] < table["runs"]
-            assert table.loc[partial, f"regret_at_{level}"].isna().all(), (path.name, level)
-            assert table.loc[partial, f"fraction_at_{level}"].isna().all(), (path.name, level)
-            checked += int(partial.sum())
-    assert checked > 0  # some board has a checkpoint that not every run reached
+        table["missing"] = table["missing"].fillna("").astype(str)
+        partial = table["missing"] != ""
+        assert (table.loc[partial, "n"] == 0).all(), path.name
+        for column in ("iqm", "iqm_lo", "iqm_hi", "mean", "mean_lo", "mean_hi", "rank", "a12_leader"):
+            assert table.loc[partial, column].isna().all(), (path.name, column)
+        assert table.loc[partial, "missing"].str.contains("runs reached it").all()
+        checked += int(partial.sum())
+    assert checked > 0  # some board has a level that not every run reached
 
 
 def test_a_reader_at_1400_px_gets_fitting_tables_method_cards_one_colour_each_and_values_on_hover(

@@ -201,7 +201,9 @@ def test_the_agents_weights_are_part_of_a_cells_key(tmp_path: Path) -> None:
     data[-1] ^= 0x01  # the zip's last byte: a different file that still verifies against its own document
     other.write_bytes(bytes(data))
     document = json.loads(shipped.with_suffix(".json").read_text()) | {"sha256": hashlib.sha256(data).hexdigest()}
+    document["onnx"] = document["onnx"] | {"weights_sha256": document["sha256"]}  # its export, said to come from it
     other.with_suffix(".json").write_text(json.dumps(document))
+    other.with_suffix(".onnx").write_bytes(shipped.with_suffix(".onnx").read_bytes())
 
     def key(method: str, options: dict) -> str:
         return cell_key(RunSpec(method, "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("2h"), 0, 8,
@@ -217,4 +219,7 @@ def test_the_agents_weights_are_part_of_a_cells_key(tmp_path: Path) -> None:
     spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("1h"), 0, 8)
     models = execute(spec).provenance["models"]
     assert models[f"rl/{shipped.name}"] == json.loads(shipped.with_suffix(".json").read_text())["sha256"]
-    assert set(models) == {f"rl/{shipped.name}", "forecaster/forecast_sc_US-MIDA-PJM.pt"}
+    assert set(models) == {f"rl/{shipped.name}", f"rl/{shipped.with_suffix('.onnx').name}",
+                           "forecaster/forecast_sc_US-MIDA-PJM.pt", "forecaster/forecast_sc_US-MIDA-PJM.onnx"}  # fmt: skip
+    assert models[f"rl/{shipped.with_suffix('.onnx').name}"] == hashlib.sha256(
+        shipped.with_suffix(".onnx").read_bytes()).hexdigest()  # fmt: skip

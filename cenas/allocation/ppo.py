@@ -319,6 +319,22 @@ def verified_weights(name: str | None) -> tuple[Path, bytes, dict[str, Any]]:
     return path, weights, document
 
 
+def model_hashes(name: str | None) -> dict[str, str]:
+    """sha256 of a checkpoint's weights and of its verified ONNX export (the bytes `PPOPolicy` runs), by file name."""
+    from harness.inference import verified_export
+
+    path, _, document = verified_weights(name)
+    _, _, digest = verified_export(path, document["sha256"], document.get("onnx"), "run `harness rl export`",
+                                   _pin(path))  # fmt: skip
+    return {path.name: document["sha256"], path.with_suffix(".onnx").name: digest}
+
+
+def _pin(path: Path) -> str | None:
+    """The code's pin of a shipped agent export (None for an agent trained elsewhere)."""
+    shipped = path.resolve().parent == checkpoint_path(None).resolve().parent
+    return SHIPPED_EXPORTS.get(path.with_suffix(".onnx").name) if shipped else None
+
+
 def load_policy(name: str | None) -> tuple[Any, dict[str, Any]]:
     """The SB3 actor-critic policy of a checkpoint (eval mode) and its JSON document. The weights' sha256 must match
     the document before torch reads them (`weights_only=True`): nothing unverified is deserialised."""
@@ -412,9 +428,7 @@ class PPOPolicy(ObservingPolicy):
 
         path, _, self.document = verified_weights(checkpoint)
         remedy = f"run `harness rl export{' --checkpoint ' + checkpoint if checkpoint else ''}`"
-        shipped = path.resolve().parent == checkpoint_path(None).resolve().parent
-        pin = SHIPPED_EXPORTS.get(path.with_suffix(".onnx").name) if shipped else None
-        self.model = OnnxModel(path, self.document["sha256"], self.document.get("onnx"), remedy, pin)
+        self.model = OnnxModel(path, self.document["sha256"], self.document.get("onnx"), remedy, _pin(path))
         self.trained_gpus = int(self.document["spec"]["gpus"])
         self.greedy = greedy
 

@@ -223,9 +223,25 @@ def load_torch(path: Path) -> tuple[Any, dict[str, Any]]:
     return model, meta
 
 
+def model_hashes(path: Path) -> dict[str, str]:
+    """sha256 of a checkpoint's weights and of its verified ONNX export (the bytes that run), by file name: what a
+    run's provenance and its cell key name."""
+    from harness.inference import verified_export
+
+    meta, digest, remedy, pin = _export_args(path)
+    _, _, export = verified_export(path, digest, meta.get("onnx"), remedy, pin)
+    return {path.name: digest, path.with_suffix(".onnx").name: export}
+
+
 @functools.cache
 def load(path: Path) -> tuple[OnnxModel, dict[str, Any]]:
     """A checkpoint's verified ONNX export (what runs and `evaluate` use; torch is not imported) and its JSON."""
+    meta, digest, remedy, pin = _export_args(path)
+    return OnnxModel(path, digest, meta.get("onnx"), remedy, pin), meta
+
+
+def _export_args(path: Path) -> tuple[dict[str, Any], str, str, str | None]:
+    """(JSON document, sha256 of the weights' bytes, remedy, code pin) of a checkpoint, for checking its export."""
     try:
         meta, weights = json.loads(path.with_suffix(".json").read_text()), path.read_bytes()
     except (OSError, ValueError) as exc:
@@ -235,7 +251,7 @@ def load(path: Path) -> tuple[OnnxModel, dict[str, Any]]:
     region = meta.get("region", path.stem)
     digest = hashlib.sha256(weights).hexdigest()
     pin = SHIPPED_EXPORTS.get(path.with_suffix(".onnx").name) if path.resolve().parent == SHIPPED.resolve() else None
-    return OnnxModel(path, digest, meta.get("onnx"), f"run `harness forecast export {region}`", pin), meta
+    return meta, digest, f"run `harness forecast export {region}`", pin
 
 
 def predict(model: OnnxModel, x: np.ndarray, stats: np.ndarray) -> np.ndarray:

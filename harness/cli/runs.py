@@ -147,10 +147,15 @@ def show(
     out.print(
         f"package {p['package']['version']} at commit {p['package']['git_commit']}; {len(p['data_files'])} data files",
         markup=False,
+        highlight=False,  # rich's highlighter is quadratic in a long unbroken field (100,000 characters: 45 s)
     )
     if plot:
-        from harness.record_plots import write_plots
+        from harness.record_plots import check_plottable, write_plots
 
+        try:
+            check_plottable(record)
+        except HarnessError as exc:
+            raise HarnessError(f"{record_path}: {exc}") from None
         for path in write_plots(record, plot, record_path.stem):
             out.print(f"plot written to {path}")
 

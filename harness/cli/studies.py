@@ -149,3 +149,61 @@ def study_report(
     if not (folder / "study.json").is_file():
         raise HarnessError(f"{study} is not a study folder (no study.json; run `harness sweep` first)")
     _write_report(folder, out_dir)
+
+
+suite_app = sub_app("suite", "Versioned benchmark suites: their frozen studies, rules and saturation tables.")
+
+
+@suite_app.command("list")
+def suite_list() -> None:
+    """The shipped suites (`leaderboards/suites/NAME.toml`)."""
+    from harness.studies.suites import load_suite, suite_names
+
+    for name in suite_names():
+        suite = load_suite(name)
+        out.print(f"{name}: {suite.description} Studies: {', '.join(suite.studies)}.", markup=False, soft_wrap=True)
+
+
+@suite_app.command("show")
+def suite_show(name: Annotated[str, typer.Argument(help="A suite name, e.g. v2 (`harness suite list`).")]) -> None:
+    """A suite's rules and studies, checking that every shipped study file is the one the suite froze."""
+    from harness.studies.suites import check_suite, load_suite
+
+    suite = load_suite(name)
+    for label, text in (("description", suite.description), ("reference points", suite.reference_rule),
+                        ("levels", suite.levels), ("headline", suite.headline)):  # fmt: skip
+        out.print(f"{label}: {text}", markup=False, soft_wrap=True)
+    for study, digest in suite.studies.items():
+        out.print(f"study {study}: sha256 {digest}", markup=False)
+    problems = check_suite(suite)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if problems[1:] else ""
+        raise HarnessError(f"suite {name}: {problems[0]}{more}")
+    out.print(f"every study file of suite {name} is the frozen one", markup=False)
+
+
+@suite_app.command("saturation")
+def suite_saturation(
+    name: Annotated[str, typer.Argument(help="A suite name, e.g. v2.")],
+    results: Annotated[Path, typer.Option(help="Folder of committed study results.")] = Path("results"),
+    csv: Annotated[Path | None, typer.Option(help="Also write the table as CSV here.")] = None,
+) -> None:
+    """How far random search and the leader are apart on every board of a suite, at every level (IQM of the runs'
+    scores, % of HV_max), from the committed results: a board where the gap is within the intervals cannot rank."""
+    from harness.io import atomic_write_text
+    from harness.studies.suites import load_suite, saturation
+
+    suite = load_suite(name)
+    if not results.is_dir():
+        raise HarnessError(f"no results folder at {results}")
+    table = saturation(suite, results)
+    if table.empty:
+        raise HarnessError(f"no study of suite {name} has results under {results}; run `harness sweep` first")
+    for row in table.to_dict("records"):
+        base = "n/a" if row["random_search_iqm"] != row["random_search_iqm"] else f"{row['random_search_iqm']:.2f} %"
+        gap = "" if row["gap_pp"] != row["gap_pp"] else f", gap {row['gap_pp']:.2f} pp"
+        out.print(f"{row['study']} | {row['benchmark']} | {row['level']}{' (headline)' if row['headline'] else ''}: "
+                  f"random search {base}, leader {row['leader']} {row['leader_iqm']:.2f} %{gap}",
+                  markup=False, soft_wrap=True)  # fmt: skip
+    if csv:
+        atomic_write_text(csv, table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))

@@ -1,10 +1,10 @@
 """Leaderboard boards: one per study x (benchmark, budget, GPU count), over the study's traces and seeds, computed from
 a study's committed results only (`harness.studies.published`).
 
-A board ranks its methods at the **matched carbon** c*: the largest amount of carbon that every run of every method
-emitted (the smallest final cumulative carbon over the board's runs, rounded down to two significant digits), so that
-every method has a value from every run there. It also reports the standard checkpoints (`CHECKPOINTS_LBS`) that at
-least one method reached in all its runs.
+A board ranks its methods by the interquartile mean of their runs' scores at its headline level, with stratified
+bootstrap intervals, rank intervals, Holm-corrected tests and effect sizes at every level (`harness.studies.levels`,
+`harness.studies.stats`): a suite-v2 study's declared levels and HV area, or suite v1's matched carbon and standard
+checkpoints.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import pandas as pd
 from harness.io import file_stem
 from harness.studies.aggregate import (
     BOARD,
-    CHECKPOINTS_LBS,
     StudyFrames,
     anytime,
     budget_label,
@@ -26,7 +25,8 @@ from harness.studies.aggregate import (
     summary_table,
     tidy_frame,
 )
-from harness.units import GRAMS_PER, round_down
+from harness.studies.levels import BoardLevels, board_levels
+from harness.units import GRAMS_PER
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,22 @@ class Board:
     fronts: pd.DataFrame
     summary: pd.DataFrame
     curves: pd.DataFrame
-    matched_lbs: float
-    checkpoints: tuple[float, ...]
+    levels: BoardLevels
     provenance: dict[str, Any]
+
+    @property
+    def checkpoints(self) -> tuple[float, ...]:
+        """The board's carbon levels (lbs), increasing."""
+        return self.levels.levels_lbs
+
+    @property
+    def suite(self) -> str:
+        """The benchmark suite the study belongs to (`leaderboards/suites`)."""
+        return str(self.study.get("suite", "v1"))
+
+    @property
+    def headline(self) -> str:
+        return self.levels.headline
 
     @property
     def slug(self) -> str:
@@ -86,9 +99,10 @@ class Board:
 
     @property
     def leader(self) -> dict[str, Any]:
-        """The summary row ranked first at the matched carbon."""
-        rows = self.summary[self.summary[f"rank_at_{self.matched_lbs:g}lbs"] == 1]
-        return rows.iloc[0].to_dict()
+        """The statistics row of the method ranked first at the headline (empty when no method has a value)."""
+        stats = self.levels.stats
+        rows = stats[(stats["level"] == self.headline) & (stats["leader"] == True)]  # noqa: E712
+        return rows.iloc[0].to_dict() if len(rows) else {}
 
     def front_run(self) -> tuple[str, int]:
         """(trace, seed) of the runs whose final fronts the board shows: the study's first trace and lowest seed."""
@@ -102,10 +116,14 @@ class Board:
         for run in self.runs.to_dict("records"):
             curve = self.tidy[self.tidy["key"] == run["key"]].sort_values("hour")
             hv = hv_at(curve, carbon)
-            row = {k: run[k] for k in ("method", "trace", "seed", "key")}
+            row = {"suite": self.suite} | {k: run[k] for k in ("method", "trace", "seed", "key")}
             for lbs, value in zip(self.checkpoints, hv, strict=True):
                 row[f"regret_at_{lbs:g}lbs"] = run["hv_max"] - value
                 row[f"fraction_at_{lbs:g}lbs"] = value / run["hv_max"]
+            if self.levels.declared:
+                scores = self.levels.scores
+                area = scores[(scores["key"] == run["key"]) & (scores["level"] == self.headline)]["score"]
+                row["hv_area"] = float(area.iloc[0]) / 100.0
             row |= {"hv": run["hv"], "hv_max": run["hv_max"], "hv_fraction": run["hv_fraction"],
                     "carbon_to_95pct_lbs": run["carbon_to_95pct_g"] / GRAMS_PER["lbs"],
                     "carbon_to_99pct_lbs": run["carbon_to_99pct_g"] / GRAMS_PER["lbs"],
@@ -119,18 +137,15 @@ def boards_of(study: dict[str, Any], frames: StudyFrames) -> list[Board]:
     """The boards of one study, in the study's order."""
     boards = []
     tidy_all = tidy_frame(frames.runs, frames.curves)
+    privileged = frozenset(frames.provenance.get("privileged", {}))
     for board, runs in frames.runs.groupby(list(BOARD), sort=False):
         benchmark, budget, gpus = board
         tidy = tidy_all[tidy_all["key"].isin(runs["key"])]
-        final = tidy.sort_values("hour").groupby("key")["cum_carbon_g"].last()
-        matched = round_down(float(final.min()) / GRAMS_PER["lbs"])
-        privileged = frozenset(frames.provenance.get("privileged", {}))
-        table = summary_table(runs, tidy, (matched, *CHECKPOINTS_LBS), privileged)
-        shown = [c for c in CHECKPOINTS_LBS if c != matched and (table[f"reached_at_{c:g}lbs"] == table["runs"]).any()]
-        checkpoints = tuple(sorted({matched, *shown}))
+        levels = board_levels(study, runs, tidy, privileged)
+        table = summary_table(runs, tidy, levels.levels_lbs, privileged)
         keys = set(runs["key"]) | {""}
         fronts = frames.fronts[frames.fronts["key"].isin(keys) & (frames.fronts["benchmark"] == benchmark)]
         fronts = fronts.merge(runs[["key", "method", "trace", "seed"]], on="key", how="left").fillna({"method": ""})
         boards.append(Board(study, str(benchmark), str(budget), int(gpus), runs, tidy, fronts, table, anytime(tidy),
-                            matched, checkpoints, frames.provenance))  # fmt: skip
+                            levels, frames.provenance))  # fmt: skip
     return boards

@@ -85,47 +85,75 @@ def _finite(value: Any) -> bool:
     return value is not None and isinstance(value, int | float | np.floating) and math.isfinite(float(value))
 
 
-def _not_worse(p: Any) -> bool:
-    """A p-value against the best that does not reject equality at ALPHA (NaN: no test)."""
-    return _finite(p) and p >= ALPHA
+def interval(value: Any, low: Any, high: Any, digits: int = 2) -> dict[str, str]:
+    """{"value", "ci"}: `value` and `[low, high]` at `digits` decimals ("n/a" without a value; "" without bounds)."""
+    if not _finite(value):
+        return {"value": "n/a", "ci": ""}
+    bounds = f"[{float(low):.{digits}f}, {float(high):.{digits}f}]" if _finite(low) and _finite(high) else ""
+    return {"value": f"{float(value):.{digits}f}", "ci": bounds}
 
 
-def _level(board: Board, row: dict[str, Any], c: float) -> dict[str, Any]:
-    """One summary row at one carbon level: text, sort values and marks of its HV fraction and regret."""
-    k = f"{c:g}lbs"
-    reached, runs = int(row[f"reached_at_{k}"]), int(row["runs"])
-    p, rank = row[f"p_at_{k}"], row[f"rank_at_{k}"]
-    complete = reached == runs
-    mark = ""
-    if complete and _finite(rank) and int(rank) == 1 and board.min_runs > 1:
-        mark = "best"
-    elif complete and _not_worse(p):
-        mark = "tie"
-    regret = row[f"regret_at_{k}"]
-    fraction_half = (row[f"fraction_hi_at_{k}"] - row[f"fraction_lo_at_{k}"]) / 2
+def _rank_text(row: dict[str, Any]) -> str:
+    if row.get("privileged"):
+        return "bound"
+    if not _finite(row.get("rank")):
+        return "–"
+    rank, low, high = int(row["rank"]), int(row["rank_lo"]), int(row["rank_hi"])
+    return f"{rank}" if low == high else f"{rank} ({low}–{high})"
+
+
+def stat_cells(row: dict[str, Any]) -> dict[str, Any]:
+    """One method at one level (a `BoardLevels.stats` row) as the pages show it: rank and rank interval, IQM and
+    mean with their 95 % stratified bootstrap intervals, and against the leader A12 with its interval and the
+    Holm-adjusted p-value."""
+    missing = str(row.get("missing") or "")
+    p = row.get("p_holm_leader")
     return {
-        "lbs": c, "complete": complete, "reached": reached, "runs": runs, "mark": mark, "method": row["method"],
-        "p": num(p, 2) if _finite(p) else "", "rank": int(rank) if _finite(rank) else None,
-        "privileged": bool(row["privileged"]),
-        "regret": num(regret), "regret_ci": pm(regret, (row[f"regret_hi_at_{k}"] - row[f"regret_lo_at_{k}"]) / 2),
-        "regret_sort": regret if complete else None,
-        "fraction": pct(row[f"fraction_at_{k}"]),
-        "fraction_ci": pct(fraction_half) if _finite(fraction_half) else None,
-        "fraction_sort": row[f"fraction_at_{k}"] if complete else None,
+        "method": row["method"], "n": int(row["n"]), "missing": missing, "privileged": bool(row.get("privileged")),
+        "rank": int(row["rank"]) if _finite(row.get("rank")) else None, "rank_text": _rank_text(row),
+        "leader": bool(row.get("leader") is True), "tied": bool(row.get("tied") is True),
+        "iqm": interval(row.get("iqm"), row.get("iqm_lo"), row.get("iqm_hi")),
+        "iqm_sort": row.get("iqm") if not missing else None,
+        "mean": interval(row.get("mean"), row.get("mean_lo"), row.get("mean_hi")),
+        "a12": interval(row.get("a12_leader"), row.get("a12_leader_lo"), row.get("a12_leader_hi")) if _finite(
+            row.get("a12_leader")) else None,
+        "p": num(p, 2) if _finite(p) else "", "significant": _finite(p) and float(p or 0.0) < ALPHA,
     }  # fmt: skip
 
 
-def cells_for(board: Board, row: dict[str, Any]) -> dict[str, Any]:
-    """The ranking table's cells of one summary row: the matched carbon level, carbon to target, costs."""
-    matched = _level(board, row, board.matched_lbs)
-    return {
-        "method": row["method"], "runs": int(row["runs"]), "rank": matched["rank"], "matched": matched,
-        "privileged": board.provenance.get("privileged", {}).get(row["method"], []),
-        "track": board.provenance.get("submissions", {}).get(row["method"], {}).get("track"),
-        "to": [_to_target(row, p) for p in (95, 99)],
-        "gpu_hours": num(row["gpu_hours"]), "gpu_hours_sort": row["gpu_hours"],
-        "carbon": num(row["carbon_lbs"]), "carbon_sort": row["carbon_lbs"],
-    }  # fmt: skip
+def _order(cells: dict[str, Any]) -> tuple:
+    return (bool(cells["missing"]), cells["privileged"], cells["rank"] or 0, -(cells["iqm_sort"] or 0),
+            cells["method"])  # fmt: skip
+
+
+def levels_for(board: Board) -> list[dict[str, Any]]:
+    """Every level of the board, the headline first, each with its rows best first (ranked, then privileged bounds,
+    then methods with runs that ended before it)."""
+    stats = board.levels.stats
+    out = []
+    for name in board.levels.names:
+        rows = [stat_cells(r) for r in stats[stats["level"] == name].to_dict("records")]
+        rows.sort(key=_order)
+        out.append({"name": name, "headline": name == board.headline, "rows": rows})
+    return out
+
+
+def cells_for(board: Board, level: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ranking table: the headline level's rows (`levels_for`) with each method's costs (carbon to 95/99 % of
+    HV_max, GPU-hours, carbon) and its badges."""
+    costs = {r["method"]: r for r in board.summary.to_dict("records")}
+    rows = []
+    for cells in level["rows"]:
+        row = costs[cells["method"]]
+        rows.append(cells | {
+            "runs": int(row["runs"]),
+            "badges": board.provenance.get("privileged", {}).get(cells["method"], []),
+            "track": board.provenance.get("submissions", {}).get(cells["method"], {}).get("track"),
+            "to": [_to_target(row, p) for p in (95, 99)],
+            "gpu_hours": num(row["gpu_hours"]), "gpu_hours_sort": row["gpu_hours"],
+            "carbon": num(row["carbon_lbs"]), "carbon_sort": row["carbon_lbs"],
+        })  # fmt: skip
+    return rows
 
 
 def _to_target(row: dict[str, Any], p: int) -> dict[str, Any]:
@@ -134,55 +162,41 @@ def _to_target(row: dict[str, Any], p: int) -> dict[str, Any]:
             "reached": int(row[f"carbon_to_{p}pct_reached"])}  # fmt: skip
 
 
-def levels_for(board: Board) -> list[dict[str, Any]]:
-    """Every carbon level of the board (the matched carbon and the standard checkpoints reached), each with its rows
-    best first (ranked, then privileged bounds, then methods with runs that ended before it)."""
-    out = []
-    for c in board.checkpoints:
-        rows = [_level(board, r, c) for r in board.summary.to_dict("records")]
-        rows.sort(key=lambda r: (not r["complete"], r["rank"] is None, r["rank"] or 0, -(r["fraction_sort"] or 0),
-                                 r["method"]))  # fmt: skip
-        out.append({"lbs": c, "matched": c == board.matched_lbs, "rows": rows})
-    return out
-
-
 def index_levels(levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The index's lines for a board, from its `levels_for`: at each carbon level, the leader (rank 1) and the
-    methods not significantly worse (p >= ALPHA against it), in HV fraction; privileged methods are neither (they
-    are bounds, badged)."""
+    """The index's lines for a board, from its `levels_for`: at each level, the leader (rank 1 by IQM) and the
+    methods tied with it (their bootstrap rank interval reaches 1); privileged methods are neither (they are bounds,
+    badged)."""
     lines = []
     for level in levels:
-        rows = [r for r in level["rows"] if r["complete"] and not r["privileged"]]
-        leader = next((r for r in rows if r["rank"] == 1), None)
+        rows = [r for r in level["rows"] if not r["missing"] and not r["privileged"]]
+        leader = next((r for r in rows if r["leader"]), None)
         if leader is None:
             continue
-        ties = [r["method"] for r in rows if r is not leader and r["mark"] == "tie"]
-        lines.append({"lbs": level["lbs"], "matched": level["matched"], "leader": leader, "ties": ties})
+        ties = [r["method"] for r in rows if r is not leader and r["tied"]]
+        lines.append({"name": level["name"], "headline": level["headline"], "leader": leader, "ties": ties})
     return lines
 
 
+def power_sentence(board: Board) -> str:
+    """What the board's n can resolve at its headline (`stats.resolvable_difference`)."""
+    power = board.levels.power
+    tests = len(board.levels.pairs)
+    if not _finite(power.get("difference")):
+        return "With fewer than two runs per method, no difference can be resolved on this board."
+    return (f"With n = {int(power['n'])} independent searches per method and a pooled within-method SD of "
+            f"{power['sd']:.2f} pp at the headline ({board.headline}), differences below {power['difference']:.2f} pp "
+            f"cannot be resolved (two-sided test at α = {ALPHA:g} with power 0.8); the Holm correction over the "
+            f"board's {tests} tests raises this bound.")  # fmt: skip
+
+
 def summary_csv(board: Board) -> pd.DataFrame:
-    """The board's table as numbers (one row per method), every column the page shows and the test p-values."""
-    keep = ["method", "runs"]
-    for c in board.checkpoints:
-        k = f"{c:g}"
-        keep += [f"{p}_at_{k}lbs" for p in ("rank", "regret", "regret_lo", "regret_hi", "fraction", "fraction_lo",
-                                      "fraction_hi", "reached", "p")]  # fmt: skip
-    keep += [
-        "carbon_to_95pct_lbs",
-        "carbon_to_95pct_reached",
-        "carbon_to_99pct_lbs",
-        "carbon_to_99pct_reached",
-        "gpu_hours",
-        "carbon_lbs",
-    ]
-    table = board.summary[keep].copy()
-    for c in board.checkpoints:  # n/a where not every run reached the checkpoint, as the page shows: no survivor means
-        k = f"{c:g}"
-        partial = table[f"reached_at_{k}lbs"] < table["runs"]
-        for p in ("rank", "regret", "regret_lo", "regret_hi", "fraction", "fraction_lo", "fraction_hi", "p"):
-            table.loc[partial, f"{p}_at_{k}lbs"] = np.nan
-    return table
+    """The board's statistics as numbers: one row per level x method (`BoardLevels.stats`: n, mean and IQM with
+    their intervals, rank and rank interval, leader and tied flags, A12 against the leader with its interval, raw
+    and Holm-adjusted p-values; empty where the method has no value), each method's costs, and the suite."""
+    costs = board.summary[["method", "runs", "carbon_to_95pct_lbs", "carbon_to_95pct_reached", "carbon_to_99pct_lbs",
+                           "carbon_to_99pct_reached", "gpu_hours", "carbon_lbs"]]  # fmt: skip
+    table = board.levels.stats.merge(costs, on="method", how="left")
+    return table.assign(suite=board.suite, headline=table["level"] == board.headline)
 
 
 # ------------------------------------------------------------------------------------------------ method cards
@@ -235,12 +249,18 @@ def method_cards(studies: list[StudyPage]) -> dict[str, dict[str, Any]]:
 
 # ---------------------------------------------------------------------------------------------------- charts
 def alt_anytime(board: Board) -> str:
-    c = board.matched_lbs
     leader = board.leader
+    lead = (f" At the headline ({board.headline}) {leader['method']} leads with an interquartile mean of "
+            f"{leader['iqm']:.2f} % of HV_max." if leader else "")  # fmt: skip
     return (f"Line chart of log10 relative hypervolume regret (lower is better) against cumulative carbon in lbs "
-            f"CO2eq on a log axis, one line with a 95 % band per method ({', '.join(board.methods)}). At the matched "
-            f"carbon of {c:g} lbs the lowest mean regret is {leader['method']}'s, "
-            f"{num(leader[f'regret_at_{c:g}lbs'])}. The numbers are in the tables above and the CSVs.")  # fmt: skip
+            f"CO2eq on a log axis, one line with a 95 % band per method ({', '.join(board.methods)}).{lead} The "
+            f"numbers are in the tables above and the CSVs.")  # fmt: skip
+
+
+def alt_profile(board: Board) -> str:
+    return (f"Step chart of each method's performance profile at the headline ({board.headline}): the fraction of "
+            f"its runs that score at least tau, against tau in percent of HV_max, for {', '.join(board.methods)}. "
+            f"A curve further right and higher is better. Every run's score is in the runs CSV.")  # fmt: skip
 
 
 def alt_fronts(chosen: pd.DataFrame, methods: list[str], trace: str, seed: int, front: str = "true front") -> str:
@@ -298,6 +318,7 @@ def _charts(board: Board, site: Path, order: list[str]) -> dict[str, Chart]:
         plot_anytime,
         plot_attainment,
         plot_fronts,
+        plot_profile,
     )
 
     folder = site / "charts" / board.slug
@@ -327,6 +348,11 @@ def _charts(board: Board, site: Path, order: list[str]) -> dict[str, Chart]:
     charts["fronts"] = save(ax, folder / "fronts.svg", site, "fronts",
                             alt_fronts(chosen, board.methods, trace, seed, front_name), methods_of(chosen),
                             _front_tips(chosen, cost), order)  # fmt: skip
+    profile = board.levels.profile
+    ax = plot_profile(profile, axes(), f"{board.title}: performance profile at {board.headline}", legend=False,
+                      score=f"{board.headline}, % of HV_max")  # fmt: skip
+    charts["profile"] = save(ax, folder / "profile.svg", site, "profile", alt_profile(board), methods_of(profile), {},
+                             order)  # fmt: skip
     aware = allocating_methods(board.tidy)
     if aware:
         ax = plot_allocation(board.tidy, axes(), f"{board.title}: allocation", legend=False)
@@ -423,21 +449,23 @@ def _render(
         for board in page.boards:
             stem = f"data/{board.slug}"
             downloads = {
-                "summary": f"{stem}-summary.csv", "runs": f"{stem}-runs.csv",
+                "summary": f"{stem}-summary.csv", "runs": f"{stem}-runs.csv", "pairs": f"{stem}-pairs.csv",
                 "curves": f"{stem}-curves.csv", "fronts": f"{stem}-fronts.csv.gz",
             }  # fmt: skip
             _csv(summary_csv(board), site / downloads["summary"])
             _csv(board.per_run(), site / downloads["runs"])
-            _csv(board.curves, site / downloads["curves"])
+            _csv(board.levels.pairs.assign(suite=board.suite), site / downloads["pairs"])
+            _csv(board.curves.assign(suite=board.suite), site / downloads["curves"])
             _csv(
-                board.fronts[["method", "trace", "seed", "key", "arch", "accuracy", "cost"]], site / downloads["fronts"]
+                board.fronts[["method", "trace", "seed", "key", "arch", "accuracy", "cost"]].assign(suite=board.suite),
+                site / downloads["fronts"],
             )
-            rows = [cells_for(board, r) for r in board.summary.to_dict("records")]
-            rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["method"]))
+            board_levels = levels[board.slug]
+            rows = cells_for(board, board_levels[0])
             order = [r["method"] for r in rows]
             html = env.get_template("board.html").render(
-                common, board=board, page=page, rows=rows, levels=levels[board.slug], cards=cards,
-                charts=_charts(board, site, order), downloads=downloads,
+                common, board=board, page=page, rows=rows, levels=board_levels, cards=cards,
+                charts=_charts(board, site, order), downloads=downloads, power=power_sentence(board),
                 title=f"{board.title} ({page.study['name']})", alpha=ALPHA,
                 privileged={m: w for m, w in board.provenance.get("privileged", {}).items() if m in board.methods},
             )  # fmt: skip
@@ -454,6 +482,7 @@ def _render(
     methodology = env.get_template("methodology.html").render(
         common,
         studies=studies,
+        suites=_suites(studies),
         sources=_data_sources(studies),
         benchmarks=_merged(studies, "benchmarks"),
         profiles=_merged(studies, "accounting"),
@@ -467,6 +496,31 @@ def _render(
     for name in ("site.css", "site.js"):
         shutil.copyfile(Path(__file__).with_name("static") / name, site / name)
     progress("index, method cards, methodology and spot checks")
+
+
+def _suites(studies: list[StudyPage]) -> list[dict[str, Any]]:
+    """Every shipped suite with its saturation table over the site's boards (rows formatted for the page)."""
+    from harness.studies.suites import load_suite, saturation_rows, suite_names
+
+    out = []
+    for name in suite_names():
+        suite = load_suite(name)
+        table = [
+            row
+            for page in studies
+            if page.study["name"] in suite.studies
+            for b in page.boards
+            for row in saturation_rows(name, page.study["name"], (b.benchmark, b.budget, b.gpus), b.levels)
+        ]
+        rows = [{"study": r["study"], "benchmark": r["benchmark"], "level": r["level"], "headline": r["headline"],
+                 "random_search": f"{r['random_search_iqm']:.2f} %" if _finite(r["random_search_iqm"]) else "not run",
+                 "leader": r["leader"], "leader_iqm": f"{r['leader_iqm']:.2f} %" if _finite(r["leader_iqm"]) else "",
+                 "gap": f"{r['gap_pp']:.2f}" if _finite(r["gap_pp"]) else "–"}
+                for r in table]  # fmt: skip
+        out.append({"name": name, "description": suite.description, "reference_rule": suite.reference_rule,
+                    "levels": suite.levels, "headline": suite.headline, "studies": list(suite.studies),
+                    "saturation": rows})  # fmt: skip
+    return out
 
 
 def _manifest(site: Path) -> None:

@@ -30,6 +30,9 @@ from harness.units import GRAMS_PER
 
 CHECKPOINTS_LBS = (10.0, 25.0, 50.0, 100.0, 250.0, 500.0)
 REGRET_FLOOR = 1e-9
+END_TOLERANCE = 1e-9
+"""Relative slack at a run's end: a level equal to its final carbon (a carbon budget spent exactly, summed in floats)
+counts as reached."""
 BOARD = ("benchmark", "budget", "gpus")
 RUN_COLUMNS = ("key", "method", "benchmark", "trace", "budget", "gpus", "seed")
 SUMMARY_COLUMNS = (
@@ -224,12 +227,15 @@ def load_all(results: str | Path = "results") -> AllStudies:
 def hv_at(tidy_run: pd.DataFrame, carbon_g: np.ndarray) -> np.ndarray:
     """A run's HV at each cumulative carbon (g), shape of `carbon_g`: the HV at the end of the last interval whose
     cumulative carbon is <= c (HV counts once the carbon that bought it is spent); 0 before the first interval; NaN
-    after the run's end (never extrapolated). `tidy_run`: one run's rows (columns cum_carbon_g, hv) sorted by hour."""
+    after the run's end (never extrapolated; within END_TOLERANCE of it counts as the end). `tidy_run`: one run's rows
+    (columns cum_carbon_g, hv) sorted by hour."""
     c = tidy_run["cum_carbon_g"].to_numpy(np.float64)
     hv = tidy_run["hv"].to_numpy(np.float64)
-    pos = np.searchsorted(c, carbon_g, side="right") - 1
+    carbon_g = np.asarray(carbon_g, dtype=np.float64)
+    end = c[-1] * (1 + END_TOLERANCE)
+    pos = np.searchsorted(c, np.minimum(carbon_g, c[-1]), side="right") - 1
     values = np.where(pos >= 0, hv[np.clip(pos, 0, None)], 0.0)
-    return np.where(carbon_g <= c[-1], values, np.nan)
+    return np.where(carbon_g <= end, values, np.nan)
 
 
 def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -248,24 +254,26 @@ def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, 
 
 
 def anytime(tidy: pd.DataFrame, grid_lbs: np.ndarray | None = None) -> pd.DataFrame:
-    """Per board and method: mean log10 relative regret and its 95 % band on a common carbon grid (lbs).
+    """Per board and method: mean log10 relative regret and its 95 % band on one carbon grid per board (lbs; default
+    120 log-spaced points up to the board's largest final carbon), so every method of a board is read at the same
+    carbon.
 
     Columns: board keys, method, carbon_lbs, mean, lower, upper, runs (with a value at that carbon).
     """
     rows = []
-    for keys, group in tidy.groupby([*BOARD, "method"], sort=False):
-        board, method = keys[:-1], keys[-1]
-        runs = [g.sort_values("hour") for _, g in group.groupby("key", sort=False)]
-        top = max(float(g["cum_carbon_g"].iloc[-1]) for g in runs) / GRAMS_PER["lbs"]
+    for board, board_tidy in tidy.groupby(list(BOARD), sort=False):
+        top = float(board_tidy.groupby("key")["cum_carbon_g"].max().max()) / GRAMS_PER["lbs"]
         grid = grid_lbs if grid_lbs is not None else np.geomspace(max(top / 1000, 1e-3), top, 120)
-        hv_max = float(group["hv_max"].iloc[0])
-        matrix = np.vstack([hv_at(g, grid * GRAMS_PER["lbs"]) for g in runs])
-        log_regret = np.log10(np.maximum((hv_max - matrix) / hv_max, REGRET_FLOOR))
-        mean, lower, upper = mean_ci(log_regret)
-        count = np.sum(~np.isnan(matrix), axis=0)
-        for i, c in enumerate(grid):
-            rows.append(dict(zip(BOARD, board, strict=True)) | {"method": method, "carbon_lbs": float(c),
-                        "mean": mean[i], "lower": lower[i], "upper": upper[i], "runs": int(count[i])})  # fmt: skip
+        for method, group in board_tidy.groupby("method", sort=False):
+            runs = [g.sort_values("hour") for _, g in group.groupby("key", sort=False)]
+            hv_max = float(group["hv_max"].iloc[0])
+            matrix = np.vstack([hv_at(g, grid * GRAMS_PER["lbs"]) for g in runs])
+            log_regret = np.log10(np.maximum((hv_max - matrix) / hv_max, REGRET_FLOOR))
+            mean, lower, upper = mean_ci(log_regret)
+            count = np.sum(~np.isnan(matrix), axis=0)
+            for i, c in enumerate(grid):
+                rows.append(dict(zip(BOARD, board, strict=True)) | {"method": method, "carbon_lbs": float(c),
+                            "mean": mean[i], "lower": lower[i], "upper": upper[i], "runs": int(count[i])})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -276,7 +284,8 @@ def summary_table(
     checkpoints_lbs: tuple[float, ...] = CHECKPOINTS_LBS,
     privileged: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
-    """Per board and method: HV regret and fraction at carbon checkpoints (mean, 95 % CI, runs reaching it), carbon
+    """Per board and method: HV regret and fraction at carbon checkpoints (mean, 95 % CI; NaN unless every run reached
+    the checkpoint: never a mean over survivors; runs reaching it), carbon
     to 95 %/99 % of HV_max (median over runs that reached it; how many did), GPU-hours, rank per checkpoint, and the
     Mann-Whitney U p-value against the best method at each checkpoint (NaN for the best itself, and where either has
     fewer than two runs). HV fraction = 1 - regret / HV_max, so its band is the regret's, mapped. Methods in
@@ -302,8 +311,8 @@ def summary_table(
                 values = np.array([hv_at(g.sort_values("hour"), carbon)[0] for _, g in method_runs])
                 regret = hv_max - values
                 samples[(method, lbs)] = regret[~np.isnan(regret)]
-                mean, lower, upper = mean_ci(regret[:, None])
                 reached = int(np.sum(~np.isnan(values)))
+                mean, lower, upper = mean_ci(regret[:, None] if reached == len(values) else np.full((1, 1), np.nan))
                 at = f"_at_{lbs:g}lbs"
                 row |= {f"regret{at}": mean[0], f"regret_lo{at}": lower[0], f"regret_hi{at}": upper[0],
                         f"fraction{at}": 1 - mean[0] / hv_max, f"fraction_lo{at}": 1 - upper[0] / hv_max,

@@ -174,6 +174,26 @@ def plot_allocation(tidy: pd.DataFrame, ax: Axes | None = None, title: str = "",
     return ax
 
 
+def plot_profile(profile: pd.DataFrame, ax: Axes | None = None, title: str = "", legend: bool = True,
+                 score: str = "score (%)") -> Axes:  # fmt: skip
+    """Performance profile: the fraction of each method's runs scoring at least tau, against tau (a step line per
+    method; higher and further right is better). `profile`: `harness.studies.stats.performance_profile` rows."""
+    ax = _axes(ax)
+    for i, method in enumerate(methods_of(profile)):
+        g = profile[profile["method"] == method]
+        style = method_style(method)
+        ax.step(g["tau"], g["fraction"], where="post", color=style.color, linestyle=style.dash, label=method,
+                gid=f"m{i}-line")  # fmt: skip
+        points = hover_points(g)
+        ax.plot(points["tau"], points["fraction"], linestyle="none", marker=style.marker, markersize=3.5,
+                color=style.color, gid=f"m{i}-points")  # fmt: skip
+    ax.set_xlabel(f"tau: {score}")
+    ax.set_ylabel("fraction of runs scoring at least tau")
+    ax.set_ylim(-0.02, 1.02)
+    _finish(ax, title, legend)
+    return ax
+
+
 def _with_true_front(ax: Axes, fronts: pd.DataFrame, front_name: str) -> Axes:
     """The benchmark's true (or reference) front, the rows with method "", as a grey step line."""
     true = fronts[fronts["method"] == ""].sort_values("cost")

@@ -1,7 +1,7 @@
 """`harness study report`: summary tables (Markdown) and plots (SVG + PDF) of a swept study folder.
 
-Every study gets `report.md` (per board: HV regret at carbon checkpoints with 95 % CIs, carbon to 95/99 % of HV_max,
-GPU-hours, ranks and p-values against the best), `anytime_BOARD.{svg,pdf}` (log10 relative HV regret vs cumulative
+Every study gets `report.md` (per board and level: the leaderboard's statistics, `harness.studies.levels`; carbon to
+95/99 % of HV_max, GPU-hours), `anytime_BOARD.{svg,pdf}` (log10 relative HV regret vs cumulative
 carbon, mean and 95 % band per method) and `allocation_BOARD.{svg,pdf}` (mean GPUs training vs the hour's carbon
 intensity, per carbon-aware method). A study may name an extra report (`report = "hotcarbon"`), registered in
 `REPORTS`.
@@ -19,7 +19,6 @@ from harness.io import atomic_write_text, file_stem
 from harness.studies import REPORTS
 from harness.studies.aggregate import (
     BOARD,
-    CHECKPOINTS_LBS,
     anytime,
     budget_label,
     fmt,
@@ -41,31 +40,56 @@ def board_slug(board: tuple, study: dict | None = None) -> str:
     return file_stem(text)
 
 
-def markdown(name: str, table: pd.DataFrame, checkpoints: tuple[float, ...] = CHECKPOINTS_LBS) -> str:
-    lines = [f"# Study `{name}`", "", "HV regret = HV_max - HV at each carbon checkpoint (mean [95 % CI] over runs; "
-             "n/a where not every run reached it); p = Mann-Whitney U against the best at that checkpoint; carbon to "
-             "95/99 % of HV_max = median over the runs that reached it (reached/runs); a privileged method (it knows "
-             "more than the past, the present and forecasts) is ranked apart: `bound`, no rank.", ""]  # fmt: skip
-    for board, group in table.groupby(list(BOARD), sort=False):
-        shown = [c for c in checkpoints if group[f"reached_at_{c:g}lbs"].max() > 0]
-        lines += [f"## {' / '.join(str(b) for b in board)}", ""]
-        header = ["method", "runs", *[f"regret @ {c:g} lbs" for c in shown], "to 95 % (lbs)", "to 99 % (lbs)",
-                  "GPU-h", "carbon (lbs)"]  # fmt: skip
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        for row in group.to_dict("records"):
-            cells = [row["method"] + (" (privileged)" if row.get("privileged") else ""), str(row["runs"])]
-            for c in shown:
-                k = f"{c:g}"
-                if row[f"reached_at_{k}lbs"] < row["runs"]:
-                    cells.append(f"n/a ({row[f'reached_at_{k}lbs']}/{row['runs']} reached)")
+def markdown(name: str, study: dict, runs: pd.DataFrame, tidy: pd.DataFrame, privileged: frozenset[str]) -> str:
+    """The study's report: per board, every level (the headline first) with each method's IQM and mean and their
+    stratified bootstrap intervals, rank interval, A12 and Holm-corrected p against the leader, and the costs; the
+    same levels, statistics and leader as the leaderboard (`harness.studies.levels`)."""
+    from harness.studies.levels import board_levels
+
+    costs = summary_table(runs, tidy, (), privileged)
+    suite = study.get("suite", "v1")
+    lines = [f"# Study `{name}` (suite {suite})", "",
+             "Scores are HV fractions (% of HV_max) once a level's carbon was emitted (an HV area: the mean HV "
+             "fraction over that carbon range). IQM = interquartile mean over runs, mean, each with its 95 % "
+             "stratified bootstrap interval (runs resampled within their trace); rank by IQM with its 95 % bootstrap "
+             "interval; A12 = probability that a run of the leader beats a run of the method; p = two-sided "
+             "Mann-Whitney U against the leader, Holm-corrected over every test of the board; n/a where not every run "
+             "reached the level. A privileged method (it knows more than the past, the present and forecasts) is "
+             "ranked apart: `bound`, no rank.", ""]  # fmt: skip
+    for board, board_runs in runs.groupby(list(BOARD), sort=False):
+        levels = board_levels(study, board_runs, tidy[tidy["key"].isin(board_runs["key"])], privileged)
+        power = levels.power
+        chosen = "declared before the runs" if levels.declared else "suite v1: matched carbon, chosen after the runs"
+        lines += [f"## {board_title(board, study)}", "",
+                  f"Headline: {levels.headline} ({chosen}); leader: {levels.leader() or 'none'}. "
+                  + (f"With n = {int(power['n'])} runs per method and a pooled SD of {power['sd']:.2f} pp, differences "
+                     f"below {power['difference']:.2f} pp cannot be resolved (alpha 0.05, power 0.8)."
+                     if power["difference"] == power["difference"] else ""), ""]  # fmt: skip
+        for level in levels.names:
+            header = ["method", "n", "rank", "IQM [95 % CI]", "mean [95 % CI]", "A12 vs leader", "Holm p"]
+            lines += [f"### {level}" + (" (headline)" if level == levels.headline else ""), "",
+                      "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]  # fmt: skip
+            table = levels.stats[levels.stats["level"] == level]
+            for row in table.to_dict("records"):
+                label = row["method"] + (" (privileged)" if row.get("privileged") else "")
+                if row.get("missing"):
+                    lines.append(f"| {label} | 0 | – | n/a ({row['missing']}) | n/a | – | – |")
                     continue
-                rank = row[f"rank_at_{k}lbs"]
-                p = row[f"p_at_{k}lbs"]
-                place = ", bound" if row.get("privileged") else ("" if np.isnan(rank) else f", #{int(rank)}")
-                extra = place + ("" if np.isnan(p) else f", p={p:.3g}")
-                at = f"_at_{k}lbs"
-                cells.append(f"{fmt(row[f'regret{at}'])} [{fmt(row[f'regret_lo{at}'])}, {fmt(row[f'regret_hi{at}'])}]"
-                             + extra)  # fmt: skip
+                rank = "bound" if row["privileged"] else (f"{int(row['rank'])} ({int(row['rank_lo'])}-"
+                                                          f"{int(row['rank_hi'])})")  # fmt: skip
+                a12 = "leader" if row["leader"] else (f"{fmt(row['a12_leader'])} [{fmt(row['a12_leader_lo'])}, "
+                                                      f"{fmt(row['a12_leader_hi'])}]")  # fmt: skip
+                p = "–" if np.isnan(row["p_holm_leader"]) else f"{row['p_holm_leader']:.3g}"
+                iqm = f"{fmt(row['iqm'])} [{fmt(row['iqm_lo'])}, {fmt(row['iqm_hi'])}]"
+                mean = f"{fmt(row['mean'])} [{fmt(row['mean_lo'])}, {fmt(row['mean_hi'])}]"
+                lines.append(f"| {label} | {row['n']} | {rank} | {iqm} | {mean} | {a12} | {p} |")
+            lines.append("")
+        header = ["method", "runs", "to 95 % (lbs)", "to 99 % (lbs)", "GPU-h", "carbon (lbs)"]
+        lines += ["### Costs", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for row in costs.to_dict("records"):
+            if tuple(row[k] for k in BOARD) != tuple(board):
+                continue
+            cells = [row["method"], str(row["runs"])]
             for pct in (95, 99):
                 to = f"carbon_to_{pct}pct"
                 cells.append(f"{fmt(row[f'{to}_lbs'])} ({row[f'{to}_reached']}/{row['runs']})")
@@ -117,7 +141,7 @@ def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[s
     paths = write_published(frames, out) if (folder / "records").is_dir() else []
     tidy = tidy_frame(runs, frames.curves)
     privileged = frozenset(frames.provenance.get("privileged", {}))
-    text = markdown(study.get("name", folder.name), summary_table(runs, tidy, privileged=privileged))
+    text = markdown(study.get("name", folder.name), study, runs, tidy, privileged)
     paths.append(out / "report.md")
     atomic_write_text(paths[-1], text + "\n")
     if plots:
