@@ -219,7 +219,8 @@ def test_the_agents_weights_are_part_of_a_cells_key(tmp_path: Path) -> None:
     spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("1h"), 0, 8)
     models = execute(spec).provenance["models"]
     assert models[f"rl/{shipped.name}"] == json.loads(shipped.with_suffix(".json").read_text())["sha256"]
-    assert set(models) == {f"rl/{shipped.name}", f"rl/{shipped.with_suffix('.onnx').name}",
-                           "forecaster/forecast_sc_US-MIDA-PJM.pt", "forecaster/forecast_sc_US-MIDA-PJM.onnx"}  # fmt: skip
+    forecaster = "forecaster/forecast_sc_US-MIDA-PJM"
+    assert set(models) == {f"rl/{shipped.name}", f"rl/{shipped.with_suffix('.onnx').name}", f"{forecaster}.pt",
+                           f"{forecaster}.onnx"}  # fmt: skip
     assert models[f"rl/{shipped.with_suffix('.onnx').name}"] == hashlib.sha256(
         shipped.with_suffix(".onnx").read_bytes()).hexdigest()  # fmt: skip
