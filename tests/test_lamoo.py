@@ -161,22 +161,17 @@ def test_split_svm_is_sklearns_svc(artifact, capfd, kernel: str, degree: int, ga
         ours = SplitSVM(kernel, degree, gamma).fit(x, labels)
         theirs = SVC(kernel=kernel, degree=degree, gamma=gamma).fit(x, labels)
         np.testing.assert_array_equal(ours.support_, theirs.support_)
-        np.testing.assert_array_equal(ours._dual_coef, theirs._dual_coef_)
-        np.testing.assert_array_equal(ours._intercept, theirs._intercept_)
+        np.testing.assert_array_equal(ours._dual_coef, -theirs.dual_coef_)  # libsvm's orientation: label 0 positive
+        np.testing.assert_array_equal(ours._intercept, -theirs.intercept_)
         probes = np.vstack([x, rng.uniform(0, 1, size=(10_000, x.shape[1]))])
         np.testing.assert_array_equal(ours.predict(probes), theirs.predict(probes))
     assert capfd.readouterr().out == ""  # libsvm's progress dots stay off
 
 
 def _libsvm_values(svm: SplitSVM, x: np.ndarray) -> np.ndarray:
-    """libsvm's own decision values (n,) for a fitted SplitSVM, as `SVC.decision_function` computes them."""
-    from sklearn.svm import _libsvm as libsvm
-
-    return libsvm.decision_function(
-        np.ascontiguousarray(x), svm.support_, svm.support_vectors_, svm._n_support, svm._dual_coef, svm._intercept,
-        svm._prob_a, svm._prob_b, svm_type=0, kernel=svm.kernel, degree=svm.degree, coef0=0.0, gamma=svm._gamma,
-        cache_size=200.0,
-    ).ravel()  # fmt: skip
+    """libsvm's own decision values (n,) for a fitted SplitSVM (positive for label 0): `SVC.decision_function`, which
+    libsvm computes, with sklearn's two-class sign flip undone."""
+    return -svm._svc.decision_function(np.ascontiguousarray(x)).ravel()
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The SVMs of the LaMOO tree's splits: one C-SVC problem (C = 1, labels 0/1, sklearn's `SVC` kernels), two solvers.
 
-- `SplitSVM` (`tree.solver=libsvm`, the default): libsvm's SMO, called exactly as `sklearn.svm.SVC` calls it.
+- `SplitSVM` (`tree.solver=libsvm`, the reference-reproducing choice): libsvm's SMO, through scikit-learn's public
+  `sklearn.svm.SVC`.
 - `IPMSplitSVM` (`tree.solver=ipm`): the same problem solved to optimality by a primal-dual interior-point method
   (Mehrotra predictor-corrector, `solve_box_qp`). The homogeneous polynomial kernel (gamma x.z)^deg is a linear kernel
   on the degree-deg monomials of x (126 features for NB201's six coordinates at degree 4), so each Newton system is
@@ -17,14 +18,13 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 from scipy.linalg import blas, lapack
 from threadpoolctl import ThreadpoolController
 
-C_SVC = 0  # libsvm's svm_type of sklearn's SVC
 IPM_KERNELS = ("poly", "linear")  # kernels with a finite feature map: those `IPMSplitSVM` solves
 _BLAS = ThreadpoolController()  # one BLAS thread inside a fit: the same sums in every process and executor
 CHUNK_VALUES = 2**18  # kernel values per block of `SplitSVM.predict` (2 MiB)
@@ -51,17 +51,6 @@ class SplitClassifier(Protocol):
         ...
 
 
-@functools.cache
-def _libsvm() -> Any:
-    """sklearn's libsvm binding (the extension module `SVC.fit` calls), imported on first use: runs with the
-    interior-point solver, whose fallback is their only libsvm call, never import sklearn. Importing it runs
-    `sklearn.svm`'s package (~67 MB and ~0.55 s per process, docs/performance.md); until 2026-12 a loader rewrote
-    sys.modules to skip that, which a new sklearn could break silently (issue 33)."""
-    from sklearn.svm import _libsvm as libsvm  # type: ignore[attr-defined]
-
-    return libsvm
-
-
 def svc_gamma(x: np.ndarray, gamma: str | float) -> float:
     """sklearn's SVC gamma: 'scale' = 1 / (d var(x)) (1 when x is constant), 'auto' = 1 / d, or the number."""
     if gamma == "scale":
@@ -73,11 +62,12 @@ def svc_gamma(x: np.ndarray, gamma: str | float) -> float:
 
 
 class SplitSVM:
-    """The binary SVC of a split (labels 0/1), with sklearn's `SVC` defaults (C = 1, tol = 1e-3, shrinking, no
-    class weights), fitted through the same libsvm call `SVC.fit` makes, minus its per-call input and target
-    validation (about a fifth of a tree rebuild); `predict` gives `SVC.predict`'s labels from vectorised decision
-    values, deferring to libsvm where rounding could matter. The same support vectors, coefficients and labels, which
-    tests/test_lamoo.py checks against `SVC` on real samples and probes.
+    """The binary SVC of a split (labels 0/1): scikit-learn's public `SVC` with its defaults (C = 1, tol = 1e-3,
+    shrinking, no class weights), its fitted support vectors and coefficients kept in libsvm's own orientation (the
+    coefficient of a label-0 support vector positive); `predict` gives `SVC.predict`'s labels from vectorised decision
+    values, deferring to `SVC.predict` where rounding could matter. tests/test_lamoo.py checks the support vectors,
+    coefficients and labels against `SVC` on real samples and probes. sklearn is imported on first fit: runs with the
+    interior-point solver, whose fallback is their only libsvm call, never import it.
     """
 
     def __init__(self, kernel: str, degree: int, gamma: str | float) -> None:
@@ -85,17 +75,16 @@ class SplitSVM:
 
     def fit(self, x: np.ndarray, labels: np.ndarray) -> SplitSVM:
         """Fit on x (n, d), labels (n,) in {0, 1} with both present."""
+        from sklearn.svm import SVC
+
         x = np.ascontiguousarray(x, dtype=np.float64)
         self._gamma = svc_gamma(x, self.gamma)
-        libsvm = _libsvm()
-        libsvm.set_verbosity_wrap(0)  # as SVC(verbose=False) sets it before every fit
-        (self.support_, self.support_vectors_, self._n_support, self._dual_coef, self._intercept,
-         self._prob_a, self._prob_b, self.fit_status_, _) = libsvm.fit(
-            x, np.asarray(labels, dtype=np.float64), svm_type=C_SVC, sample_weight=np.empty(0),
-            class_weight=np.ones(2), kernel=self.kernel, C=1.0, nu=0.0, probability=False, degree=self.degree,
-            shrinking=True, tol=1e-3, cache_size=200.0, coef0=0.0, gamma=self._gamma, epsilon=0.0, max_iter=-1,
-            random_seed=0,  # used by libsvm only for probability estimates (off)
-        )  # fmt: skip
+        self._svc = SVC(kernel=self.kernel, degree=self.degree, gamma=self._gamma, C=1.0, tol=1e-3, shrinking=True,
+                        cache_size=200.0).fit(x, np.asarray(labels, dtype=np.float64))  # fmt: skip
+        svc = self._svc
+        self.support_, self.support_vectors_ = svc.support_, svc.support_vectors_
+        self._dual_coef, self._intercept = -svc.dual_coef_, -svc.intercept_  # sklearn negates both for two classes
+        self.fit_status_ = svc.fit_status_
         self._sv_sq = np.einsum("ij,ij->i", self.support_vectors_, self.support_vectors_)
         self._r_sq, self._coef_sum = float(self._sv_sq.max()), float(np.abs(self._dual_coef[0]).sum())
         self._chunk = max(1, CHUNK_VALUES // len(self._sv_sq))
@@ -130,12 +119,7 @@ class SplitSVM:
         return labels
 
     def _libsvm_predict(self, x: np.ndarray) -> npt.NDArray[np.int8]:
-        out = _libsvm().predict(
-            x, self.support_, self.support_vectors_, self._n_support, self._dual_coef, self._intercept, self._prob_a,
-            self._prob_b, svm_type=C_SVC, kernel=self.kernel, degree=self.degree, coef0=0.0, gamma=self._gamma,
-            cache_size=200.0,
-        )  # fmt: skip
-        return out.astype(np.int8)
+        return self._svc.predict(x).astype(np.int8)
 
     def _values(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """f (n,) = sum_k c_k K(x, sv_k) - rho at x (n, d), and 16 times a bound (n,) on |f - libsvm's f| from both
