@@ -107,32 +107,9 @@ def test_the_agent_computes_with_one_torch_thread_and_restores_the_setting() -> 
         torch.set_num_threads(saved)
 
 
-def test_the_agents_rmsprop_takes_torchs_steps() -> None:
-    """`cenas.allocation.rl.RMSprop` (torch's update function, the state kept by the agent) moves the networks exactly
-    as `torch.optim.RMSprop` with the same settings, over a run of online updates on states of a real window."""
-    import torch
-
-    trace = load_trace("neurips")
-    policy = RLPolicy(greedy=False)
-    policy.setup(CarbonView(trace, load_trace(trace.region)), OracleForecaster(), np.random.default_rng(0))
-    ours, reference = ActorCritic(4, seed=7), ActorCritic(4, seed=7)
-    for name in ("actor", "critic"):
-        mine = getattr(ours, f"{name}_opt")
-        settings = dict(lr=mine.lr, alpha=mine.alpha, eps=mine.eps)
-        setattr(reference, f"{name}_opt", torch.optim.RMSprop(getattr(reference, name).parameters(), **settings))
-    for hour, ci in enumerate(trace.values[:12]):
-        s = state(hour=hour, ci_now=float(ci), n_observed=10 + 3 * hour, hv_gain=float(hour % 3))
-        features, reward = policy.features(s)[None, :], np.array([policy.reward(s)])
-        ours.update(features, np.array([hour % 10]), reward)
-        reference.update(features, np.array([hour % 10]), reward)
-        for net in ("actor", "critic"):
-            pairs = zip(getattr(ours, net).parameters(), getattr(reference, net).parameters(), strict=True)
-            assert all(torch.equal(mine, theirs) for mine, theirs in pairs), f"{net} differs after update {hour}"
-    assert not torch.equal(next(ours.actor.parameters()), next(ActorCritic(4, seed=7).actor.parameters()))
-
-
-def test_a_reference_run_with_the_interior_point_tree_skips_dynamo_and_sklearn() -> None:
-    """Start-up: the reference agent's optimiser does not import torch._dynamo (~1.3 s) and the interior-point tree
-    does not import sklearn (~1.1 s; libsvm is imported only for a fallback fit)."""
-    watched = ("torch", "torch._dynamo", "sklearn")
-    assert modules_after_run("cenas-rl-reference", watched, {"tree.solver": "ipm"}) == ["torch"]
+def test_a_reference_run_with_the_interior_point_tree_skips_sklearn_and_uses_torch_optim() -> None:
+    """Start-up: the interior-point tree does not import sklearn (~1.1 s; libsvm is imported only for a fallback fit);
+    the reference agent steps its networks with torch.optim's RMSprop (whose import brings torch._dynamo: ~1.3 s and
+    ~40 MB a process, the stated cost of not stepping torch's private update function by hand)."""
+    watched = ("torch", "torch.optim", "sklearn")
+    assert modules_after_run("cenas-rl-reference", watched, {"tree.solver": "ipm"}) == ["torch", "torch.optim"]

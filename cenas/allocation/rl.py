@@ -63,37 +63,6 @@ class Transition:
     action: int
 
 
-class RMSprop:
-    """`torch.optim.RMSprop(params, lr, alpha, eps)` (no momentum, not centred), its state kept here and each step
-    made by `torch.optim.rmsprop.rmsprop`, the function the optimizer's own `step` calls: the same numbers (tested),
-    without the ~1.3 s import of `torch._dynamo` that constructing a `torch.optim.Optimizer` costs a process."""
-
-    def __init__(self, params: Any, lr: float, alpha: float, eps: float) -> None:
-        self.params, self.lr, self.alpha, self.eps = list(params), lr, alpha, eps
-        self.state: dict[int, tuple[Any, Any]] = {}  # param position -> (step count, running mean of grad^2)
-
-    def zero_grad(self) -> None:
-        for param in self.params:
-            param.grad = None
-
-    def step(self) -> None:
-        """One update of every parameter that has a gradient (state created on its first gradient, as torch's)."""
-        import torch
-        from torch.optim.rmsprop import rmsprop
-
-        with_grad = [(i, p) for i, p in enumerate(self.params) if p.grad is not None]
-        for i, param in with_grad:
-            if i not in self.state:
-                self.state[i] = (torch.zeros(()), torch.zeros_like(param, memory_format=torch.preserve_format))
-        with torch.no_grad():
-            rmsprop(
-                [p for _, p in with_grad], [p.grad for _, p in with_grad], [self.state[i][1] for i, _ in with_grad],
-                [], [], [self.state[i][0] for i, _ in with_grad], foreach=False, maximize=False, differentiable=False,
-                capturable=False, has_complex=False, lr=self.lr, alpha=self.alpha, eps=self.eps, weight_decay=0.0,
-                momentum=0.0, centered=False,
-            )  # fmt: skip
-
-
 class ActorCritic:
     """Networks + RMSprop(alpha 0.9, eps 1e-10), actor lr 1e-4, critic lr 1e-1, entropy weight 0.5. Torch computes
     with one thread meanwhile (`one_thread`): tensors of a few hundred numbers gain nothing from a second, whose
@@ -104,8 +73,10 @@ class ActorCritic:
 
         self.torch = torch
         self.actor, self.critic = build_networks(state_dim, seed)
-        self.actor_opt = RMSprop(self.actor.parameters(), lr=1e-4, alpha=0.9, eps=1e-10)
-        self.critic_opt = RMSprop(self.critic.parameters(), lr=1e-1, alpha=0.9, eps=1e-10)
+        # torch.optim costs a process ~1.3 s and ~40 MB (it imports torch._dynamo); until 2026-12 the agent stepped
+        # torch's private update function itself to avoid that, which a new torch could break silently (issue 33)
+        self.actor_opt = torch.optim.RMSprop(self.actor.parameters(), lr=1e-4, alpha=0.9, eps=1e-10)
+        self.critic_opt = torch.optim.RMSprop(self.critic.parameters(), lr=1e-1, alpha=0.9, eps=1e-10)
 
     @contextmanager
     def one_thread(self) -> Iterator[None]:
