@@ -64,6 +64,9 @@ def rl_train(
     """Train CE-NAS's clean allocation agent with PPO (Stable-Baselines3) on the allocation environment; writes the
     weights (.pt), their ONNX export (.onnx, what runs load) and the spec, command, learning curve and the export's
     pin beside them (.json). Pass the .pt as rl.checkpoint."""
+    from harness.optional import require
+
+    require(("torch", "stable_baselines3", "onnx"), "`harness rl train`")
     from dataclasses import replace
 
     from cenas.allocation.ppo import train
@@ -141,6 +144,9 @@ def rl_export(
     for a checkpoint trained before exports existed). Needs torch and the onnx package; the same weights give the
     same bytes."""
     from cenas.allocation.ppo import checkpoint_path, export
+    from harness.optional import require
+
+    require(("torch", "stable_baselines3", "onnx"), "`harness rl export`")
 
     entry = export(checkpoint)
     out.print(

@@ -195,6 +195,13 @@ class CENAS(Method):
             found |= {f"rl/{name}": digest for name, digest in ppo.model_hashes(o.rl.checkpoint).items()}
         return found
 
+    def needs(self) -> tuple[str, ...]:
+        """torch for the reference RL agent (trained online), torch and BoTorch for the qNEHVI sampler."""
+        o = self.options
+        return (("torch",) if o.policy == "rl" and o.rl.mode == "reference" else ()) + (
+            ("torch", "botorch") if o.sampler == "qnehvi" else ()
+        )
+
     READS_FORECAST = ("heuristic", "rank-half")
     """Policies that read the forecaster (besides the clean RL agent)."""
 

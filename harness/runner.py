@@ -23,6 +23,7 @@ from harness.data.manifest import load_manifest
 from harness.data.tables import recorded_hashes
 from harness.methods import create_method
 from harness.metrics import carbon_to_target, log_hv_difference, pareto_mask
+from harness.optional import require
 from harness.options import flatten, options_dict
 from harness.process import one_malloc_arena
 from harness.results import RunRecord
@@ -92,6 +93,7 @@ def execute(
     False skips that only for the audit's own tests."""
     one_malloc_arena()
     method = create_method(spec.method, spec.method_options)  # options first: the cheapest check
+    require(method.needs(), f"method {spec.method}")  # an optional dependency (torch) missing: before any data
     profile = get_profile(spec.accounting)
     benchmark = get_benchmark(spec.benchmark)
     trace = load_trace(spec.trace)

@@ -48,6 +48,7 @@ def nb201_table():
 
 
 SLOW = (
+    "tests/test_optional.py::test_the_default_method_runs_without_torch",
     # whole modules of end-to-end checks (subprocess CLIs, headless Chromium, kills, real training)
     "tests/test_faults.py", "tests/test_fault_inputs.py", "tests/test_leaderboard.py", "tests/test_submissions.py",
     "tests/test_spotcheck.py", "tests/test_quality_gate.py",

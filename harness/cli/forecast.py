@@ -25,6 +25,9 @@ def forecast_train(
 ) -> None:
     """Train the transformer forecaster per region on data before --split; writes forecast_<region>.pt (weights),
     .onnx (their export, what runs load) and .json (spec, pins the export)."""
+    from harness.optional import require
+
+    require(("torch", "onnx"), "`harness forecast train`")
     from harness.carbon import transformer as tf
     from harness.carbon.traces import load_trace
     from harness.data.fetch import cache_dir
@@ -51,6 +54,9 @@ def forecast_export(
     """Export a forecaster's weights to ONNX beside them and pin the export in its JSON (what runs load; needed for
     a checkpoint trained before exports existed). Needs torch and the onnx package; the same weights give the same
     bytes."""
+    from harness.optional import require
+
+    require(("torch", "onnx"), "`harness forecast export`")
     from harness.carbon import transformer as tf
     from harness.carbon.traces import load_trace
 

@@ -44,6 +44,9 @@ def spotcheck_command(
     measured time per epoch (and energy, with an NVML or RAPL counter) with the table: ratio per architecture and
     Kendall's tau. Writes a spot-check record (docs/spotchecks.md) that the leaderboard shows."""
     from harness.io import atomic_write_text, check_writable
+    from harness.optional import require
+
+    require(("torch",), "`harness spotcheck`")
     from harness.spotcheck.run import SpotSpec, check, spotcheck
 
     spec = SpotSpec(benchmark, archs, steps, epochs, warmup, device, str(data_dir) if data_dir else None,

@@ -46,9 +46,10 @@ def input_names(manifest: Manifest) -> list[str]:
 
 
 def _torch_list(file: VerifiedFile) -> Any:
-    import torch
+    """HELP's `torch.save`d dict or list of plain numbers and strings, read without torch (no global, no tensor)."""
+    from harness.data.safe_pickle import torch_saved_plain_data
 
-    return torch.load(file.stream(), weights_only=True, map_location="cpu")  # torch's own restricted unpickler
+    return torch_saved_plain_data(file.data, file.entry.name)
 
 
 def _check(condition: bool, message: str) -> None:

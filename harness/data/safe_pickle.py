@@ -59,6 +59,21 @@ class RestrictedUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+def torch_saved_plain_data(data: bytes, what: str) -> Any:
+    """The object a `torch.save` archive (a zip whose `*/data.pkl` is the pickle) holds when it is plain Python data
+    (HELP's dicts and lists of numbers and strings): unpickled with no global allowed and no tensor storage (a
+    persistent id is refused), so torch is not needed to read it. `data` is already verified against its pin."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        (member,) = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        pickled = archive.read(member)
+    except (zipfile.BadZipFile, ValueError, KeyError) as exc:
+        raise DataIntegrityError(f"{what}: not a torch.save archive with one data.pkl ({exc})") from None
+    return restricted_loads(pickled, frozenset(), what)
+
+
 def restricted_loads(data: bytes, allowed: frozenset[tuple[str, str]], what: str) -> Any:
     """Unpickle `data` (already verified against its pin) allowing only `allowed` globals."""
     try:

@@ -93,6 +93,11 @@ class Method(ABC):
         a study cell's key and of the run record's provenance, so new weights mean new runs. Default: none."""
         return {}
 
+    def needs(self) -> tuple[str, ...]:
+        """Hook: modules beyond the default install that these options import (e.g. `torch`); `harness.optional`
+        refuses the run in one line, naming the extra to install, before any work. Default: none."""
+        return ()
+
     def privileged(self) -> tuple[str, ...]:
         """Hook: what these options let the method know beyond the past, the present and forecasts (an oracle
         forecast, the table's optimum, the true future of anything), one short phrase each; derived from the

@@ -467,6 +467,7 @@ def sweep(
     check_study_folder(out, study.name)
     start = time.monotonic()
     cells = plan(study, only)
+    _require_extras(cells)
     store = Store(out)
     with store.writing():
         todo = [(cell, key) for cell, key in cells if not store.is_done(key, task_of(cell))]
@@ -482,6 +483,20 @@ def sweep(
                 progress(done, len(cells), time.monotonic() - start)
         write_index(study, out, cells)
     return SweepResult(len(cells), skipped, len(todo), [k for _, k in cells], time.monotonic() - start)
+
+
+def _require_extras(cells: list[tuple[Any, str]]) -> None:
+    """One error line before any cell runs when a method's options need a module the install lacks (torch)."""
+    from harness.methods import create_method
+    from harness.optional import require
+
+    seen = set()
+    for cell, _ in cells:
+        spec = getattr(cell, "spec", None)
+        if spec is None or (spec.method, json.dumps(spec.method_options, sort_keys=True)) in seen:
+            continue
+        seen.add((spec.method, json.dumps(spec.method_options, sort_keys=True)))
+        require(create_method(spec.method, spec.method_options).needs(), f"method {spec.method}")
 
 
 def check_study_folder(folder: Path, name: str) -> None:
