@@ -8,6 +8,7 @@ candidate of R (cut jobs first, also least-dominated first). Initial samples are
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -194,6 +195,14 @@ class CENAS(Method):
 
             found |= {f"rl/{name}": digest for name, digest in ppo.model_hashes(o.rl.checkpoint).items()}
         return found
+
+    @classmethod
+    def study_family(cls, options: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """Every method that partitions the space (`tree.max_height > 0`: CE-NAS and the LaMOO baselines) searches
+        the same kind of partition in one study: the `LaMOO-family` shares every `tree.*` setting."""
+        if not options.get("tree.max_height", 0):
+            return None
+        return "LaMOO-family", {k: v for k, v in options.items() if k.startswith("tree.")}
 
     def needs(self) -> tuple[str, ...]:
         """torch for the reference RL agent (trained online), torch and BoTorch for the qNEHVI sampler."""

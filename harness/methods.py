@@ -1,7 +1,8 @@
-"""String registry of search methods: name -> "module:Class" plus a one-line description, and plugins.
+"""String registry of search methods: name -> "module:Class" plus a one-line description, all plugins.
 
-Built-in methods live in `cenas/` and `baselines/`; the harness imports them by string only when asked, so it
-never depends on them. Third-party packages register more under the entry-point group `cenas_bench.methods`.
+CE-NAS (`cenas/registry.py`) and the baselines (`baselines/registry.py`) register their methods through the
+entry-point group `cenas_bench.methods`, like any third-party package; the harness imports them by string only when
+asked, so it never depends on them.
 """
 
 from __future__ import annotations
@@ -28,131 +29,23 @@ class MethodEntry:
     paper: str | None = None  # the work it implements, as cited on its method card
 
 
-CENAS = "cenas.method:CENAS"
-BUILTIN: tuple[MethodEntry, ...] = (
-    MethodEntry(
-        "cenas",
-        CENAS,
-        "CE-NAS, NeurIPS'24 design: RL allocation (clean mode: a PPO agent trained on the allocation environment) "
-        "fed by a transformer carbon forecast; "
-        "RBF split SVMs fitted on at most 300 samples per node (fast; set tree.kernel=poly tree.svm_max_samples=null "
-        "for the reference code's tree).",
-        (
-            ("policy", "rl"),
-            ("rl.mode", "clean"),
-            ("forecaster", "transformer"),
-            ("tree.kernel", "rbf"),
-            ("tree.svm_max_samples", 300),
-        ),
-        paper=(
-            "Y. Zhao et al. CE-NAS: An End-to-End Carbon-Efficient Neural Architecture Search Framework. NeurIPS "
-            "2024 (arXiv 2406.01414)."
-        ),
-    ),
-    MethodEntry(
-        "cenas-heuristic",
-        CENAS,
-        "CE-NAS, HotCarbon'23 design: sampling share from the intensity's place in the next 24 h, as the shipped "
-        "transformer forecasts it (--set forecaster=oracle: the true next 24 h, HotCarbon's setting, privileged).",
-        (("policy", "heuristic"), ("forecaster", "transformer")),
-        paper="Y. Zhao and T. Guo. Carbon-Efficient Neural Architecture Search. HotCarbon 2023.",
-    ),
-    MethodEntry(
-        "cenas-rl-reference",
-        CENAS,
-        "CE-NAS with the reference code's actor-critic: its state, action map, reward and online updates.",
-        (("policy", "rl"), ("rl.mode", "reference"), ("rl.greedy", False)),
-        paper=(
-            "Y. Zhao et al. CE-NAS: An End-to-End Carbon-Efficient Neural Architecture Search Framework. NeurIPS "
-            "2024 (arXiv 2406.01414)."
-        ),
-    ),
-    MethodEntry(
-        "random-allocation",
-        CENAS,
-        "CE-NAS with a uniformly random action each interval (HotCarbon baseline).",
-        (("policy", "random"),),
-        paper="Y. Zhao and T. Guo. Carbon-Efficient Neural Architecture Search. HotCarbon 2023.",
-    ),
-    MethodEntry(
-        "vanilla-lamoo",
-        "baselines.lamoo_family:VanillaLaMOO",
-        "LaMOO with every GPU training fresh region samples (no supernet), whatever the carbon intensity.",
-        paper="Y. Zhao et al. Multi-objective Optimization by Learning Space Partitions (LaMOO). ICLR 2022.",
-    ),
-    MethodEntry(
-        "oneshot-lamoo",
-        "baselines.lamoo_family:OneShotLaMOO",
-        "LaMOO on one-shot estimates (supernet or early stopping; 10 per interval, 1500 samples in all); it trains "
-        "its estimated front, least dominated first (1 GPU while sampling, every GPU after), and scores only that.",
-        paper=(
-            "Y. Zhao and T. Guo. Carbon-Efficient Neural Architecture Search. HotCarbon 2023 (one-shot LaMOO "
-            "baseline, §4.1)."
-        ),
-    ),
-    MethodEntry(
-        "nsga2",
-        "baselines.nsga2:NSGA2Search",
-        "NSGA-II (pymoo ask/tell), population 20, one synchronous generation trained in parallel at a time.",
-        paper=(
-            "K. Deb, A. Pratap, S. Agarwal, T. Meyarivan. A fast and elitist multiobjective genetic algorithm: "
-            "NSGA-II. IEEE Trans. Evol. Comput. 6(2), 2002."
-        ),
-    ),
-    MethodEntry(
-        "qnehvi",
-        "baselines.lamoo_family:VanillaLaMOO",
-        "BoTorch qLogNEHVI on a GP over the whole encoded space (no LaMOO partition), every GPU training, batches "
-        "of 8 candidates chosen greedily from 128 random points; light settings: the GP sees the non-dominated "
-        "samples plus the most recent (64 in all), its hyperparameters are re-estimated every 24 intervals, 32 MC "
-        "samples.",
-        (
-            ("sampler", "qnehvi"),
-            ("tree.max_height", 0),
-            ("qnehvi.q", 8),
-            ("qnehvi.optimizer", "discrete"),
-            ("qnehvi.raw_samples", 128),
-            ("qnehvi.mc_samples", 32),
-            ("qnehvi.max_train", 64),
-            ("qnehvi.refit_every", 24),
-            ("qnehvi.warm_start", True),
-            ("qnehvi.prune_samples", 256),
-        ),
-        paper=(
-            "S. Daulton, M. Balandat, E. Bakshy. Parallel Bayesian Optimization of Multiple Noisy Objectives with "
-            "Expected Hypervolume Improvement. NeurIPS 2021; S. Ament et al. Unexpected Improvements to Expected "
-            "Improvement for Bayesian Optimization (qLogNEHVI). NeurIPS 2023."
-        ),
-    ),
-    MethodEntry(
-        "semoa",
-        "baselines.semoa:SEMOA",
-        "EC-NAS SEMOA: mutation-only evolution over NB101-style cells, epoch budgets cycling 4/12/36/108 "
-        "(--set gate.mode=heuristic defers evaluations to low-carbon hours).",
-        benchmark="ecnas/4v",
-        paper=(
-            "P. Bakhtiarifard, C. Igel, R. Selvan. EC-NAS: Energy Consumption Aware Tabular Benchmarks for Neural "
-            "Architecture Search. ICASSP 2024."
-        ),
-    ),
-    MethodEntry(
-        "random-search",
-        "baselines.random_search:RandomSearch",
-        "Every GPU trains uniformly random archs.",
-        paper="L. Li and A. Talwalkar. Random Search and Reproducibility for Neural Architecture Search. UAI 2019.",
-    ),
-)
-
-
 def _plugin_method(point: Any) -> Entry[MethodEntry]:
-    entry = MethodEntry(point.name, point.value, f"plugin ({point.value})")
+    """A method entry point: a `MethodEntry` (a registry variant: a class with defaults, description and paper, as
+    CE-NAS and the baselines register theirs) or a Method class (its docstring's first line describes it)."""
+    target = import_target(point.value)
+    if isinstance(target, MethodEntry):
+        if target.name != point.name:
+            raise HarnessError(f"method entry point {point.name} ({point.value}) is the entry of {target.name!r}")
+        return Entry(point.name, target.description, value=target)
+    doc = (getattr(target, "__doc__", None) or "").strip().split("\n\n")[0].replace("\n", " ")
+    entry = MethodEntry(point.name, point.value, doc or f"plugin ({point.value})", paper=getattr(target, "paper", None))
     return Entry(point.name, entry.description, value=entry)
 
 
 METHODS: Registry[MethodEntry] = Registry("method", "methods list", group="cenas_bench.methods", plugin=_plugin_method)
-"""Method name -> MethodEntry (plugins: entry-point group `cenas_bench.methods`, target "module:Class")."""
-for _entry in BUILTIN:
-    METHODS.add(_entry.name, _entry.description, value=_entry)
+"""Method name -> MethodEntry. Every method is a plugin of the entry-point group `cenas_bench.methods` (target a
+`MethodEntry` or "module:Class"), CE-NAS's and the baselines' included (pyproject.toml), so the harness imports
+neither `cenas` nor `baselines`."""
 
 
 def registry() -> dict[str, MethodEntry]:
@@ -195,8 +88,7 @@ def create_method(name: str, options: Mapping[str, Any] | None = None) -> Method
 
 COMMANDS: Registry[Any] = Registry("command plugin", "registries", group="cenas_bench.commands")
 """Command plugins: "module:function", each called with the `harness` Typer app (entry-point group
-`cenas_bench.commands` for installed packages)."""
-COMMANDS.add("cenas", "CE-NAS: `harness rl train`", target="cenas.cli:register")
+`cenas_bench.commands`; CE-NAS's `harness rl` commands are one)."""
 
 
 def load_command_plugins(app: Any) -> None:

@@ -29,6 +29,26 @@ def test_the_harness_never_imports_methods_directly() -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_cenas_and_the_baselines_register_as_plugins() -> None:
+    """Issue 33: no import target naming `cenas` or `baselines` in the harness's code either (registrations by
+    string were how it named them); both register through the entry-point groups an outside package uses."""
+    import re
+    import tomllib
+    from importlib.metadata import entry_points
+
+    targets = re.compile(r"[\"'](cenas|baselines)\.[a-z_.]+:[A-Za-z_]+[\"']")
+    named = {str(p.relative_to(HARNESS.parent)): targets.findall(p.read_text()) for p in HARNESS.rglob("*.py")}
+    assert {k: v for k, v in named.items() if v} == {}
+    declared = tomllib.loads((HARNESS.parent / "pyproject.toml").read_text())["project"]["entry-points"]
+    installed = {(p.group, p.name): p.value for g in declared for p in entry_points(group=g)}
+    for group, points in declared.items():
+        for name, value in points.items():
+            assert installed.get((group, name)) == value, f"{group} {name}: reinstall (pip install --no-deps -e .)"
+    from harness.methods import METHODS
+
+    assert {e.target.split(":")[0].split(".")[0] for e in METHODS.values()} == {"cenas", "baselines"}
+
+
 # ------------------------------------------------------------------------------------------------------ layers
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("harness", "harness.errors", "harness.units", "harness.io", "harness.registry", "harness.options",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -92,6 +92,14 @@ class Method(ABC):
         """Hook: trained models a run of these options on `region`'s trace reads (name -> sha256). They are part of
         a study cell's key and of the run record's provenance, so new weights mean new runs. Default: none."""
         return {}
+
+    @classmethod
+    def study_family(cls, options: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """Hook: the settings this method, with these resolved options (dotted keys), must share with every method
+        of the same family in one study, as (family, {key: value}); a study compares its family members on equal
+        terms or names the keys it varies (`tree_varies`). LaMOO methods declare their tree (`tree.*`). Default:
+        none."""
+        return None
 
     def needs(self) -> tuple[str, ...]:
         """Hook: modules beyond the default install that these options import (e.g. `torch`); `harness.optional`

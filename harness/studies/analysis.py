@@ -90,9 +90,8 @@ class Analysis(ABC):
 
 
 ANALYSES: Registry[type[Analysis]] = Registry("analysis", "registries", group="cenas_bench.analyses")
-"""Analyses by name (plugins: entry-point group `cenas_bench.analyses`, target `module:Class`)."""
-ANALYSES.add("lamoo-region", "HotCarbon §4.2: the LaMOO-selected region vs the whole space (per benchmark and seed)",
-             target="cenas.lamoo_check:LamooRegion")  # fmt: skip
+"""Analyses by name (plugins: entry-point group `cenas_bench.analyses`, target `module:Class`; CE-NAS registers
+`lamoo-region`, HotCarbon §4.2's check of the LaMOO-selected region, there)."""
 ANALYSES.add("forecast-accuracy", "MAPE of the transformer forecaster vs persistence on held-out origins (per trace)",
              target="harness.studies.forecast:ForecastAccuracy")  # fmt: skip
 

@@ -273,7 +273,7 @@ def _levels(raw: Mapping[str, Any], budgets: tuple[str, ...], where: str) -> tup
 
 def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     """A Study from a decoded TOML document, every field and cross-rule checked (HarnessError, one line)."""
-    from harness.methods import METHODS, resolve_options
+    from harness.methods import METHODS, method_class, resolve_options
     from harness.options import flatten, option_specs, options_dict
 
     where = f"study {name}"
@@ -293,7 +293,7 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     shared = flatten(_expect(raw.get("shared_options", {}), dict, f"{where}: shared_options"))
     methods = []
     shared_typed: dict[str, Any] = {}
-    trees: dict[str, dict[str, Any]] = {}  # methods that partition (tree.max_height > 0) must share every tree setting
+    trees: dict[str, dict[str, dict[str, Any]]] = {}  # family -> member -> the settings it must share (study_family)
     varies = _list(raw, "tree_varies", str, [], where) if "tree_varies" in raw else ()
     for i, entry in enumerate(_expect(raw["methods"], list, f"{where}: methods")):
         _expect(entry, dict, f"{where}: methods[{i}]")
@@ -314,11 +314,12 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         typed = flatten(options_dict(resolve_options(method, options)))  # bad keys, types, ranges: one error line
         methods.append(MethodCell(method, {k: typed[k] for k in options}, label))
         shared_typed.update({k: typed[k] for k in shared if k in keys and k not in own})
-        if typed.get("tree.max_height", 0):
-            unknown_tree = sorted(set(varies) - {k for k in keys if k.startswith("tree.")})
+        family = method_class(method).study_family(typed)  # the method declares what its family shares
+        if family:
+            unknown_tree = sorted(set(varies) - set(family[1]))
             if unknown_tree:
                 raise HarnessError(f"{where}: tree_varies names {unknown_tree[0]!r}, not a tree option of '{method}'")
-            trees[label or method] = {k: v for k, v in typed.items() if k.startswith("tree.") and k not in varies}
+            trees.setdefault(family[0], {})[label or method] = {k: v for k, v in family[1].items() if k not in varies}
     unused = sorted(set(shared) - set(shared_typed))
     if unused:
         raise HarnessError(f"{where}: shared option(s) {', '.join(unused)} apply to none of the study's methods")
@@ -327,11 +328,12 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise HarnessError(f"{where}: method {twice[0]!r} is listed twice; give each variant a distinct 'label'")
-    if len({json.dumps(t, sort_keys=True) for t in trees.values()}) > 1:
-        differing = ", ".join(f"{n}: {json.dumps(t, sort_keys=True)}" for n, t in trees.items())
-        raise HarnessError(
-            f"{where}: LaMOO-family methods must share tree settings (set them in [shared_options]); got {differing}"
-        )
+    for kind, members in trees.items():
+        if len({json.dumps(t, sort_keys=True) for t in members.values()}) > 1:
+            differing = ", ".join(f"{n}: {json.dumps(t, sort_keys=True)}" for n, t in members.items())
+            raise HarnessError(
+                f"{where}: {kind} methods must share tree settings (set them in [shared_options]); got {differing}"
+            )
     traces = _traces(raw, where)
     seeds = _seeds(raw, where)
     gpus = _list(raw, "gpus", int, [8], where)
