@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -166,7 +166,7 @@ class CENASOptions:
 
 
 class CENAS(Method):
-    Options = CENASOptions
+    Options: ClassVar[type] = CENASOptions  # the LaMOO baselines narrow it (LaMOOOptions, OneShotOptions)
     options: CENASOptions
 
     def __init__(self, options: CENASOptions | None = None) -> None:
@@ -185,7 +185,7 @@ class CENAS(Method):
     def model_files(self, region: str) -> dict[str, str]:
         """The transformer forecaster and the clean RL agent, when these options use them: the sha256 of their weights
         and of the verified ONNX export each run executes (the bytes that run, not a claim in a file beside them)."""
-        o, found = self.options, {}
+        o, found = self.options, dict[str, str]()
         if o.forecaster == "transformer":
             from harness.carbon.transformer import find_checkpoint, model_hashes
 
