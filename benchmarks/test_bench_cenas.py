@@ -17,8 +17,9 @@ def test_cenas_heuristic_80h_8gpu(benchmark) -> None:
 
 def test_cenas_qnehvi_12h_8gpu(benchmark) -> None:
     """CE-NAS with qNEHVI in-region sampling (the faithful qNEHVI option defaults), 12 simulated hours, 8 GPUs."""
-    spec = RunSpec("cenas-heuristic", "nb201/cifar10/pi5-energy", TRACE, parse_budget("12h"),
-                   method_options={"sampler": "qnehvi"})  # fmt: skip
+    spec = RunSpec(
+        "cenas-heuristic", "nb201/cifar10/pi5-energy", TRACE, parse_budget("12h"), method_options={"sampler": "qnehvi"}
+    )
     record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
     assert record.summary["n_oneshot"] > 0
 

@@ -13,8 +13,12 @@ import pytest
 
 
 def _harness(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from harness.cli import main; main()", *args],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", "from harness.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,14 @@ TRACE = "US-CAL-CISO@2021-07-02T00:00"
 def _reference_configuration(budget: str, solver: str) -> RunSpec:
     """`harness run --method cenas-rl-reference --accounting reference --set queue_capacity=10 --budget BUDGET
     --set tree.solver=SOLVER`: the reference simulator's configuration (8 GPUs, leaf selection, cp 30, poly kernel)."""
-    return RunSpec("cenas-rl-reference", "nb201/cifar10/pi5-energy", TRACE, parse_budget(budget),
-                   accounting="reference", method_options={"queue_capacity": 10, "tree.solver": solver})  # fmt: skip
+    return RunSpec(
+        "cenas-rl-reference",
+        "nb201/cifar10/pi5-energy",
+        TRACE,
+        parse_budget(budget),
+        accounting="reference",
+        method_options={"queue_capacity": 10, "tree.solver": solver},
+    )
 
 
 @pytest.mark.parametrize("solver", ["libsvm", "ipm"])
@@ -94,8 +100,9 @@ def test_reference_configuration_80h_start_up(benchmark, solver: str) -> None:
     rounds: list[tuple[float, float]] = []
 
     def run() -> None:
-        out = subprocess.run([sys.executable, "-c", _FRESH, TRACE, solver], capture_output=True, text=True,
-                             check=True).stdout  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", _FRESH, TRACE, solver], capture_output=True, text=True, check=True
+        ).stdout
         first, again = json.loads(out.strip().splitlines()[-1])
         rounds.append((float(first), float(again)))
 
@@ -109,8 +116,9 @@ def test_reference_configuration_80h_start_up(benchmark, solver: str) -> None:
 )
 def test_lamoo_family_500lbs_interior_point(benchmark, method: str) -> None:
     """`harness run --method METHOD --budget 500lbs --set tree.solver=ipm` (default benchmark and trace, 8 GPUs)."""
-    spec = RunSpec(method, "nb201/cifar10/pi5-energy", TRACE, parse_budget("500lbs"),
-                   method_options={"tree.solver": "ipm"})  # fmt: skip
+    spec = RunSpec(
+        method, "nb201/cifar10/pi5-energy", TRACE, parse_budget("500lbs"), method_options={"tree.solver": "ipm"}
+    )
     execute(RunSpec("random-search", spec.benchmark, spec.trace, parse_budget("1h")))
     record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
     assert record.summary["carbon_lbs"] <= 500.0 + 1e-6
@@ -123,8 +131,13 @@ def test_qnehvi_500lbs(benchmark, optimizer: str) -> None:
     """`harness run --method qnehvi --budget 500lbs --set qnehvi.optimizer=OPTIMIZER`: `ranked` (the q best of the
     raw samples, one acquisition evaluation a batch) is the documented setting for the 60-s target; `discrete` (the
     entry's greedy batches) is timed beside it."""
-    spec = RunSpec("qnehvi", "nb201/cifar10/pi5-energy", TRACE, parse_budget("500lbs"),
-                   method_options={"qnehvi.optimizer": optimizer})  # fmt: skip
+    spec = RunSpec(
+        "qnehvi",
+        "nb201/cifar10/pi5-energy",
+        TRACE,
+        parse_budget("500lbs"),
+        method_options={"qnehvi.optimizer": optimizer},
+    )
     execute(RunSpec("random-search", spec.benchmark, spec.trace, parse_budget("1h")))
     record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
     assert record.summary["carbon_lbs"] <= 500.0 + 1e-6
@@ -134,8 +147,9 @@ def test_qnehvi_500lbs(benchmark, optimizer: str) -> None:
 
 def test_random_search_10000h(benchmark) -> None:
     """Target: seconds (HV maintained from the front: each new point costs O(front), not O(observations))."""
-    spec = RunSpec("random-search", "nb201/cifar10/pi5-energy", "sc:US-CAL-CISO@2021-01-01T00:00",
-                   parse_budget("10000h"))  # fmt: skip
+    spec = RunSpec(
+        "random-search", "nb201/cifar10/pi5-energy", "sc:US-CAL-CISO@2021-01-01T00:00", parse_budget("10000h")
+    )
     execute(RunSpec(spec.method, spec.benchmark, spec.trace, parse_budget("1h")))
     record = benchmark.pedantic(execute, args=(spec,), rounds=1, iterations=1)
     assert record.summary["simulated_hours"] == 10000.0
@@ -159,9 +173,18 @@ IPM = {"tree.solver": "ipm"}  # the faithful tree in seconds; the peak is the tr
 
 @pytest.mark.parametrize(
     ("method", "options"),
-    [("random-search", {}), ("nsga2", {}), ("semoa", {}), ("oneshot-lamoo", {}), ("cenas", {}),
-     ("vanilla-lamoo", IPM), ("random-allocation", IPM), ("cenas-heuristic", IPM), ("cenas-rl-reference", IPM)],
-)  # fmt: skip
+    [
+        ("random-search", {}),
+        ("nsga2", {}),
+        ("semoa", {}),
+        ("oneshot-lamoo", {}),
+        ("cenas", {}),
+        ("vanilla-lamoo", IPM),
+        ("random-allocation", IPM),
+        ("cenas-heuristic", IPM),
+        ("cenas-rl-reference", IPM),
+    ],
+)
 def test_peak_memory_500lbs(benchmark, method: str, options: dict[str, str]) -> None:
     """Peak resident memory (MB) of one 500-lbs `harness run` (the method's default benchmark; the command line's own
     libraries and the record's writing included), as extra info. Target <= 300 MB for every run that needs no torch:
@@ -172,8 +195,21 @@ def test_peak_memory_500lbs(benchmark, method: str, options: dict[str, str]) -> 
     def run() -> tuple[float, bool]:
         settings = [item for key, value in options.items() for item in ("--set", f"{key}={value}")]
         with tempfile.TemporaryDirectory() as folder:
-            command = [sys.executable, "-c", _PEAK, "run", "--method", method, "--trace", TRACE, "--budget", "500lbs",
-                       *settings, "--out", str(Path(folder) / "run.json")]  # fmt: skip
+            command = [
+                sys.executable,
+                "-c",
+                _PEAK,
+                "run",
+                "--method",
+                method,
+                "--trace",
+                TRACE,
+                "--budget",
+                "500lbs",
+                *settings,
+                "--out",
+                str(Path(folder) / "run.json"),
+            ]
             out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         peak, uses_torch = json.loads(out.strip().splitlines()[-1])
         return float(peak), bool(uses_torch)

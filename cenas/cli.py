@@ -74,17 +74,27 @@ def rl_train(
     from harness.io import check_writable
 
     spec = replace(
-        TRAIN_DEFAULTS, timesteps=timesteps, regions=tuple(region or TRAIN_DEFAULTS.regions), first=first, last=last,
-        windows_per_region=windows_per_region, forecaster=forecaster, carbon_price=carbon_price,
-        train_credit=train_credit, n_envs=n_envs,
+        TRAIN_DEFAULTS,
+        timesteps=timesteps,
+        regions=tuple(region or TRAIN_DEFAULTS.regions),
+        first=first,
+        last=last,
+        windows_per_region=windows_per_region,
+        forecaster=forecaster,
+        carbon_price=carbon_price,
+        train_credit=train_credit,
+        n_envs=n_envs,
         seed=seed,
-    )  # fmt: skip
+    )
     if spec_file is not None:
         if spec != TRAIN_DEFAULTS:
             raise HarnessError("give --spec or the training flags, not both")
         spec = TrainSpec.from_json(spec_file)
-    for name, value in (("--timesteps", spec.timesteps), ("--windows-per-region", spec.windows_per_region),
-                        ("--n-envs", spec.n_envs)):  # fmt: skip
+    for name, value in (
+        ("--timesteps", spec.timesteps),
+        ("--windows-per-region", spec.windows_per_region),
+        ("--n-envs", spec.n_envs),
+    ):
         if value < 1:
             raise HarnessError(f"{name} must be at least 1 (got {value})")
     for name, price in (("--carbon-price", spec.carbon_price), ("--train-credit", spec.train_credit)):
@@ -96,8 +106,10 @@ def rl_train(
         document = train(spec, target, lambda done, total, ret: report(done, f"mean episode return {ret:.2f}"))
     curve = document["learning_curve"]
     first, last = curve[0]["mean_return"], curve[-1]["mean_return"]
-    out.print(f"{spec.timesteps} steps in {document['wall_s']:.0f} s; mean episode return {first:.2f} after the "
-              f"first rollout, {last:.2f} after the last")  # fmt: skip
+    out.print(
+        f"{spec.timesteps} steps in {document['wall_s']:.0f} s; mean episode return {first:.2f} after the "
+        f"first rollout, {last:.2f} after the last"
+    )
     out.print(f"checkpoint written to {target} (spec in {target.with_suffix('.json')})")
 
 
@@ -120,8 +132,7 @@ def rl_prices(
         raise HarnessError("--price must be >= 0")
     total = (windows_per_region * len(TRAIN_DEFAULTS.regions)) * seeds * (TRAIN_DEFAULTS.gpus + 2)
     with progress_reporter("episodes", total) as report:
-        parts = reward_parts(TRAIN_DEFAULTS, windows_per_region, tuple(range(seeds)),
-                             lambda done, _: report(done, ""))  # fmt: skip
+        parts = reward_parts(TRAIN_DEFAULTS, windows_per_region, tuple(range(seeds)), lambda done, _: report(done, ""))
     table = returns_at(parts, prices)
     view = Table(title=f"Mean over {len(parts) // len(table)} episodes per policy (training windows; train credit = p)")
     for column in ["policy", *table.columns]:
@@ -131,8 +142,9 @@ def rl_prices(
     out.print(view)
     for column in table.columns[3:]:
         ranked = table[column].sort_values(ascending=False)
-        out.print(f"{column}: best {ranked.index[0]} ({ranked.iloc[0]:.3f}), then {ranked.index[1]} "
-                  f"({ranked.iloc[1]:.3f})")  # fmt: skip
+        out.print(
+            f"{column}: best {ranked.index[0]} ({ranked.iloc[0]:.3f}), then {ranked.index[1]} ({ranked.iloc[1]:.3f})"
+        )
 
 
 def rl_export(

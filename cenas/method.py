@@ -237,11 +237,22 @@ class CENAS(Method):
         self.tree_rng = ctx.rng("tree")
         if o.sampler == "qnehvi":
             self.sampler: RegionSampler = QNEHVISampler(
-                ctx.rng("sampling"), dim, self.ref_point, qn.q, qn.raw_samples, qn.restarts, qn.maxiter,
-                qn.mc_samples, constrain_to_region=qn.constrain_to_region, max_train=qn.max_train,
-                refit_every=qn.refit_every, warm_start=qn.warm_start, fused_kernel=qn.fused_kernel,
-                prune_samples=qn.prune_samples, optimizer=qn.optimizer,
-            )  # fmt: skip
+                ctx.rng("sampling"),
+                dim,
+                self.ref_point,
+                qn.q,
+                qn.raw_samples,
+                qn.restarts,
+                qn.maxiter,
+                qn.mc_samples,
+                constrain_to_region=qn.constrain_to_region,
+                max_train=qn.max_train,
+                refit_every=qn.refit_every,
+                warm_start=qn.warm_start,
+                fused_kernel=qn.fused_kernel,
+                prune_samples=qn.prune_samples,
+                optimizer=qn.optimizer,
+            )
         else:
             self.sampler = RegionSampler(ctx.rng("sampling"), dim)
         self.observed = Observations(dim, len(self.ref_point))

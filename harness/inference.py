@@ -49,17 +49,26 @@ def export_onnx(module: Any, input_shape: tuple[int, ...], input_name: str, outp
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice; it handles these modules
         path = Path(folder) / "model.onnx"
         torch.onnx.export(  # not under no_grad: that takes torch's fused encoder path, which has no ONNX op
-            module.eval(), (torch.zeros(input_shape),), path, dynamo=False, opset_version=OPSET,
-            input_names=[input_name], output_names=[output_name],
+            module.eval(),
+            (torch.zeros(input_shape),),
+            path,
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=[input_name],
+            output_names=[output_name],
             dynamic_axes={input_name: {0: "n"}, output_name: {0: "n"}},
-        )  # fmt: skip
+        )
         return path.read_bytes()
 
 
 def save_export(
-    module: Any, input_shape: tuple[int, ...], names: tuple[str, str], weights_path: Path, weights: bytes,
+    module: Any,
+    input_shape: tuple[int, ...],
+    names: tuple[str, str],
+    weights_path: Path,
+    weights: bytes,
     document: dict[str, Any],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Export `module` (`export_onnx`, input and output `names`) beside its weights (`weights_path`, whose bytes are
     `weights`) as `.onnx`, and write `document` plus the export's `onnx` entry as the `.json` beside them, each
     atomically (the export first: a JSON never pins a file not yet written). Returns that JSON document."""
@@ -97,8 +106,10 @@ def verified_export(
         raise os_error(exc, f"cannot read {path}") from None
     digest = hashlib.sha256(model).hexdigest()
     if pin is not None and digest != pin:  # a shipped export: its JSON beside it is editable, the code pin is not
-        raise DataIntegrityError(f"{path} is not the export this package ships (sha256 {digest[:12]}, the code "
-                                 f"pins {pin[:12]}); nothing was loaded; reinstall the package")  # fmt: skip
+        raise DataIntegrityError(
+            f"{path} is not the export this package ships (sha256 {digest[:12]}, the code "
+            f"pins {pin[:12]}); nothing was loaded; reinstall the package"
+        )
     if len(model) != entry.get("size") or digest != entry.get("sha256"):
         raise DataIntegrityError(
             f"{path} fails its checksum ({digest[:12]} != {str(entry.get('sha256'))[:12]}); nothing was loaded"

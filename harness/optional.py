@@ -30,5 +30,7 @@ def require(modules: Iterable[str], purpose: str) -> None:
     absent = missing(modules)
     if absent:
         extras = ",".join(dict.fromkeys(EXTRAS.get(m, "dev") for m in absent))
-        raise HarnessError(f"{purpose} needs {', '.join(absent)}, which the default install leaves out: "
-                           f"pip install 'cenas-bench[{extras}]' (or the lock file, requirements.lock)")  # fmt: skip
+        raise HarnessError(
+            f"{purpose} needs {', '.join(absent)}, which the default install leaves out: "
+            f"pip install 'cenas-bench[{extras}]' (or the lock file, requirements.lock)"
+        )

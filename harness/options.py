@@ -98,9 +98,15 @@ def _walk(cls: type, prefix: str) -> Iterator[OptionSpec]:
             continue
         meta = f.metadata
         yield OptionSpec(
-            key, _type_text(hints[f.name]), f.default, meta.get("help", ""), hints[f.name],
-            meta.get("ge"), meta.get("gt"), meta.get("le"),
-        )  # fmt: skip
+            key,
+            _type_text(hints[f.name]),
+            f.default,
+            meta.get("help", ""),
+            hints[f.name],
+            meta.get("ge"),
+            meta.get("gt"),
+            meta.get("le"),
+        )
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

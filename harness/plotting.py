@@ -31,9 +31,21 @@ def save_png(figure: Figure, path: str | Path, dpi: int = 120) -> Path:
 # Colour-blind-safe colours (Okabe-Ito, then Paul Tol's muted scheme); yellow and pale tones left out (unreadable as
 # thin lines on white).
 PALETTE = (
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#332288", "#882255",
-    "#117733", "#999933", "#44AA99", "#AA4499", "#000000", "#6699CC",
-)  # fmt: skip
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#332288",
+    "#882255",
+    "#117733",
+    "#999933",
+    "#44AA99",
+    "#AA4499",
+    "#000000",
+    "#6699CC",
+)
 DASHES = ("-", "--", ":", "-.")
 MARKERS = "os^vDP*Xh<>p"
 
@@ -84,5 +96,6 @@ def method_style(name: str) -> MethodStyle:
     if name in STYLES:
         return STYLES[name]
     digest = hashlib.sha256(name.encode("utf-8")).digest()
-    return MethodStyle(PALETTE[digest[0] % len(PALETTE)], DASHES[digest[1] % len(DASHES)],
-                       MARKERS[digest[2] % len(MARKERS)])  # fmt: skip
+    return MethodStyle(
+        PALETTE[digest[0] % len(PALETTE)], DASHES[digest[1] % len(DASHES)], MARKERS[digest[2] % len(MARKERS)]
+    )

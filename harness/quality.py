@@ -156,8 +156,9 @@ def load_baseline(path: Path, method: str) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise HarnessError(f"no quality baseline at {path}; create one with `harness regress --method {method} "
-                           f"--update`") from None  # fmt: skip
+        raise HarnessError(
+            f"no quality baseline at {path}; create one with `harness regress --method {method} --update`"
+        ) from None
     except (OSError, ValueError) as exc:
         raise HarnessError(f"cannot read quality baseline {path} ({exc})") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
@@ -236,10 +237,14 @@ def table(method: str, rows: list[Row]) -> list[str]:
     for r in rows:
         verdict = "FAIL" if r.failed else "pass"
         change = "+inf" if math.isinf(r.change) else f"{100 * r.change:+.1f} %"
-        lines.append(f"| {method} | {r.metric} | {r.baseline_median:.4g} | {r.new_median:.4g} | {change} | "
-                     f"{r.p_value:.3g} | {verdict} |")  # fmt: skip
+        lines.append(
+            f"| {method} | {r.metric} | {r.baseline_median:.4g} | {r.new_median:.4g} | {change} | "
+            f"{r.p_value:.3g} | {verdict} |"
+        )
     return lines
 
 
-TABLE_HEADER = ["| method | metric | baseline median | new median | change | p (one-sided) | verdict |",
-                "|---|---|---:|---:|---:|---:|---|"]  # fmt: skip
+TABLE_HEADER = [
+    "| method | metric | baseline median | new median | change | p (one-sided) | verdict |",
+    "|---|---|---:|---:|---:|---:|---|",
+]

@@ -39,8 +39,17 @@ SCHEMA = "cenas-bench/submission/1"
 MANIFEST_SCHEMA = "cenas-bench/submission-manifest/1"
 VERIFICATION_SCHEMA = "cenas-bench/verification/1"
 MANIFEST, SUBMISSION, VERIFICATION, STUDY = "MANIFEST.json", "submission.json", "verification.json", "study"
-SUITE_KEYS = ("benchmarks", "traces", "budgets", "gpus", "seeds", "accounting", "interval_hours", "shared_options",
-              "tree_varies")  # fmt: skip
+SUITE_KEYS = (
+    "benchmarks",
+    "traces",
+    "budgets",
+    "gpus",
+    "seeds",
+    "accounting",
+    "interval_hours",
+    "shared_options",
+    "tree_varies",
+)
 """What makes two studies the same suite: every setting a method is compared under (not its methods or texts)."""
 
 
@@ -73,8 +82,11 @@ def method_package(method: str) -> dict[str, Any]:
         raise HarnessError(f"method {method}: its module {top} is not importable")
     origin = Path(spec.origin)
     root = origin.parent if origin.name == "__init__.py" else origin
-    paths = sorted(p for p in ([root] if root.is_file() else root.rglob("*"))
-                   if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"))  # fmt: skip
+    paths = sorted(
+        p
+        for p in ([root] if root.is_file() else root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+    )
     dists = importlib.metadata.packages_distributions().get(top, [])
     dist = dists[0] if dists else top
     try:
@@ -93,8 +105,10 @@ def _method_text(method: str) -> dict[str, str | None]:
     entry = METHODS.entry(method).load()
     cls = import_target(entry.target)
     doc = (cls.__doc__ or "").strip().split("\n\n")[0]
-    return {"description": " ".join(doc.split()) or entry.description,
-            "paper": entry.paper or getattr(cls, "paper", None)}  # fmt: skip
+    return {
+        "description": " ".join(doc.split()) or entry.description,
+        "paper": entry.paper or getattr(cls, "paper", None),
+    }
 
 
 def _environment() -> list[str]:
@@ -136,8 +150,14 @@ def submission_study(study: str, method: str, options: dict[str, Any] | None = N
     return parse_study(raw, suite.name, str(path)), suite_settings(suite.to_dict())
 
 
-def submit(study: str, method: str, out: Path, executor: Any, options: dict[str, Any] | None = None,
-           progress: Callable[[int, int, float], None] | None = None) -> Path:  # fmt: skip
+def submit(
+    study: str,
+    method: str,
+    out: Path,
+    executor: Any,
+    options: dict[str, Any] | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> Path:
     """Sweep `method` on the study's suite into the bundle folder `out` (resumable: done cells are kept) and write
     its committed form, `submission.json` and the manifest; returns `out`."""
     from harness.studies import sweep as sw
@@ -152,11 +172,19 @@ def submit(study: str, method: str, out: Path, executor: Any, options: dict[str,
     sw.sweep(spec, folder, executor, progress=progress)
     write_published(frames_from_records(folder), folder)
     document = {
-        "schema": SCHEMA, "study": spec.name, "suite": suite_digest(suite), "suite_settings": suite, "method": method,
-        "label": spec.methods[0].display, "options": dict(options or {}), "text": _method_text(method),
-        "package": package, "harness": {"version": __version__, "git_commit": _git_commit()},
-        "python": platform.python_version(), "environment": _environment(),
-    }  # fmt: skip
+        "schema": SCHEMA,
+        "study": spec.name,
+        "suite": suite_digest(suite),
+        "suite_settings": suite,
+        "method": method,
+        "label": spec.methods[0].display,
+        "options": dict(options or {}),
+        "text": _method_text(method),
+        "package": package,
+        "harness": {"version": __version__, "git_commit": _git_commit()},
+        "python": platform.python_version(),
+        "environment": _environment(),
+    }
     atomic_write_text(out / SUBMISSION, json.dumps(document, indent=1, sort_keys=True) + "\n")
     (out / VERIFICATION).unlink(missing_ok=True)  # a new bundle has not been verified
     write_manifest(out)
@@ -166,8 +194,9 @@ def submit(study: str, method: str, out: Path, executor: Any, options: dict[str,
 def write_manifest(bundle: Path) -> Path:
     """`MANIFEST.json`: the sha256 of every file of the bundle but the manifest and the verification report."""
     own = {bundle / MANIFEST, bundle / VERIFICATION}
-    files = {p.relative_to(bundle).as_posix(): _sha256(p) for p in sorted(bundle.rglob("*"))
-             if p.is_file() and p not in own}  # fmt: skip
+    files = {
+        p.relative_to(bundle).as_posix(): _sha256(p) for p in sorted(bundle.rglob("*")) if p.is_file() and p not in own
+    }
     document = {"schema": MANIFEST_SCHEMA, "files": files}
     atomic_write_text(bundle / MANIFEST, json.dumps(document, indent=1, sort_keys=True) + "\n")
     return bundle / MANIFEST
@@ -238,13 +267,17 @@ def verify(path: Path, sample: int = 3, seed: int = 0) -> dict[str, Any]:
     bundle = open_bundle(path)
     sub = bundle.submission
     if sub["harness"]["version"] != __version__:
-        raise HarnessError(f"{path} was made by cenas-bench {sub['harness']['version']}; this is {__version__}: "
-                           "verify it with the version that made it")  # fmt: skip
+        raise HarnessError(
+            f"{path} was made by cenas-bench {sub['harness']['version']}; this is {__version__}: "
+            "verify it with the version that made it"
+        )
     installed = method_package(sub["method"])
     for name in sorted(set(installed["files"]) | set(sub["package"]["files"])):
         if installed["files"].get(name) != sub["package"]["files"].get(name):
-            raise HarnessError(f"{path}: the installed method package ({installed['distribution']} "
-                               f"{installed['version']}) differs from the submitted one: {name}")  # fmt: skip
+            raise HarnessError(
+                f"{path}: the installed method package ({installed['distribution']} "
+                f"{installed['version']}) differs from the submitted one: {name}"
+            )
     index = json.loads((bundle.study / "study.json").read_text(encoding="utf-8"))
     raw = {k: v for k, v in index["study"].items() if v is not None}
     shared = raw.get("shared_options", {})
@@ -276,11 +309,21 @@ def verify(path: Path, sample: int = 3, seed: int = 0) -> dict[str, Any]:
             raise HarnessError(f"{path}: cell {cell.label()} reran to a different record than the one submitted")
         rerun.append(cell.label())
     report = {
-        "schema": VERIFICATION_SCHEMA, "result": "clean", "manifest_sha256": bundle.manifest_sha256,
-        "sample": sample, "seed": seed, "cells_rerun": rerun, "cells_total": len(cells), "records_audited": len(cells),
-        "environment": {"harness": __version__, "python": platform.python_version(), "platform": sys.platform,
-                        "package": f"{installed['distribution']} {installed['version']}"},
-    }  # fmt: skip
+        "schema": VERIFICATION_SCHEMA,
+        "result": "clean",
+        "manifest_sha256": bundle.manifest_sha256,
+        "sample": sample,
+        "seed": seed,
+        "cells_rerun": rerun,
+        "cells_total": len(cells),
+        "records_audited": len(cells),
+        "environment": {
+            "harness": __version__,
+            "python": platform.python_version(),
+            "platform": sys.platform,
+            "package": f"{installed['distribution']} {installed['version']}",
+        },
+    }
     atomic_write_text(path / VERIFICATION, json.dumps(report, indent=1, sort_keys=True) + "\n")
     return report
 
@@ -331,9 +374,11 @@ def with_submissions(study: dict[str, Any], frames: Any, bundles: list[Bundle]) 
     for bundle in mine:
         sub = bundle.submission
         if sub["suite"] != digest:
-            raise HarnessError(f"{bundle.path} was made for another version of suite {study['name']} (suite "
-                               f"{sub['suite'][:12]}, the leaderboard's is {digest[:12]}): submit it again against "
-                               "the current study")  # fmt: skip
+            raise HarnessError(
+                f"{bundle.path} was made for another version of suite {study['name']} (suite "
+                f"{sub['suite'][:12]}, the leaderboard's is {digest[:12]}): submit it again against "
+                "the current study"
+            )
         label = sub["label"]
         if label in provenance["methods"]:
             raise HarnessError(f"{bundle.path}: method {label} is already on the boards of study {study['name']}")
@@ -342,18 +387,27 @@ def with_submissions(study: dict[str, Any], frames: Any, bundles: list[Bundle]) 
             ours = provenance["benchmarks"].get(name, {})
             clash = sorted(k for k in set(ours) & set(info) if ours[k] != info[k])
             if clash:
-                raise HarnessError(f"{bundle.path} disagrees with study {study['name']} on benchmark {name} "
-                                   f"({', '.join(clash)})")  # fmt: skip
+                raise HarnessError(
+                    f"{bundle.path} disagrees with study {study['name']} on benchmark {name} ({', '.join(clash)})"
+                )
         runs.append(theirs.runs)
         curves.append(theirs.curves)
         fronts.append(theirs.fronts[theirs.fronts["key"] != ""])
         provenance["methods"] |= theirs.provenance["methods"]
         provenance["privileged"] |= theirs.provenance.get("privileged", {})
         provenance["submissions"][label] = {
-            "track": "verified" if bundle.verified else "self-reported", "bundle": bundle.path.name,
-            "manifest_sha256": bundle.manifest_sha256, "package": {k: sub["package"][k] for k in
-                                                                  ("distribution", "version", "target")},
-            "harness": sub["harness"], "python": sub["python"], "text": sub["text"], "method": sub["method"],
-        }  # fmt: skip
-    return StudyFrames(pd.concat(runs, ignore_index=True), pd.concat(curves, ignore_index=True),
-                       pd.concat(fronts, ignore_index=True), provenance)  # fmt: skip
+            "track": "verified" if bundle.verified else "self-reported",
+            "bundle": bundle.path.name,
+            "manifest_sha256": bundle.manifest_sha256,
+            "package": {k: sub["package"][k] for k in ("distribution", "version", "target")},
+            "harness": sub["harness"],
+            "python": sub["python"],
+            "text": sub["text"],
+            "method": sub["method"],
+        }
+    return StudyFrames(
+        pd.concat(runs, ignore_index=True),
+        pd.concat(curves, ignore_index=True),
+        pd.concat(fronts, ignore_index=True),
+        provenance,
+    )

@@ -171,8 +171,11 @@ class MethodContract:
         """The scoring rule: at every recorded step, HV = HV (true objectives) of the trainings finished by then."""
         record = records[0]
         bench = get_benchmark(self.benchmark_id)
-        paid = sorted((e["end_h"], e["arch"]) for e in record.evaluations
-                      if e["kind"] == "train" and e["status"] in ("done", "init-free"))  # fmt: skip
+        paid = sorted(
+            (e["end_h"], e["arch"])
+            for e in record.evaluations
+            if e["kind"] == "train" and e["status"] in ("done", "init-free")
+        )
         for row in record.intervals:
             archs = [a for end, a in paid if end <= row["end_h"]]
             f = bench.objectives(np.asarray(archs, dtype=np.int64)).reshape(-1, bench.n_objectives)

@@ -50,8 +50,12 @@ def nb201_table():
 SLOW = (
     "tests/test_optional.py::test_the_default_method_runs_without_torch",
     # whole modules of end-to-end checks (subprocess CLIs, headless Chromium, kills, real training)
-    "tests/test_faults.py", "tests/test_fault_inputs.py", "tests/test_leaderboard.py", "tests/test_submissions.py",
-    "tests/test_spotcheck.py", "tests/test_quality_gate.py",
+    "tests/test_faults.py",
+    "tests/test_fault_inputs.py",
+    "tests/test_leaderboard.py",
+    "tests/test_submissions.py",
+    "tests/test_spotcheck.py",
+    "tests/test_quality_gate.py",
     # single tests or classes over a second each on the 2-core machine (`pytest --durations=150`, 2026-12-06)
     "tests/test_allocation.py::test_a_reference_run_with_the_interior_point_tree_skips_dynamo_and_sklearn",
     "tests/test_allocation.py::test_the_agents_rmsprop_takes_torchs_steps",
@@ -80,7 +84,7 @@ SLOW = (
     "tests/test_studies.py::test_report_writes_tables_and_plots",
     "tests/test_studies.py::test_sweep_bad_input_is_one_line_and_writes_nothing",
     "tests/test_studies.py::test_version_and_study_show_json_are_machine_readable",
-)  # fmt: skip
+)
 """Tests left out of the README's quick check (`pytest -m "not slow"`); the full suite (`.ci/run`) runs them all."""
 
 

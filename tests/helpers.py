@@ -25,8 +25,12 @@ def cli(
     environment = os.environ | env | ({"CENAS_BENCH_CACHE": str(cache)} if cache else {})
     return subprocess.run(
         [sys.executable, "-c", "from harness.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=timeout, env=environment, cwd=cwd,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+        cwd=cwd,
+    )
 
 
 def one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> str:

@@ -42,11 +42,23 @@ def state(**overrides) -> PolicyState:
 
     bench = get_benchmark(DEFAULT_BENCHMARK)
     base = dict(
-        now_s=7200.0, hour=2, ci_now=300.0, n_gpus=8, hv=1900.0, hv_max=bench.hv_max, hv_box=bench.hv_box,
-        n_observed=30, queue_len=5,
-        queue_capacity=10, carbon_used_g=1000.0, carbon_budget_g=None, hours_budget=80.0, step_carbon_g=500.0,
-        new_samples=4, hv_gain=10.0,
-    )  # fmt: skip
+        now_s=7200.0,
+        hour=2,
+        ci_now=300.0,
+        n_gpus=8,
+        hv=1900.0,
+        hv_max=bench.hv_max,
+        hv_box=bench.hv_box,
+        n_observed=30,
+        queue_len=5,
+        queue_capacity=10,
+        carbon_used_g=1000.0,
+        carbon_budget_g=None,
+        hours_budget=80.0,
+        step_carbon_g=500.0,
+        new_samples=4,
+        hv_gain=10.0,
+    )
     return PolicyState(**(base | overrides))
 
 

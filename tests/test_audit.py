@@ -54,16 +54,21 @@ def test_a_cut_jobs_stale_event_never_completes_the_next_job_on_its_gpu() -> Non
     bench = get_benchmark(DEFAULT_BENCHMARK)
     needed = float(bench.train_seconds([FAST_ARCH])[0])
     budget = Budget(hours=(60.0 + needed + 600.0) / 3600.0)
-    sim = Simulator(bench, load_trace("hotcarbon-1"), CutThenFresh(), 1, budget, get_profile("default"), 0,
-                    interval_s=60.0)  # fmt: skip
+    sim = Simulator(
+        bench, load_trace("hotcarbon-1"), CutThenFresh(), 1, budget, get_profile("default"), 0, interval_s=60.0
+    )
     result = sim.run()
     (trained,) = [e for e in result.evaluations if e["kind"] == "train" and e["status"] == "done"]
     ran = sum(end - start for _, start, end in trained["segments"])
     assert ran == pytest.approx(needed, rel=1e-9)  # before the fix: 30 s, completed by the cut chunk's event at 90 s
     assert trained["end_h"] * 3600.0 >= 60.0 + needed - 1e-6
-    record = RunRecord({"benchmark": bench.id, "trace": "hotcarbon-1", "gpus": 1, "budget": {"hours": budget.hours}},
-                       {"accounting": _profile_dict("default")}, _summary(result), result.intervals,
-                       result.evaluations)  # fmt: skip
+    record = RunRecord(
+        {"benchmark": bench.id, "trace": "hotcarbon-1", "gpus": 1, "budget": {"hours": budget.hours}},
+        {"accounting": _profile_dict("default")},
+        _summary(result),
+        result.intervals,
+        result.evaluations,
+    )
     assert audit_record(record).clean
 
 
@@ -74,8 +79,13 @@ def _profile_dict(name: str) -> dict:
 
 
 def _summary(result) -> dict:
-    return {"simulated_hours": result.end_s / 3600.0, "energy_kwh": result.totals.energy_kwh,
-            "carbon_g": result.totals.carbon_g, "gpu_hours": result.totals.busy_gpu_hours, "hv": result.hv}  # fmt: skip
+    return {
+        "simulated_hours": result.end_s / 3600.0,
+        "energy_kwh": result.totals.energy_kwh,
+        "carbon_g": result.totals.carbon_g,
+        "gpu_hours": result.totals.busy_gpu_hours,
+        "hv": result.hv,
+    }
 
 
 # --------------------------------------------------------------------------------------------------- the CLI
@@ -166,8 +176,13 @@ def test_audit_checks_carbon_against_the_trace_and_the_budget(cenas_record: Path
     tampered = copy.deepcopy(record)
     tampered.intervals[5]["carbon_g"] *= 1.01
     assert any(v.startswith("interval 5 ") for v in audit_record(tampered).violations)
-    over = RunRecord(record.spec | {"budget": {"carbon_g": record.summary["carbon_g"] * 0.5}}, record.provenance,
-                     record.summary, record.intervals, record.evaluations)  # fmt: skip
+    over = RunRecord(
+        record.spec | {"budget": {"carbon_g": record.summary["carbon_g"] * 0.5}},
+        record.provenance,
+        record.summary,
+        record.intervals,
+        record.evaluations,
+    )
     assert any("over a budget" in v for v in audit_record(over).violations)
 
 
@@ -197,8 +212,9 @@ def test_a_record_that_fails_the_audit_is_never_returned(monkeypatch) -> None:
 # ------------------------------------------------------------------------------------------ property-based
 PROPERTY_METHODS = sorted(m for m in METHODS if m not in ("qnehvi", "cenas-rl-reference"))
 """qNEHVI and the reference agent are covered by the slow profile (each run imports torch)."""
-settings.register_profile("ci", max_examples=120, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+settings.register_profile(
+    "ci", max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile("slow", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -215,10 +231,20 @@ settings.register_profile("slow", max_examples=300, deadline=None, suppress_heal
 def test_every_method_conserves_work_energy_and_carbon(method, seed, gpus, budget, trace, interval, accounting) -> None:
     from harness.methods import default_benchmark
 
-    options = {"tree.kernel": "rbf", "tree.svm_max_samples": 300} if method not in ("random-search", "nsga2", "semoa")\
-        else {}  # fmt: skip
-    spec = RunSpec(method, default_benchmark(method), trace, parse_budget(budget), seed, gpus, interval_s=interval,
-                   accounting=accounting, method_options=options)  # fmt: skip
+    options = (
+        {"tree.kernel": "rbf", "tree.svm_max_samples": 300} if method not in ("random-search", "nsga2", "semoa") else {}
+    )
+    spec = RunSpec(
+        method,
+        default_benchmark(method),
+        trace,
+        parse_budget(budget),
+        seed,
+        gpus,
+        interval_s=interval,
+        accounting=accounting,
+        method_options=options,
+    )
     record = execute(spec, audit=False)
     report = audit_record(record)
     assert report.clean, report.violations[:5]
@@ -229,8 +255,17 @@ def test_every_method_conserves_work_energy_and_carbon(method, seed, gpus, budge
 def test_hv_counts_only_finished_trainings_never_estimates() -> None:
     """One-shot LaMOO's HV is the HV of what it trained: its estimates never enter it."""
     bench = get_benchmark(DEFAULT_BENCHMARK)
-    record = execute(RunSpec("oneshot-lamoo", DEFAULT_BENCHMARK, "hotcarbon-1", parse_budget("12h"), 0, 8,
-                             method_options={"tree.kernel": "rbf", "tree.svm_max_samples": 300}))  # fmt: skip
+    record = execute(
+        RunSpec(
+            "oneshot-lamoo",
+            DEFAULT_BENCHMARK,
+            "hotcarbon-1",
+            parse_budget("12h"),
+            0,
+            8,
+            method_options={"tree.kernel": "rbf", "tree.svm_max_samples": 300},
+        )
+    )
     trained = sorted({e["arch"] for e in record.evaluations if e["kind"] == "train" and e["status"] == "done"})
     estimated = {e["arch"] for e in record.evaluations if e["kind"] == "oneshot" and e["status"] == "done"}
     assert len(estimated - set(trained)) > 10  # it estimated far more than it trained
@@ -253,8 +288,15 @@ ONESHOT_METHODS = ["cenas", "cenas-heuristic", "cenas-rl-reference", "random-all
 @pytest.mark.parametrize("method", ONESHOT_METHODS)
 def test_supernet_training_is_charged_exactly_where_the_proxy_is_a_supernet(benchmark_id: str, method: str) -> None:
     bench = get_benchmark(benchmark_id)
-    spec = RunSpec(method, benchmark_id, "hotcarbon-1", parse_budget("4h"), 0, 8,
-                   method_options={"tree.kernel": "rbf", "tree.svm_max_samples": 300})  # fmt: skip
+    spec = RunSpec(
+        method,
+        benchmark_id,
+        "hotcarbon-1",
+        parse_budget("4h"),
+        0,
+        8,
+        method_options={"tree.kernel": "rbf", "tree.svm_max_samples": 300},
+    )
     record = execute(spec)
     supernet = [e for e in record.evaluations if e["kind"] == "supernet"]
     assert bool(supernet) == (bench.proxy.kind == "supernet"), bench.proxy
@@ -264,12 +306,20 @@ def test_supernet_training_is_charged_exactly_where_the_proxy_is_a_supernet(benc
 
 
 def test_a_declared_supernet_cost_overrides_the_proxy_and_the_audit_knows_it() -> None:
-    spec = RunSpec("cenas-heuristic", "nb301/cifar10/params", "hotcarbon-1", parse_budget("4h"), 0, 8,
-                   method_options={"supernet.seconds": 3600, "tree.kernel": "rbf"})  # fmt: skip
+    spec = RunSpec(
+        "cenas-heuristic",
+        "nb301/cifar10/params",
+        "hotcarbon-1",
+        parse_budget("4h"),
+        0,
+        8,
+        method_options={"supernet.seconds": 3600, "tree.kernel": "rbf"},
+    )
     record = execute(spec)  # audited: the override is declared in the record's spec
     assert [e for e in record.evaluations if e["kind"] == "supernet"]
-    undeclared = RunRecord(record.spec | {"method_options": {}}, record.provenance, record.summary, record.intervals,
-                           record.evaluations)  # fmt: skip
+    undeclared = RunRecord(
+        record.spec | {"method_options": {}}, record.provenance, record.summary, record.intervals, record.evaluations
+    )
     assert any("no supernet exists" in v for v in audit_record(undeclared).violations)
 
 

@@ -86,8 +86,9 @@ def test_vanilla_trains_on_every_gpu_and_oneshot_never_trains() -> None:
     claims = [e for e in oneshot.evaluations if e["kind"] == "train" and e["job"] >= 10]
     assert claims and all(e["arch"] in estimated for e in claims)  # it trains only what it estimated
     trained = {e["arch"] for e in oneshot.evaluations if e["kind"] == "train" and e["status"] == "done"}
-    assert oneshot.summary["n_observed"] == len([e for e in oneshot.evaluations if e["kind"] == "train"
-                                                 and e["status"] == "done"])  # fmt: skip
+    assert oneshot.summary["n_observed"] == len(
+        [e for e in oneshot.evaluations if e["kind"] == "train" and e["status"] == "done"]
+    )
     assert len(estimated) > len(trained)  # HV counts what it trained, not what it estimated
     for row in oneshot.intervals:
         assert row["finished_oneshot"] <= 10  # the per-interval quota
@@ -96,8 +97,17 @@ def test_vanilla_trains_on_every_gpu_and_oneshot_never_trains() -> None:
 def test_oneshot_lamoo_trains_its_estimated_front_least_dominated_first() -> None:
     from harness.metrics import pareto_mask
 
-    record = execute(RunSpec("oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("48h"), 0, 8,
-                             method_options={"max_samples": 200, "tree.kernel": "rbf"}))  # fmt: skip
+    record = execute(
+        RunSpec(
+            "oneshot-lamoo",
+            "nb201/cifar10/pi5-energy",
+            "hotcarbon-1",
+            parse_budget("48h"),
+            0,
+            8,
+            method_options={"max_samples": 200, "tree.kernel": "rbf"},
+        )
+    )
     estimates = {}
     for e in record.evaluations:
         if e["kind"] == "oneshot" and e["status"] == "done":
@@ -150,8 +160,13 @@ def test_hotcarbon_table_and_byte_identical_regeneration(small_hotcarbon, tmp_pa
 
 
 def test_oneshot_lamoo_ends_after_max_samples() -> None:
-    spec = RunSpec("oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("500lbs"),
-                   method_options={"max_samples": 45})  # fmt: skip
+    spec = RunSpec(
+        "oneshot-lamoo",
+        "nb201/cifar10/pi5-energy",
+        "hotcarbon-1",
+        parse_budget("500lbs"),
+        method_options={"max_samples": 45},
+    )
     record = execute(spec)
     assert record.summary["stop_reason"] == "method finished"
     assert record.summary["n_oneshot"] == 35  # 45 samples, the 10 initial ones trained
@@ -167,8 +182,9 @@ def test_busy_oneshot_lamoo_estimates_each_architecture_once_and_idles_when_none
     """The HotCarbon study's `oneshot-lamoo-busy`: uncapped sampling with `dedup` estimates every NB201 architecture
     at most once; once the space is used up its sampling GPUs idle (before: dedup raised an error)."""
     options = {"oneshot_quota": None, "max_samples": None, "supernet.scope": "rebuild", "dedup": True}
-    spec = RunSpec("oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("10h"), gpus=8,
-                   method_options=options)  # fmt: skip
+    spec = RunSpec(
+        "oneshot-lamoo", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("10h"), gpus=8, method_options=options
+    )
     record = execute(spec)
     estimated = [e["arch"] for e in record.evaluations if e["kind"] == "oneshot"]
     assert len(estimated) == len(set(estimated)) > 15_000  # NB201 has 15,625 architectures

@@ -41,10 +41,18 @@ def test_heuristic_on_hotcarbon_2_looks_past_the_window(world: Trace) -> None:
 
     window = load_trace("hotcarbon-2")
     offset = int((window.start - world.start) / pd.Timedelta(hours=1))
-    record = execute(RunSpec("cenas-heuristic", "nb201/cifar10/pi5-energy", "hotcarbon-2", parse_budget("40h"),
-                             method_options={"forecaster": "oracle"}))  # fmt: skip
-    seen = [heuristic_train_gpus(world.values[offset + h], world.values[offset + h : offset + h + 24], 8)
-            for h in range(40)]  # fmt: skip
+    record = execute(
+        RunSpec(
+            "cenas-heuristic",
+            "nb201/cifar10/pi5-energy",
+            "hotcarbon-2",
+            parse_budget("40h"),
+            method_options={"forecaster": "oracle"},
+        )
+    )
+    seen = [
+        heuristic_train_gpus(world.values[offset + h], world.values[offset + h : offset + h + 24], 8) for h in range(40)
+    ]
     cut = [heuristic_train_gpus(window.values[h], window.values[h : h + 24], 8) for h in range(40)]
     assert [row["train_gpus"] for row in record.intervals[:40]] == seen
     assert seen != cut  # the look-ahead changes the allocation in the window's last day
@@ -55,8 +63,11 @@ def _decisions(result, cut_hour: int) -> tuple[list, list]:
     """Allocations decided before `cut_hour` and the jobs started before it (job, architecture, kind, first GPU,
     start), by job id: a record lists jobs as they end, and when they end may depend on later decisions."""
     rows = [(r["train_gpus"], r["oneshot_gpus"]) for r in result.intervals if r["index"] < cut_hour]
-    jobs = sorted((e["job"], e["arch"], e["kind"], (e["segments"] or [[e["gpu"]]])[0][0], e["start_h"])
-                  for e in result.evaluations if e["start_h"] < cut_hour)  # fmt: skip
+    jobs = sorted(
+        (e["job"], e["arch"], e["kind"], (e["segments"] or [[e["gpu"]]])[0][0], e["start_h"])
+        for e in result.evaluations
+        if e["start_h"] < cut_hour
+    )
     return rows, jobs
 
 
@@ -94,8 +105,16 @@ def test_decisions_up_to_an_hour_do_not_depend_on_the_future(world: Trace, metho
     for series in (world, spliced):
         base = "cenas-heuristic" if method == ORACLE_CONTROL else method
         made = create_method(base, {"forecaster": "oracle"} if method == ORACLE_CONTROL else None)
-        sim = Simulator(get_benchmark(default_benchmark(base)), series.window(start, hours), made,
-                        8, Budget(hours=hours), get_profile("default"), 0, world=series)  # fmt: skip
+        sim = Simulator(
+            get_benchmark(default_benchmark(base)),
+            series.window(start, hours),
+            made,
+            8,
+            Budget(hours=hours),
+            get_profile("default"),
+            0,
+            world=series,
+        )
         results.append(sim.run())
     same = _decisions(results[0], cut) == _decisions(results[1], cut)
     if method == ORACLE_CONTROL:

@@ -49,8 +49,14 @@ def test_queue_capacity_rule() -> None:
 
 
 def test_ready_queue_never_exceeds_capacity_plus_oneshot_gpus() -> None:
-    spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("12h"), gpus=8,
-                   method_options={"queue_capacity": 5})  # fmt: skip
+    spec = RunSpec(
+        "cenas-heuristic",
+        DEFAULT_BENCHMARK,
+        "neurips",
+        parse_budget("12h"),
+        gpus=8,
+        method_options={"queue_capacity": 5},
+    )
     record = execute(spec)
     for row in record.intervals:
         assert row["queue_ready"] <= 5 + row["oneshot_gpus"]
@@ -93,8 +99,7 @@ def test_options_are_validated() -> None:
     ],
 )
 def test_variants_run(options) -> None:
-    spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("6h"), gpus=4,
-                   method_options=options)  # fmt: skip
+    spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("6h"), gpus=4, method_options=options)
     record = execute(spec)
     assert record.summary["n_trained"] > 0 and record.summary["hv"] > 0
     if options.get("policy") == "fixed":
@@ -105,14 +110,32 @@ def test_variants_run(options) -> None:
 
 
 def test_qnehvi_sampler_completes() -> None:
-    options = {"sampler": "qnehvi", "qnehvi": {"raw_samples": 32, "restarts": 2, "maxiter": 5, "q": 2},
-               "supernet": {"seconds": 0}}  # no supernet to train first: a 1-h run samples at once  # fmt: skip
-    spec = RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("1h"), gpus=2, accounting="reference",
-                   method_options=options | {"queue_capacity": 2})  # fmt: skip
+    options = {
+        "sampler": "qnehvi",
+        "qnehvi": {"raw_samples": 32, "restarts": 2, "maxiter": 5, "q": 2},
+        "supernet": {"seconds": 0},
+    }  # no supernet to train first: a 1-h run samples at once
+    spec = RunSpec(
+        "cenas-heuristic",
+        DEFAULT_BENCHMARK,
+        "neurips",
+        parse_budget("1h"),
+        gpus=2,
+        accounting="reference",
+        method_options=options | {"queue_capacity": 2},
+    )
     record = execute(spec)
     assert record.summary["n_oneshot"] > 0
-    charged = execute(RunSpec("cenas-heuristic", DEFAULT_BENCHMARK, "neurips", parse_budget("1h"), gpus=4,
-                              method_options=options | {"queue_capacity": 2}))  # fmt: skip
+    charged = execute(
+        RunSpec(
+            "cenas-heuristic",
+            DEFAULT_BENCHMARK,
+            "neurips",
+            parse_budget("1h"),
+            gpus=4,
+            method_options=options | {"queue_capacity": 2},
+        )
+    )
     assert charged.summary["n_oneshot"] > 0  # initial samples still training at t=0: region sampling until then
 
 

@@ -33,8 +33,15 @@ def test_a_constant_action_is_the_fixed_split_run(train: int) -> None:
         _, reward, terminated, truncated, _ = env.step(train)
         rewards.append(reward)
         assert not truncated
-    spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", TRACE, parse_budget("10h"), info["seed"], 8,
-                   method_options={"policy": "fixed", "fixed_train": train})  # fmt: skip
+    spec = RunSpec(
+        "cenas",
+        "nb201/cifar10/pi5-energy",
+        TRACE,
+        parse_budget("10h"),
+        info["seed"],
+        8,
+        method_options={"policy": "fixed", "fixed_train": train},
+    )
     record = execute(spec)
     assert env.result.hv == record.summary["hv"] and env.result.totals.carbon_g == record.summary["carbon_g"]
     assert [r["train_gpus"] for r in env.result.intervals] == [train] * len(rewards)
@@ -54,8 +61,15 @@ def test_a_carbon_budget_ends_the_episode_as_it_ends_the_run() -> None:
         rewards.append(reward)
     assert env.result.stop_reason == "carbon budget" and len(rewards) < 24
     budget = Budget(carbon_g=info["carbon_budget_g"], hours=24.0)
-    spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", TRACE, budget, info["seed"], 8,
-                   method_options={"policy": "fixed", "fixed_train": 6})  # fmt: skip
+    spec = RunSpec(
+        "cenas",
+        "nb201/cifar10/pi5-energy",
+        TRACE,
+        budget,
+        info["seed"],
+        8,
+        method_options={"policy": "fixed", "fixed_train": 6},
+    )
     record = execute(spec)
     assert env.result.hv == record.summary["hv"] and env.result.totals.carbon_g == record.summary["carbon_g"]
     train_hours = env.result.totals.busy_s["train"] / 3600.0 / 8

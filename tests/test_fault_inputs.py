@@ -48,20 +48,30 @@ def test_usage_errors_are_one_line(args: tuple[str, ...], message: str) -> None:
         (BASE + "methods = []\n", "methods is empty"),
         (BASE + 'name = ""\n' + ONE_METHOD, "name '' must be"),
         (BASE + 'name = "../../x"\n' + ONE_METHOD, "name '../../x' must be"),
-        (BASE + ONE_METHOD + '\n[[methods]]\nname = "nsga2"\nlabel = "=HYPERLINK(1)"\n',
-         "label '=HYPERLINK(1)' must be"),
+        (
+            BASE + ONE_METHOD + '\n[[methods]]\nname = "nsga2"\nlabel = "=HYPERLINK(1)"\n',
+            "label '=HYPERLINK(1)' must be",
+        ),
         (BASE.replace("seeds = 1", "seeds = 1000000000") + ONE_METHOD, "seeds must be in [1, 10,000]"),
         (BASE.replace("gpus = [2]", "gpus = [100000]") + ONE_METHOD, "gpus must be in [1, 1024]"),
-        (BASE.replace('traces = ["hotcarbon-1"]', "") + '[[trace_draws]]\nzone = "DE"\n' + ONE_METHOD,
-         "trace_draws[0] needs zone, year, count and hours"),
-        (BASE.replace('traces = ["hotcarbon-1"]', "")
-         + '[[trace_draws]]\nzone = "DE"\nyear = 2022\ncount = 2\nhours = -5\n' + ONE_METHOD,
-         "trace_draws[0].hours must be in [1, 8760] (got -5)"),
-        (BASE.replace('traces = ["hotcarbon-1"]', "")
-         + '[[trace_draws]]\nzone = "DE"\nyear = 2022\ncount = 2\nhours = 0\n' + ONE_METHOD,
-         "trace_draws[0].hours must be in [1, 8760] (got 0)"),
+        (
+            BASE.replace('traces = ["hotcarbon-1"]', "") + '[[trace_draws]]\nzone = "DE"\n' + ONE_METHOD,
+            "trace_draws[0] needs zone, year, count and hours",
+        ),
+        (
+            BASE.replace('traces = ["hotcarbon-1"]', "")
+            + '[[trace_draws]]\nzone = "DE"\nyear = 2022\ncount = 2\nhours = -5\n'
+            + ONE_METHOD,
+            "trace_draws[0].hours must be in [1, 8760] (got -5)",
+        ),
+        (
+            BASE.replace('traces = ["hotcarbon-1"]', "")
+            + '[[trace_draws]]\nzone = "DE"\nyear = 2022\ncount = 2\nhours = 0\n'
+            + ONE_METHOD,
+            "trace_draws[0].hours must be in [1, 8760] (got 0)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_study_files_are_one_line(tmp_path: Path, text: str, message: str) -> None:
     """Was: an IndexError traceback (`methods = []`), a MemoryError (1e9 seeds), accepted names that write outside
     results/ or into it, formula labels, and trace draws of 0 or -5 hours."""
@@ -75,8 +85,12 @@ def test_every_size_option_has_an_upper_bound() -> None:
     from harness.methods import METHODS, method_class
     from harness.options import option_specs
 
-    unbounded = [(name, spec.key) for name in METHODS for spec in option_specs(method_class(name).Options)
-                 if "int" in spec.type_text and spec.le is None]  # fmt: skip
+    unbounded = [
+        (name, spec.key)
+        for name in METHODS
+        for spec in option_specs(method_class(name).Options)
+        if "int" in spec.type_text and spec.le is None
+    ]
     assert unbounded == []
     one_error_line(cli("run", "--method", "nsga2", "--set", "pop_size=1000000", "--budget", "1h"), "must be <= 5000")
     one_error_line(cli("run", "--method", "qnehvi", "--set", "qnehvi.raw_samples=100000000"), "must be <= 100000")
@@ -87,8 +101,9 @@ def test_budget_numbers_too_large_for_a_float_say_so() -> None:
     one_error_line(cli("run", "--budget", "9" * 400 + "lbs"), "too large a number")
 
 
-@pytest.mark.parametrize(("content", "message"), [('{"schema": 1', "cannot read goldens file"),
-                                                  ("[1, 2]", "is not a goldens file")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("content", "message"), [('{"schema": 1', "cannot read goldens file"), ("[1, 2]", "is not a goldens file")]
+)
 def test_a_malformed_goldens_file_is_one_line(tmp_path: Path, content: str, message: str) -> None:
     """Was: JSONDecodeError / TypeError tracebacks."""
     path = tmp_path / "goldens.json"
@@ -137,16 +152,26 @@ def test_a_scheduler_address_that_is_not_dask_fails_within_its_deadline() -> Non
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         start = time.monotonic()
-        one_error_line(cli("sweep", "hotcarbon", "--scheduler", f"tcp://127.0.0.1:{httpd.server_port}",
-                           "--out", "/nonexistent-never-written", timeout=120),
-                       "no Dask scheduler answered")  # fmt: skip
+        one_error_line(
+            cli(
+                "sweep",
+                "hotcarbon",
+                "--scheduler",
+                f"tcp://127.0.0.1:{httpd.server_port}",
+                "--out",
+                "/nonexistent-never-written",
+                timeout=120,
+            ),
+            "no Dask scheduler answered",
+        )
         assert time.monotonic() - start < 60
     finally:
         httpd.shutdown()
     port, stop = _serve(lambda conn: (conn.sendall(b"\xff" * 64), time.sleep(2), conn.close()))
     try:
-        one_error_line(cli("sweep", "hotcarbon", "--scheduler", f"tcp://127.0.0.1:{port}", timeout=120),
-                       f"tcp://127.0.0.1:{port}")  # fmt: skip
+        one_error_line(
+            cli("sweep", "hotcarbon", "--scheduler", f"tcp://127.0.0.1:{port}", timeout=120), f"tcp://127.0.0.1:{port}"
+        )
     finally:
         stop.set()
     one_error_line(cli("sweep", "hotcarbon", "--scheduler", "tls://127.0.0.1:1"), "tls://... needs Dask security")
@@ -159,16 +184,20 @@ def test_sweep_and_report_never_write_into_a_folder_that_is_not_their_studys(tmp
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "report.md").write_text("my notes")
-    one_error_line(cli("sweep", "hotcarbon", "--out", str(mine), "--only", "seed 0,hotcarbon-1,cenas-heuristic-oracle"),
-                   "holds no study.json: refusing")  # fmt: skip
-    one_error_line(cli("study", "report", str(REPO / "results" / "hotcarbon"), "--out", str(mine)),
-                   "holds no study.json: refusing")  # fmt: skip
+    one_error_line(
+        cli("sweep", "hotcarbon", "--out", str(mine), "--only", "seed 0,hotcarbon-1,cenas-heuristic-oracle"),
+        "holds no study.json: refusing",
+    )
+    one_error_line(
+        cli("study", "report", str(REPO / "results" / "hotcarbon"), "--out", str(mine)), "holds no study.json: refusing"
+    )
     assert [p.name for p in mine.iterdir()] == ["report.md"] and (mine / "report.md").read_text() == "my notes"
     other = tmp_path / "other"
     other.mkdir()
     (other / "study.json").write_text(json.dumps({"study": {"name": "hotcarbon"}}))
-    one_error_line(cli("sweep", "tree-solver", "--out", str(other), "--only", "seed 0"),
-                   "holds the results of study 'hotcarbon'")  # fmt: skip
+    one_error_line(
+        cli("sweep", "tree-solver", "--out", str(other), "--only", "seed 0"), "holds the results of study 'hotcarbon'"
+    )
     assert [p.name for p in other.iterdir()] == ["study.json"]
 
 
@@ -181,8 +210,10 @@ def test_an_edited_study_json_is_not_published(tmp_path: Path) -> None:
     index = json.loads((folder / "study.json").read_text())
     index["study"]["description"] = "SEMOA beats everything"
     (folder / "study.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
-    one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "s")),
-                   "study.json does not match the checksum")  # fmt: skip
+    one_error_line(
+        cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "s")),
+        "study.json does not match the checksum",
+    )
 
 
 def test_a_killed_builds_staging_folder_is_removed_by_the_next_build(tmp_path: Path) -> None:
@@ -191,8 +222,11 @@ def test_a_killed_builds_staging_folder_is_removed_by_the_next_build(tmp_path: P
 
     from harness.leaderboard.site import build_site
 
-    shutil.copytree(REPO / "results" / "ecnas-points", tmp_path / "results" / "ecnas-points",
-                    ignore=shutil.ignore_patterns("records"))  # fmt: skip
+    shutil.copytree(
+        REPO / "results" / "ecnas-points",
+        tmp_path / "results" / "ecnas-points",
+        ignore=shutil.ignore_patterns("records"),
+    )
     dead = tmp_path / ".site.building-999999999"  # no such process
     (dead / "charts").mkdir(parents=True)
     build_site(tmp_path / "results", tmp_path / "site")
@@ -242,10 +276,22 @@ def test_pool_workers_do_not_outlive_a_sweep_killed_with_sigkill(tmp_path: Path)
     import psutil
 
     study = tmp_path / "long.toml"
-    study.write_text(BASE.replace("seeds = 1", "seeds = 200").replace('"6h"', '"40h"').replace("[2]", "[8]")
-                     + '\n[[methods]]\nname = "cenas-heuristic"\n')  # fmt: skip
-    command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(study), "--out",
-               str(tmp_path / "out"), "--workers", "2", "--no-report"]  # fmt: skip
+    study.write_text(
+        BASE.replace("seeds = 1", "seeds = 200").replace('"6h"', '"40h"').replace("[2]", "[8]")
+        + '\n[[methods]]\nname = "cenas-heuristic"\n'
+    )
+    command = [
+        sys.executable,
+        "-c",
+        "from harness.cli import main; main()",
+        "sweep",
+        str(study),
+        "--out",
+        str(tmp_path / "out"),
+        "--workers",
+        "2",
+        "--no-report",
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     children: list[psutil.Process] = []
     deadline = time.monotonic() + 120

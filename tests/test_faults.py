@@ -318,9 +318,11 @@ def test_two_concurrent_fetches_and_builds_into_one_cache_both_succeed(tmp_path:
 def _kill_after(args: list[str], cache: Path, delay_s: float, cwd: Path | None = None) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", "from harness.cli import main; main()", *args],
-        env=os.environ | {"CENAS_BENCH_CACHE": str(cache)}, cwd=cwd,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=os.environ | {"CENAS_BENCH_CACHE": str(cache)},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(delay_s)
     with contextlib.suppress(ProcessLookupError):
         os.kill(proc.pid, signal.SIGKILL)
@@ -421,8 +423,9 @@ def test_unwritable_out_fails_before_simulating(tmp_path: Path) -> None:
     with read_only(locked):
         one_error_line(
             cli("run", "--budget", "500lbs", "--out", str(locked / "r.json")),
-            "cannot write", "read-only file system" if IS_ROOT else "permission denied",
-        )  # fmt: skip
+            "cannot write",
+            "read-only file system" if IS_ROOT else "permission denied",
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "locked"] and not list(locked.iterdir())
 
 
@@ -520,8 +523,9 @@ def test_records_are_identical_across_processes_with_different_hash_seeds(
     paths = []
     for hash_seed in ("0", "4242"):
         target = tmp_path / f"{method}-{hash_seed}.json"
-        result = cli("run", "--method", method, "--budget", "3h", "--seed", "5", "--out", str(target),
-                     PYTHONHASHSEED=hash_seed)  # fmt: skip
+        result = cli(
+            "run", "--method", method, "--budget", "3h", "--seed", "5", "--out", str(target), PYTHONHASHSEED=hash_seed
+        )
         assert result.returncode == 0, result.stderr
         paths.append(target)
     assert paths[0].read_bytes() == paths[1].read_bytes()

@@ -55,8 +55,17 @@ def test_a_run_on_a_floor_variant_is_scored_above_the_floor(tmp_path) -> None:
     from tests.helpers import cli
 
     out = tmp_path / "run.json"
-    cli("run", "--method", "random-search", "--benchmark", "nb201/cifar10/pi5-energy@floor25", "--budget", "20lbs",
-        "--out", str(out))  # fmt: skip
+    cli(
+        "run",
+        "--method",
+        "random-search",
+        "--benchmark",
+        "nb201/cifar10/pi5-energy@floor25",
+        "--budget",
+        "20lbs",
+        "--out",
+        str(out),
+    )
     record = json.loads(out.read_text())
     bench = get_benchmark("nb201/cifar10/pi5-energy@floor25")
     rows = [dict(zip(record["evaluations"]["columns"], r, strict=True)) for r in record["evaluations"]["rows"]]

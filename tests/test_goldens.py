@@ -38,6 +38,10 @@ def test_a_different_run_is_caught_and_described() -> None:
 
 
 def test_goldens_command_rejects_an_unknown_method() -> None:
-    result = subprocess.run([sys.executable, "-c", "from harness.cli import main; main()", "goldens", "--method",
-                             "nope"], capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", "from harness.cli import main; main()", "goldens", "--method", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and result.stderr.strip().startswith("error: unknown method 'nope'")

@@ -107,9 +107,16 @@ def test_sorted_two_objective_counts_equal_the_matrix(monkeypatch, n: int, again
 
 @pytest.mark.parametrize(
     ("solver", "kernel", "n"),
-    [("libsvm", "poly", 40), ("libsvm", "poly", 400), ("libsvm", "rbf", 150), ("libsvm", "rbf", 300),
-     ("ipm", "poly", 40), ("ipm", "poly", 400), ("ipm", "linear", 200)],
-)  # fmt: skip
+    [
+        ("libsvm", "poly", 40),
+        ("libsvm", "poly", 400),
+        ("libsvm", "rbf", 150),
+        ("libsvm", "rbf", 300),
+        ("ipm", "poly", 40),
+        ("ipm", "poly", 400),
+        ("ipm", "linear", 200),
+    ],
+)
 def test_split_check_witnesses_are_labelled_their_own_class(solver: str, kernel: str, n: int) -> None:
     """Each fit names a free support vector of each class (libsvm: 0 < alpha < C, where y f(x) = 1 within its
     tolerance; ipm: alpha nearest C/2), which the SVM labels as its own class, so the split check usually predicts two
@@ -270,8 +277,9 @@ def test_active_set_and_interior_point_reach_the_same_optimum(artifact, n_unifor
     interior = IPMSplitSVM("poly", 4, "scale").fit(x, labels)
     assert (active.method_, interior.method_) == ("active-set", "interior-point")
     phi = monomial_features(x, 4, svc_gamma(x, "scale"))
-    objectives = [_primal_objective(s._w if s._primal else phi.T @ s._coef, s._b, phi, labels)
-                  for s in (active, interior)]  # fmt: skip
+    objectives = [
+        _primal_objective(s._w if s._primal else phi.T @ s._coef, s._b, phi, labels) for s in (active, interior)
+    ]
     assert objectives[0] == pytest.approx(objectives[1], rel=1e-7)
     np.testing.assert_array_equal(active.predict(x), interior.predict(x))
     probes = np.random.default_rng(10).uniform(0, X_UPPER, size=(10_000, 6))
@@ -488,8 +496,17 @@ def test_qnehvi_hyperparameters_are_refitted_on_schedule_and_carried_between() -
     rng = np.random.default_rng(11)
     archs = rng.choice(bench.n_archs, size=40, replace=False)
     x, f = bench.space.encode(archs), bench.objectives(archs)
-    sampler = QNEHVISampler(np.random.default_rng(0), bench.space.dim, bench.ref_point, q=3, raw_samples=16,
-                            num_restarts=3, maxiter=5, mc_samples=8, refit_every=3)  # fmt: skip
+    sampler = QNEHVISampler(
+        np.random.default_rng(0),
+        bench.space.dim,
+        bench.ref_point,
+        q=3,
+        raw_samples=16,
+        num_restarts=3,
+        maxiter=5,
+        mc_samples=8,
+        refit_every=3,
+    )
     threads, kernel_state = torch.get_num_threads(), (logei._C, logei._load_attempted)
     fitted = []
     for reset, n in enumerate((20, 24, 28, 32, 36), start=1):
@@ -509,8 +526,16 @@ def test_qnehvi_candidates_are_reproducible_for_a_seed() -> None:
     archs = np.random.default_rng(12).choice(bench.n_archs, size=24, replace=False)
     runs = []
     for _ in range(2):
-        sampler = QNEHVISampler(np.random.default_rng(3), bench.space.dim, bench.ref_point, q=4, raw_samples=16,
-                                num_restarts=2, maxiter=5, mc_samples=8)  # fmt: skip
+        sampler = QNEHVISampler(
+            np.random.default_rng(3),
+            bench.space.dim,
+            bench.ref_point,
+            q=4,
+            raw_samples=16,
+            num_restarts=2,
+            maxiter=5,
+            mc_samples=8,
+        )
         sampler.reset([], bench.space.encode(archs), bench.objectives(archs))
         runs.append(np.asarray([sampler.sample() for _ in range(4)]))  # 4 of q=4 from max(q, restarts) starts
     assert runs[0].shape == (4, bench.space.dim) and np.array_equal(runs[0], runs[1])
@@ -524,8 +549,17 @@ def test_qnehvi_serves_the_candidates_it_optimised(optimizer: str) -> None:
     optimisation counts it as pending. Real NB201 rows."""
     bench = get_benchmark(DEFAULT_BENCHMARK)
     archs = np.random.default_rng(14).choice(bench.n_archs, size=30, replace=False)
-    sampler = QNEHVISampler(np.random.default_rng(2), bench.space.dim, bench.ref_point, q=3, raw_samples=24,
-                            num_restarts=2, maxiter=5, mc_samples=8, optimizer=optimizer)  # fmt: skip
+    sampler = QNEHVISampler(
+        np.random.default_rng(2),
+        bench.space.dim,
+        bench.ref_point,
+        q=3,
+        raw_samples=24,
+        num_restarts=2,
+        maxiter=5,
+        mc_samples=8,
+        optimizer=optimizer,
+    )
     sampler.reset([], bench.space.encode(archs), bench.objectives(archs))
     first = [sampler.sample() for _ in range(3)]
     assert len(sampler.pool) == 0 and np.array_equal(first, sampler.pending)
@@ -543,9 +577,18 @@ def test_qnehvi_constrained_to_a_region_serves_points_of_the_region(optimizer: s
     x, f = _scored(60, 21)
     _, path = leaf_select(build_tree(x, f, bench.ref_point, TreeConfig()), 30.0, np.random.default_rng(0))
     assert path
-    sampler = QNEHVISampler(np.random.default_rng(4), bench.space.dim, bench.ref_point, q=3, raw_samples=24,
-                            num_restarts=2, maxiter=5, mc_samples=8, constrain_to_region=True,
-                            optimizer=optimizer)  # fmt: skip
+    sampler = QNEHVISampler(
+        np.random.default_rng(4),
+        bench.space.dim,
+        bench.ref_point,
+        q=3,
+        raw_samples=24,
+        num_restarts=2,
+        maxiter=5,
+        mc_samples=8,
+        constrain_to_region=True,
+        optimizer=optimizer,
+    )
     sampler.reset(path, x, f)
     served = np.asarray([sampler.sample() for _ in range(3)])
     assert in_region(served, path).all() and np.array_equal(served, sampler.pending)

@@ -51,20 +51,44 @@ def test_cenas_and_the_baselines_register_as_plugins() -> None:
 
 # ------------------------------------------------------------------------------------------------------ layers
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("harness", "harness.errors", "harness.units", "harness.io", "harness.registry", "harness.options",
-              "harness.config", "harness.process", "harness.inference", "harness.plotting", "harness.metrics",
-              "harness.spaces")),
+    (
+        "base",
+        (
+            "harness",
+            "harness.errors",
+            "harness.units",
+            "harness.io",
+            "harness.registry",
+            "harness.options",
+            "harness.config",
+            "harness.process",
+            "harness.inference",
+            "harness.plotting",
+            "harness.metrics",
+            "harness.spaces",
+        ),
+    ),
     ("data", ("harness.data",)),
     ("benchmarks", ("harness.benchmarks",)),
     ("carbon", ("harness.carbon",)),
     ("sim", ("harness.sim",)),
     ("methods", ("harness.methods",)),
-    ("runner", ("harness.runner", "harness.results", "harness.audit", "harness.record_plots", "harness.envs",
-                "harness.testing", "harness.spotcheck")),
+    (
+        "runner",
+        (
+            "harness.runner",
+            "harness.results",
+            "harness.audit",
+            "harness.record_plots",
+            "harness.envs",
+            "harness.testing",
+            "harness.spotcheck",
+        ),
+    ),
     ("studies", ("harness.studies", "harness.goldens", "harness.quality", "harness.submissions")),
     ("leaderboard", ("harness.leaderboard",)),
     ("cli", ("harness.cli",)),
-)  # fmt: skip
+)
 """Data flows one way: a module may import its own layer and the layers above it in this list, never one below."""
 
 
@@ -93,8 +117,11 @@ def all_imports(source: str, package: str, targets: bool = False) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            base = node.module if node.level == 0 else ".".join([*package.split(".")[: -node.level + 1 or None],
-                                                               node.module])  # fmt: skip
+            base = (
+                node.module
+                if node.level == 0
+                else ".".join([*package.split(".")[: -node.level + 1 or None], node.module])
+            )
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
         elif targets and isinstance(node, ast.Constant) and isinstance(node.value, str) and ":" in node.value:
@@ -115,9 +142,12 @@ def import_graph(targets: bool = False) -> dict[str, set[str]]:
 
 
 def layer_violations(graph: dict[str, set[str]]) -> list[str]:
-    return sorted(f"{a} ({LAYERS[module_layer(a)][0]}) imports {b} ({LAYERS[module_layer(b)][0]})"
-                  for a, targets in graph.items() for b in targets
-                  if module_layer(b) > module_layer(a))  # fmt: skip
+    return sorted(
+        f"{a} ({LAYERS[module_layer(a)][0]}) imports {b} ({LAYERS[module_layer(b)][0]})"
+        for a, targets in graph.items()
+        for b in targets
+        if module_layer(b) > module_layer(a)
+    )
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -156,8 +186,11 @@ def test_the_layer_check_sees_an_inverted_lazy_import() -> None:
 
 def test_the_package_reads_no_paths_inside_tests() -> None:
     """Goldens and quality baselines are package data (`harness/expected/`), not files under `tests/`."""
-    offenders = [str(p.relative_to(HARNESS.parent)) for p in HARNESS.rglob("*.py")
-                 if '/ "tests"' in p.read_text(encoding="utf-8")]  # fmt: skip
+    offenders = [
+        str(p.relative_to(HARNESS.parent))
+        for p in HARNESS.rglob("*.py")
+        if '/ "tests"' in p.read_text(encoding="utf-8")
+    ]
     assert offenders == []
     from harness import goldens, quality
 
@@ -186,10 +219,24 @@ def test_every_lookup_by_name_goes_through_one_registry_with_one_error() -> None
     from harness.sim.accounting import get_profile
     from harness.studies.spec import study_path
 
-    assert {"benchmark", "method", "accounting profile", "trace window", "forecaster", "study", "report",
-            "command plugin"} <= set(ALL)  # fmt: skip
-    lookups = [(get_benchmark, "benchmark"), (method_class, "method"), (get_profile, "accounting profile"),
-               (make_forecaster, "forecaster"), (study_path, "study"), (WINDOWS.get, "trace window")]  # fmt: skip
+    assert {
+        "benchmark",
+        "method",
+        "accounting profile",
+        "trace window",
+        "forecaster",
+        "study",
+        "report",
+        "command plugin",
+    } <= set(ALL)
+    lookups = [
+        (get_benchmark, "benchmark"),
+        (method_class, "method"),
+        (get_profile, "accounting profile"),
+        (make_forecaster, "forecaster"),
+        (study_path, "study"),
+        (WINDOWS.get, "trace window"),
+    ]
     for lookup, kind in lookups:
         with pytest.raises(HarnessError, match=rf"^unknown {kind} 'nope'; known: .* \(see `harness "):
             lookup("nope")

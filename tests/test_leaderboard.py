@@ -148,10 +148,13 @@ def test_round_down_keeps_two_significant_digits() -> None:
 # ------------------------------------------------------------------------------------------------ bad input
 def test_an_empty_results_folder_builds_nothing(tmp_path: Path) -> None:
     (tmp_path / "results").mkdir()
-    one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "s")),
-                   "holds no search-run study results")  # fmt: skip
-    one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "nope"), "--out", str(tmp_path / "s")),
-                   "does not exist")  # fmt: skip
+    one_error_line(
+        cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "s")),
+        "holds no search-run study results",
+    )
+    one_error_line(
+        cli("leaderboard", "build", "--results", str(tmp_path / "nope"), "--out", str(tmp_path / "s")), "does not exist"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
 
 
@@ -173,8 +176,9 @@ def test_results_of_another_schema_are_refused(tmp_path: Path, key: str, value: 
     folder = committed_copy(tmp_path)
     provenance = json.loads((folder / "provenance.json").read_text())
     (folder / "provenance.json").write_text(json.dumps(provenance | {key: value}))
-    one_error_line(cli("leaderboard", "build", "--results", str(folder.parent), "--out", str(tmp_path / "site")),
-                   message)  # fmt: skip
+    one_error_line(
+        cli("leaderboard", "build", "--results", str(folder.parent), "--out", str(tmp_path / "site")), message
+    )
     assert not (tmp_path / "site").exists()
 
 
@@ -201,8 +205,10 @@ def test_studies_must_agree_on_what_both_record_of_a_benchmark(tmp_path: Path) -
     provenance = json.loads((newer / "provenance.json").read_text())
     provenance["benchmarks"]["nb201/cifar10/pi5-energy"]["hv_max"] += 1.0
     (newer / "provenance.json").write_text(json.dumps(provenance))
-    one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "s2")),
-                   "disagree on benchmarks 'nb201/cifar10/pi5-energy' (hv_max)")  # fmt: skip
+    one_error_line(
+        cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "s2")),
+        "disagree on benchmarks 'nb201/cifar10/pi5-energy' (hv_max)",
+    )
 
 
 def test_a_foreign_output_folder_is_never_replaced(tmp_path: Path) -> None:
@@ -210,8 +216,9 @@ def test_a_foreign_output_folder_is_never_replaced(tmp_path: Path) -> None:
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    one_error_line(cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(out)),
-                   "did not build")  # fmt: skip
+    one_error_line(
+        cli("leaderboard", "build", "--results", str(tmp_path / "results"), "--out", str(out)), "did not build"
+    )
     assert (out / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "results"]
 
@@ -291,8 +298,10 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
         headers = page.eval_on_selector_all("table.ranking thead th", "ths => ths.map(t => [t.scope, t.title])")
         assert all(scope == "col" and len(title) > 20 for scope, title in headers)  # header cells with definitions
         charts = page.eval_on_selector_all(
-            "figure.chart", "els => els.map(e => [e.querySelector('svg.chart').getBoundingClientRect().width,"
-            " e.querySelector('figcaption .sr').textContent])")  # fmt: skip
+            "figure.chart",
+            "els => els.map(e => [e.querySelector('svg.chart').getBoundingClientRect().width,"
+            " e.querySelector('figcaption .sr').textContent])",
+        )
         assert len(charts) >= 3 and all(width > 1000 and len(alt) > 60 for width, alt in charts)
         privileged = board.provenance.get("privileged", {})
         badged = page.eval_on_selector_all(
@@ -317,8 +326,13 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
         header = page.locator("table.ranking thead th").nth(3).locator("button")
         for order in ("ascending", "descending"):
             header.click()
-            values = [float(v) for v in page.eval_on_selector_all(
-                "table.ranking tbody tr", "rows => rows.map(r => r.cells[3].dataset.sort)") if v]  # fmt: skip
+            values = [
+                float(v)
+                for v in page.eval_on_selector_all(
+                    "table.ranking tbody tr", "rows => rows.map(r => r.cells[3].dataset.sort)"
+                )
+                if v
+            ]
             assert values == sorted(values, reverse=order == "descending")
             assert page.locator("table.ranking thead th").nth(3).get_attribute("aria-sort") == order
     assert badges >= 3  # the oracle heuristic (NB201, HotCarbon) and the reference agent (HV_max) at least
@@ -384,8 +398,9 @@ def test_a_reader_at_1400_px_gets_fitting_tables_method_cards_one_colour_each_an
             colours.setdefault(method, set()).add(colour)
             boards_of_method[method] = boards_of_method.get(method, 0) + 1
         keys = page.eval_on_selector_all(
-            "fieldset.series label", "els => els.map(e => [e.querySelector('input').value,"
-            " e.querySelector('line').getAttribute('stroke')])")  # fmt: skip
+            "fieldset.series label",
+            "els => els.map(e => [e.querySelector('input').value, e.querySelector('line').getAttribute('stroke')])",
+        )
         for method, stroke in keys:  # the chart's line of that method has the key's colour
             lines = page.eval_on_selector_all(
                 f'svg.chart [data-method="{method}"] path', "ps => ps.map(p => p.getAttribute('style') || '')"

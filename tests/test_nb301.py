@@ -192,8 +192,14 @@ def test_run_on_nb301_keeps_exact_architecture_ids(tmp_path) -> None:
     from harness.results import parse_record
     from harness.runner import execute
 
-    spec = RunSpec(method="random-search", benchmark="nb301/cifar10/params", trace="hotcarbon-1",
-                   budget=parse_budget("12h"), seed=0, gpus=4)  # fmt: skip
+    spec = RunSpec(
+        method="random-search",
+        benchmark="nb301/cifar10/params",
+        trace="hotcarbon-1",
+        budget=parse_budget("12h"),
+        seed=0,
+        gpus=4,
+    )
     record = execute(spec)
     again = parse_record(json.loads(record.to_json()))
     assert again.to_json() == record.to_json() == execute(spec).to_json()

@@ -78,8 +78,9 @@ def test_every_method_declares_valid_defaults_and_its_entry_parses(name: str) ->
 
 def test_records_from_text_and_typed_options_are_identical() -> None:
     def run(options: dict) -> str:
-        spec = RunSpec("nsga2", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("3h"), gpus=2,
-                       method_options=options)  # fmt: skip
+        spec = RunSpec(
+            "nsga2", "nb201/cifar10/pi5-energy", "hotcarbon-1", parse_budget("3h"), gpus=2, method_options=options
+        )
         return execute(spec).to_json()
 
     text, typed = run({"pop_size": "6"}), run({"pop_size": 6})

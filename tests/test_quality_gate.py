@@ -69,9 +69,14 @@ def test_the_effect_size_floor_and_the_level_decide_together(gate) -> None:
 def test_a_baseline_records_what_it_came_from() -> None:
     document = json.loads((q.BASELINE_DIR / f"{CONTROL}.json").read_text())
     assert document["schema"] == q.SCHEMA and document["method"] == CONTROL
-    assert document["run"] | {"seeds": None} == {"benchmark": "nb201/cifar10/pi5-energy", "trace": q.TRACE,
-                                                 "budget": q.BUDGET, "gpus": q.GPUS, "seeds": None,
-                                                 "method_options": {}}  # fmt: skip
+    assert document["run"] | {"seeds": None} == {
+        "benchmark": "nb201/cifar10/pi5-energy",
+        "trace": q.TRACE,
+        "budget": q.BUDGET,
+        "gpus": q.GPUS,
+        "seeds": None,
+        "method_options": {},
+    }
     assert len(document["run"]["seeds"]) == q.SEEDS
     checkpoints = document["checkpoints_g"]
     assert checkpoints == sorted(checkpoints) and checkpoints[-1] > 0
@@ -112,14 +117,20 @@ def test_regress_bad_baselines_are_one_error_line(tmp_path: Path, method: str, c
 
 def test_regress_bad_input_is_one_error_line(tmp_path: Path) -> None:
     one_error_line(cli("regress", "--method", "no-such-method"), "unknown method 'no-such-method'")
-    one_error_line(cli("regress", "--method", CONTROL, "--baseline", str(tmp_path / "none.json")),
-                   "no quality baseline at", "--update")  # fmt: skip
-    one_error_line(cli("regress", "--method", CONTROL, "--method", "nsga2", "--baseline", str(tmp_path / "x.json")),
-                   "one method")  # fmt: skip
+    one_error_line(
+        cli("regress", "--method", CONTROL, "--baseline", str(tmp_path / "none.json")),
+        "no quality baseline at",
+        "--update",
+    )
+    one_error_line(
+        cli("regress", "--method", CONTROL, "--method", "nsga2", "--baseline", str(tmp_path / "x.json")), "one method"
+    )
     one_error_line(cli("regress", "--method", CONTROL, "--method", "nsga2", "--set", "tree.cp=3"), "give one --method")
     one_error_line(cli("regress", "--method", "vanilla-lamoo", "--set", "tree.solver=cplex"), "expected one of")
     one_error_line(cli("regress", "--method", "cenas", "--set", "tree.solver=ipm"), "needs tree.kernel=poly or linear")
     (tmp_path / "file").write_text("x")
-    one_error_line(cli("regress", "--method", CONTROL, "--update", "--baseline", str(tmp_path / "file" / "b.json")),
-                   "is a file, not a folder")  # fmt: skip
+    one_error_line(
+        cli("regress", "--method", CONTROL, "--update", "--baseline", str(tmp_path / "file" / "b.json")),
+        "is a file, not a folder",
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

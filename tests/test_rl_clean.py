@@ -88,8 +88,17 @@ def test_training_windows_avoid_every_evaluated_window() -> None:
 
 def test_training_is_deterministic(tmp_path: Path) -> None:
     """A tiny training twice from the same seed: byte-identical weights (one process, one environment)."""
-    spec = TrainSpec(windows_per_region=2, episode_hours=6, timesteps=24, n_envs=1, n_steps=12, batch_size=12,
-                     n_epochs=2, imitation_episodes=2, imitation_epochs=2)  # fmt: skip
+    spec = TrainSpec(
+        windows_per_region=2,
+        episode_hours=6,
+        timesteps=24,
+        n_envs=1,
+        n_steps=12,
+        batch_size=12,
+        n_epochs=2,
+        imitation_episodes=2,
+        imitation_epochs=2,
+    )
     first = train(spec, tmp_path / "a.pt")
     second = train(spec, tmp_path / "b.pt")
     assert first["sha256"] == second["sha256"] and (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
@@ -101,8 +110,18 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
 def test_the_warm_start_clones_the_rule(tmp_path: Path) -> None:
     """Behaviour cloning makes the policy play the rule on the observations it was cloned from; the rule trains on
     6 of 8 GPUs exactly when the hour is cleaner than half of the surrounding 48 h."""
-    spec = TrainSpec(windows_per_region=2, episode_hours=12, timesteps=12, n_envs=1, n_steps=12, batch_size=12,
-                     n_epochs=1, learning_rate=1e-9, imitation_episodes=4, imitation_epochs=60)  # fmt: skip
+    spec = TrainSpec(
+        windows_per_region=2,
+        episode_hours=12,
+        timesteps=12,
+        n_envs=1,
+        n_steps=12,
+        batch_size=12,
+        n_epochs=1,
+        learning_rate=1e-9,
+        imitation_episodes=4,
+        imitation_epochs=60,
+    )
     document = train(spec, tmp_path / "a.pt")
     assert document["imitation"]["steps"] == 48 and document["imitation"]["agreement"] >= 0.9
     env = CarbonAllocationEnv(traces=(HELD_OUT,), hours=12, forecaster="transformer")
@@ -170,8 +189,9 @@ def test_reward_parts_price_every_policy_from_one_set_of_episodes() -> None:
     mean = parts.groupby("policy")[["decades", "carbon", "train"]].mean()
     assert np.allclose(table["p=0.25"], (mean["decades"] - 0.25 * (mean["carbon"] - mean["train"]))[table.index])
     row = parts.iloc[5]
-    env = CarbonAllocationEnv(traces=(row["window"],), hours=6, gpus=2, forecaster="transformer", carbon_price=0.25,
-                              train_credit=0.25)  # fmt: skip
+    env = CarbonAllocationEnv(
+        traces=(row["window"],), hours=6, gpus=2, forecaster="transformer", carbon_price=0.25, train_credit=0.25
+    )
     obs, _ = env.reset(seed=int(row["seed"]))
     total, done = 0.0, False
     while not done:
@@ -184,8 +204,15 @@ def test_reward_parts_price_every_policy_from_one_set_of_episodes() -> None:
 
 
 def test_online_updates_are_refused_for_the_frozen_agent() -> None:
-    spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("2h"), 0, 8,
-                   method_options={"rl.online_updates": True})  # fmt: skip
+    spec = RunSpec(
+        "cenas",
+        "nb201/cifar10/pi5-energy",
+        HELD_OUT,
+        parse_budget("2h"),
+        0,
+        8,
+        method_options={"rl.online_updates": True},
+    )
     with pytest.raises(HarnessError, match=r"rl\.mode=reference"):
         execute(spec)
 
@@ -206,21 +233,42 @@ def test_the_agents_weights_are_part_of_a_cells_key(tmp_path: Path) -> None:
     other.with_suffix(".onnx").write_bytes(shipped.with_suffix(".onnx").read_bytes())
 
     def key(method: str, options: dict) -> str:
-        return cell_key(RunSpec(method, "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("2h"), 0, 8,
-                                method_options=options))  # fmt: skip
+        return cell_key(
+            RunSpec(method, "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("2h"), 0, 8, method_options=options)
+        )
 
     assert key("cenas", {}) != key("cenas", {"rl.checkpoint": str(other)})
-    same = RunSpec("cenas", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("2h"), 0, 8,
-                   method_options={"rl.checkpoint": str(shipped)})  # fmt: skip
+    same = RunSpec(
+        "cenas",
+        "nb201/cifar10/pi5-energy",
+        HELD_OUT,
+        parse_budget("2h"),
+        0,
+        8,
+        method_options={"rl.checkpoint": str(shipped)},
+    )
     assert model_hashes(same) == model_hashes(replace(same, method_options={}))  # the content, not the path
-    blind = RunSpec("random-allocation", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("2h"), 0, 8,
-                    method_options={"rl.checkpoint": str(other)})  # fmt: skip
+    blind = RunSpec(
+        "random-allocation",
+        "nb201/cifar10/pi5-energy",
+        HELD_OUT,
+        parse_budget("2h"),
+        0,
+        8,
+        method_options={"rl.checkpoint": str(other)},
+    )
     assert model_hashes(blind) == {}  # its policy reads no weights and its persistence forecast no model
     spec = RunSpec("cenas", "nb201/cifar10/pi5-energy", HELD_OUT, parse_budget("1h"), 0, 8)
     models = execute(spec).provenance["models"]
     assert models[f"rl/{shipped.name}"] == json.loads(shipped.with_suffix(".json").read_text())["sha256"]
     forecaster = "forecaster/forecast_sc_US-MIDA-PJM"
-    assert set(models) == {f"rl/{shipped.name}", f"rl/{shipped.with_suffix('.onnx').name}", f"{forecaster}.pt",
-                           f"{forecaster}.onnx"}  # fmt: skip
-    assert models[f"rl/{shipped.with_suffix('.onnx').name}"] == hashlib.sha256(
-        shipped.with_suffix(".onnx").read_bytes()).hexdigest()  # fmt: skip
+    assert set(models) == {
+        f"rl/{shipped.name}",
+        f"rl/{shipped.with_suffix('.onnx').name}",
+        f"{forecaster}.pt",
+        f"{forecaster}.onnx",
+    }
+    assert (
+        models[f"rl/{shipped.with_suffix('.onnx').name}"]
+        == hashlib.sha256(shipped.with_suffix(".onnx").read_bytes()).hexdigest()
+    )

@@ -44,8 +44,11 @@ def test_parameter_counts_equal_the_table_for_50_random_architectures(table) -> 
 
 def test_malformed_architecture_strings_are_refused() -> None:
     assert parse_arch("|none~0|+|skip_connect~0|none~1|+|none~0|none~1|nor_conv_3x3~2|")[2][2] == ("nor_conv_3x3", 2)
-    for bad in ("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|", "|none~0|+|none~0|none~1|",
-                "|none~1|+|none~0|none~1|+|none~0|none~1|none~2|"):  # fmt: skip
+    for bad in (
+        "|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+        "|none~0|+|none~0|none~1|",
+        "|none~1|+|none~0|none~1|+|none~0|none~1|none~2|",
+    ):
         with pytest.raises(HarnessError, match="not a NAS-Bench-201 architecture string"):
             parse_arch(bad)
 
@@ -154,8 +157,12 @@ def test_the_ranking_check_runs_on_real_images_labelled_as_such() -> None:
     for row in record["rows"]:
         assert 0.0 <= row["accuracy"] <= 100.0 and row["table_acc12"] > 0
     assert record["summary"]["kendall_tau_accuracy"] is not None
-    strong = spot_train.train_and_test("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|"
-                                       "nor_conv_3x3~1|nor_conv_3x3~2|", data, 5, "cpu")  # fmt: skip
+    strong = spot_train.train_and_test(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+        data,
+        5,
+        "cpu",
+    )
     assert strong > 80.0  # it learns: 10 classes, chance is 10 %
 
 

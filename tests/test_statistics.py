@@ -62,8 +62,11 @@ def test_the_sites_intervals_are_an_independent_stratified_bootstrap_of_the_comm
             result = stats.bootstrap(
                 strata,
                 lambda *s, axis, fn=fn: fn(np.concatenate(s, axis=axis), axis=axis),
-                n_resamples=2000, method="percentile", vectorized=True, rng=np.random.default_rng(0),
-            )  # fmt: skip
+                n_resamples=2000,
+                method="percentile",
+                vectorized=True,
+                rng=np.random.default_rng(0),
+            )
             assert row[f"{name}_lo"] == pytest.approx(result.confidence_interval.low, rel=1e-9), (method, name)
             assert row[f"{name}_hi"] == pytest.approx(result.confidence_interval.high, rel=1e-9), (method, name)
         checked += 1
@@ -122,8 +125,9 @@ def test_a_carbon_blind_search_differs_between_traces_for_one_seed() -> None:
 
 def test_rank_intervals_tied_groups_and_profiles() -> None:
     scores = _committed_scores(V2, 50.0)
-    level = st.LevelScores("50 lbs", {m: [g["score"].to_numpy() for _, g in r.groupby("trace")]
-                                      for m, r in scores.groupby("method")}, {})  # fmt: skip
+    level = st.LevelScores(
+        "50 lbs", {m: [g["score"].to_numpy() for _, g in r.groupby("trace")] for m, r in scores.groupby("method")}, {}
+    )
     table = st.level_table(level, frozenset({"cenas-heuristic-oracle"}))
     ranked = table[~table["privileged"]]
     assert sorted(ranked["rank"].astype(int)) == list(range(1, len(ranked) + 1))
@@ -221,8 +225,9 @@ def test_suites_are_frozen_and_an_edited_study_is_caught(tmp_path, monkeypatch) 
     monkeypatch.setattr(spec, "studies_dir", lambda: copy)
     monkeypatch.setattr(spec, "study_path", lambda name: copy / f"{name}.toml")
     problems = suites.check_suite(suites.load_suite("v2"))
-    assert problems == ["suite-v2-nb301: the study file is not the one suite v2 froze (an edited study belongs in a "
-                        "new suite version)"]  # fmt: skip
+    assert problems == [
+        "suite-v2-nb301: the study file is not the one suite v2 froze (an edited study belongs in a new suite version)"
+    ]
 
 
 def test_the_saturation_table_of_suite_v2(tmp_path) -> None:

@@ -74,8 +74,12 @@ def test_shipped_studies_load_and_expand() -> None:
     assert {"hotcarbon", "leaderboard-nb201"} <= set(shipped_studies())
     hotcarbon = load_study_spec("hotcarbon")
     assert len(hotcarbon.cells()) == 7 * 2 * 10  # five methods, the oracle heuristic, the busy one-shot LaMOO
-    assert hotcarbon.methods[0].options == {"queue_capacity": 300, "n_init": 10, "tree.kernel": "poly",
-                                            "tree.svm_max_samples": None}  # fmt: skip
+    assert hotcarbon.methods[0].options == {
+        "queue_capacity": 300,
+        "n_init": 10,
+        "tree.kernel": "poly",
+        "tree.svm_max_samples": None,
+    }
     board = load_study_spec("leaderboard-nb201")
     assert len(board.methods) >= 8 and len(board.traces) == 3 and len(board.seeds) == 10
     assert {c.spec.budget.hours for c in board.cells()} == {80.0}
@@ -134,8 +138,11 @@ def test_cell_keys_are_content_addresses(small_study: Path) -> None:
 
 
 def test_trace_draws_are_seeded_windows_inside_the_year() -> None:
-    raw = {"methods": [{"name": "random-search"}], "seeds": 1,
-           "trace_draws": [{"zone": "DE", "year": 2021, "count": 4, "hours": 80, "seed": 3}]}  # fmt: skip
+    raw = {
+        "methods": [{"name": "random-search"}],
+        "seeds": 1,
+        "trace_draws": [{"zone": "DE", "year": 2021, "count": 4, "hours": 80, "seed": 3}],
+    }
     first, again = parse_study(raw, "draws"), parse_study(raw, "draws")
     assert first.traces == again.traces and len(first.traces) == 4
     starts = [pd.Timestamp(t.split("@")[1], tz="UTC") for t in first.traces]
@@ -187,9 +194,14 @@ def test_malformed_studies_are_one_clear_error(raw: dict, message: str) -> None:
 
 def test_a_study_of_a_tree_setting_varies_it_and_nothing_else() -> None:
     """`tree_varies` lets a study compare values of one tree setting (the shipped tree-solver study does)."""
-    raw = {"traces": ["hotcarbon-1"], "tree_varies": ["tree.solver"],
-           "methods": [{"name": "vanilla-lamoo", "label": "a"},
-                       {"name": "vanilla-lamoo", "label": "b", "options": {"tree.solver": "ipm"}}]}  # fmt: skip
+    raw = {
+        "traces": ["hotcarbon-1"],
+        "tree_varies": ["tree.solver"],
+        "methods": [
+            {"name": "vanilla-lamoo", "label": "a"},
+            {"name": "vanilla-lamoo", "label": "b", "options": {"tree.solver": "ipm"}},
+        ],
+    }
     study = parse_study(raw, "solvers")
     assert study.tree_varies == ("tree.solver",) and study.to_dict()["tree_varies"] == ["tree.solver"]
     assert [m.options.get("tree.solver") for m in study.methods] == [None, "ipm"]
@@ -277,8 +289,18 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(tmp_path) -> None
     reference = sw.sweep(load_study_spec(str(study)), tmp_path / "reference", sw.SerialExecutor())
     assert reference.total == 48
     out = tmp_path / "out"
-    command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(study),
-               "--out", str(out), "--workers", "2", "--no-report"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-c",
+        "from harness.cli import main; main()",
+        "sweep",
+        str(study),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--no-report",
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((out / "records").glob("*.sha256"))) < 4:
@@ -319,10 +341,26 @@ def test_an_interrupted_sweep_stops_cleanly_with_no_orphan_workers(tmp_path, sig
     study = tmp_path / "interrupt.toml"
     study.write_text(LONG_SMALL)
     out = tmp_path / "out"
-    command = [sys.executable, "-c", "from harness.cli import main; main()", "sweep", str(study),
-               "--out", str(out), "--workers", "2", "--no-report"]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=_default_sigint)  # fmt: skip
+    command = [
+        sys.executable,
+        "-c",
+        "from harness.cli import main; main()",
+        "sweep",
+        str(study),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--no-report",
+    ]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_default_sigint,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list((out / "records").glob("*.sha256")):
         time.sleep(0.01)
@@ -408,8 +446,10 @@ def test_report_writes_tables_and_plots(reference_sweep: Path, tmp_path: Path) -
     written = {p.name for p in tmp_path.iterdir()}
     assert {"report.md", "runs.csv.gz", "curves.parquet", "fronts.parquet", "provenance.json"} <= written
     provenance = json.loads((tmp_path / "provenance.json").read_text())
-    assert provenance["schema"] == "cenas-bench/study-results/1" and set(provenance["methods"]) == {"random-search",
-                                                                                                   "nsga2"}  # fmt: skip
+    assert provenance["schema"] == "cenas-bench/study-results/1" and set(provenance["methods"]) == {
+        "random-search",
+        "nsga2",
+    }
     assert set(provenance["traces"]) == {"hotcarbon-1", "hotcarbon-2"} and provenance["data_files"]
     assert any(n.startswith("anytime_") and n.endswith(".svg") for n in written)
     assert any(n.startswith("allocation_") and n.endswith(".pdf") for n in written)

@@ -50,8 +50,22 @@ def world(tmp_path_factory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("submissions")
     target = root / "site-packages"
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                          "--target", str(target), str(PLUGIN)], capture_output=True, text=True)  # fmt: skip
+    pip = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(PLUGIN),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert pip.returncode == 0, pip.stderr
     spec_file = root / "tiny.toml"
     spec_file.write_text(TINY)
@@ -60,8 +74,17 @@ def world(tmp_path_factory) -> dict[str, Path]:
     report(folder, plots=False)
     shutil.rmtree(folder / "records")  # the leaderboard reads the committed form only
     bundle = root / "bundles" / "mutation-search"
-    made = cli("submit", str(spec_file), "--method", "mutation-search", "--out", str(bundle), "--workers", "1",
-               PYTHONPATH=str(target))  # fmt: skip
+    made = cli(
+        "submit",
+        str(spec_file),
+        "--method",
+        "mutation-search",
+        "--out",
+        str(bundle),
+        "--workers",
+        "1",
+        PYTHONPATH=str(target),
+    )
     assert made.returncode == 0, made.stderr
     return {"root": root, "target": target, "study": spec_file, "bundle": bundle}
 
@@ -76,9 +99,13 @@ def _copy(world: dict[str, Path], name: str) -> Path:
 def test_the_plugin_runs_and_passes_the_method_contract_from_its_own_tests(world) -> None:
     shown = cli("methods", "show", "mutation-search", PYTHONPATH=str(world["target"]))
     assert shown.returncode == 0 and "explore" in shown.stdout, shown.stderr
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(PLUGIN / "tests")],
-                           capture_output=True, text=True, cwd=world["root"],
-                           env={**__import__("os").environ, "PYTHONPATH": str(world["target"])})  # fmt: skip
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(PLUGIN / "tests")],
+        capture_output=True,
+        text=True,
+        cwd=world["root"],
+        env={**__import__("os").environ, "PYTHONPATH": str(world["target"])},
+    )
     assert tests.returncode == 0 and "7 passed" in tests.stdout, tests.stdout + tests.stderr
 
 
@@ -112,8 +139,17 @@ def test_verify_reruns_cells_and_the_site_shows_a_verified_row(world, tmp_path: 
     assert report["result"] == "clean" and len(report["cells_rerun"]) == 2 and report["records_audited"] == 2
     assert report["manifest_sha256"] == hashlib.sha256((bundle / "MANIFEST.json").read_bytes()).hexdigest()
     site = tmp_path / "site"
-    built = cli("leaderboard", "build", "--results", str(world["root"] / "results"), "--submissions",
-                str(bundle.parent), "--out", str(site), PYTHONPATH=str(world["target"]))  # fmt: skip
+    built = cli(
+        "leaderboard",
+        "build",
+        "--results",
+        str(world["root"] / "results"),
+        "--submissions",
+        str(bundle.parent),
+        "--out",
+        str(site),
+        PYTHONPATH=str(world["target"]),
+    )
     assert built.returncode == 0, built.stderr
     if CHROMIUM is None:
         pytest.fail("needs headless Chromium: apt-get install -y chromium (.ci/run does)")
@@ -125,8 +161,10 @@ def test_verify_reruns_cells_and_the_site_shows_a_verified_row(world, tmp_path: 
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(page_file.as_uri())
         rows = page.eval_on_selector_all(
-            "table.ranking tbody th", "ths => ths.map(t => [t.querySelector('a.method').textContent.trim(),"
-            " Array.from(t.querySelectorAll('.badge')).map(b => b.textContent.trim())])")  # fmt: skip
+            "table.ranking tbody th",
+            "ths => ths.map(t => [t.querySelector('a.method').textContent.trim(),"
+            " Array.from(t.querySelectorAll('.badge')).map(b => b.textContent.trim())])",
+        )
         assert ["mutation-search", ["verified"]] in rows
         assert all(badges == [] for method, badges in rows if method != "mutation-search")
         assert "harness verify" in page.inner_text("#tracks")
@@ -138,8 +176,17 @@ def test_verify_reruns_cells_and_the_site_shows_a_verified_row(world, tmp_path: 
         browser.close()
     # an unverified copy of the bundle is published as self-reported
     (bundle / "verification.json").unlink()
-    again = cli("leaderboard", "build", "--results", str(world["root"] / "results"), "--submissions",
-                str(bundle.parent), "--out", str(site), PYTHONPATH=str(world["target"]))  # fmt: skip
+    again = cli(
+        "leaderboard",
+        "build",
+        "--results",
+        str(world["root"] / "results"),
+        "--submissions",
+        str(bundle.parent),
+        "--out",
+        str(site),
+        PYTHONPATH=str(world["target"]),
+    )
     assert again.returncode == 0, again.stderr
     assert 'class="badge self-reported"' in page_file.read_text()
 
@@ -153,8 +200,9 @@ def test_an_edited_hv_fails_verification_naming_the_file_or_the_cell(world) -> N
     head, first = text[0].split(","), text[1].split(",")
     first[head.index("hv")] = str(float(first[head.index("hv")]) + 1.0)
     runs.write_bytes(gzip.compress("\n".join([text[0], ",".join(first), *text[2:]]).encode() + b"\n"))
-    one_error_line(cli("verify", str(plain), PYTHONPATH=str(world["target"])),
-                   "study/runs.csv.gz differs from its manifest entry")  # fmt: skip
+    one_error_line(
+        cli("verify", str(plain), PYTHONPATH=str(world["target"])), "study/runs.csv.gz differs from its manifest entry"
+    )
     sneaky = _copy(world, "edited-record")  # an HV edited in a record, its checksum and the manifest redone
     record = sorted((sneaky / "study" / "records").glob("*.json"))[0]
     document = json.loads(record.read_text())
@@ -172,8 +220,10 @@ def test_changed_plugin_code_fails_verification_naming_the_file(world) -> None:
     shutil.copytree(world["target"], changed)
     source = changed / "cenas_bench_mutation" / "__init__.py"
     source.write_text(source.read_text() + "\n# tuned after submitting\n")
-    one_error_line(cli("verify", str(world["bundle"]), PYTHONPATH=str(changed)),
-                   "differs from the submitted one: cenas_bench_mutation/__init__.py")  # fmt: skip
+    one_error_line(
+        cli("verify", str(world["bundle"]), PYTHONPATH=str(changed)),
+        "differs from the submitted one: cenas_bench_mutation/__init__.py",
+    )
 
 
 def test_a_bundle_for_another_suite_or_study_is_refused_by_the_build(world, tmp_path: Path) -> None:
@@ -186,10 +236,23 @@ def test_a_bundle_for_another_suite_or_study_is_refused_by_the_build(world, tmp_
     write_manifest(other)
     folder = tmp_path / "bundles"
     shutil.copytree(other, folder / "other")
-    one_error_line(cli("leaderboard", "build", "--results", str(world["root"] / "results"), "--submissions",
-                       str(folder), "--out", str(tmp_path / "site"), PYTHONPATH=str(world["target"])),
-                   "was made for another version of suite tiny")  # fmt: skip
+    one_error_line(
+        cli(
+            "leaderboard",
+            "build",
+            "--results",
+            str(world["root"] / "results"),
+            "--submissions",
+            str(folder),
+            "--out",
+            str(tmp_path / "site"),
+            PYTHONPATH=str(world["target"]),
+        ),
+        "was made for another version of suite tiny",
+    )
     assert not (tmp_path / "site").exists()
-    one_error_line(cli("submit", "hotcarbon", "--method", "no-such-method", "--out", str(tmp_path / "b")),
-                   "unknown method 'no-such-method'")  # fmt: skip
+    one_error_line(
+        cli("submit", "hotcarbon", "--method", "no-such-method", "--out", str(tmp_path / "b")),
+        "unknown method 'no-such-method'",
+    )
     assert not (tmp_path / "b").exists()

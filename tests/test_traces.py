@@ -135,8 +135,9 @@ def test_french_lets_wait_awhile_hours_stay_on_the_hour(upstream) -> None:
     rows = _raw_rows(upstream, "ci-lwa-fr")
     trace = load_trace("lwa:FR")
     on_hour = [value for time, value in rows if time.endswith(":00:00")]
-    np.testing.assert_array_equal(trace.values[: len(on_hour)][~np.isnan(trace.values[: len(on_hour)])][:100],
-                                  np.array(on_hour[:100]))  # fmt: skip
+    np.testing.assert_array_equal(
+        trace.values[: len(on_hour)][~np.isnan(trace.values[: len(on_hour)])][:100], np.array(on_hour[:100])
+    )
 
 
 def test_traces_list_summary_is_cached_verified_and_equals_the_table(monkeypatch) -> None:

@@ -58,9 +58,11 @@ POLICIES.add(
 )
 POLICIES.add("random", "a uniformly random split each interval", value=_random)
 POLICIES.add(
-    "rank-half", "3/4 of the GPUs train in hours cleaner than half of the surrounding 48 h (past and forecast), 1/8 "
-    "otherwise: the rule the clean RL agent is warm-started from", value=lambda o: _rank_half(),
-)  # fmt: skip
+    "rank-half",
+    "3/4 of the GPUs train in hours cleaner than half of the surrounding 48 h (past and forecast), 1/8 "
+    "otherwise: the rule the clean RL agent is warm-started from",
+    value=lambda o: _rank_half(),
+)
 POLICIES.add("fixed", "`fixed_train` GPUs train every interval", value=_fixed)
 POLICIES.add(
     "rl", "reference: the CE-NAS code's online actor-critic; clean: a PPO agent trained on the environment", value=_rl

@@ -105,9 +105,11 @@ def _episode_parts(task: tuple[TrainSpec, str, int, str]) -> dict[str, Any]:
 
 
 def reward_parts(
-    spec: TrainSpec, windows_per_region: int = 6, seeds: tuple[int, ...] = (0, 1),
+    spec: TrainSpec,
+    windows_per_region: int = 6,
+    seeds: tuple[int, ...] = (0, 1),
     progress: Callable[[int, int], None] | None = None,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Episodes of the imitation rule and of every fixed split on `windows_per_region` of the spec's training windows
     per region (evenly spaced) x `seeds`: one row per episode with the reward's parts (`_episode_parts`). With
     train_credit = carbon_price = p an episode's return is decades - p * (carbon - train), so one set of episodes
@@ -184,8 +186,13 @@ def imitate(model: Any, vec: Any, spec: TrainSpec) -> dict[str, float]:
     policy.set_training_mode(False)
     with torch.no_grad():
         greedy = policy.get_distribution(x).distribution.probs.argmax(dim=1)
-    return {"rule_mean_return": float(np.mean(finished)), "steps": len(x), "action_loss": action_loss.item(),
-            "value_loss": value_loss.item(), "agreement": float((greedy == a).float().mean())}  # fmt: skip
+    return {
+        "rule_mean_return": float(np.mean(finished)),
+        "steps": len(x),
+        "action_loss": action_loss.item(),
+        "value_loss": value_loss.item(),
+        "agreement": float((greedy == a).float().mean()),
+    }
 
 
 def _make_env(spec: TrainSpec, windows: list[str]) -> Callable[[], Any]:
@@ -196,10 +203,16 @@ def _make_env(spec: TrainSpec, windows: list[str]) -> Callable[[], Any]:
 
         torch.set_num_threads(1)
         return CarbonAllocationEnv(
-            traces=windows, benchmark=spec.benchmark, hours=spec.episode_hours, gpus=spec.gpus,
-            accounting=spec.accounting, forecaster=spec.forecaster, hv_weight=spec.hv_weight,
-            carbon_price=spec.carbon_price, train_credit=spec.train_credit,
-        )  # fmt: skip
+            traces=windows,
+            benchmark=spec.benchmark,
+            hours=spec.episode_hours,
+            gpus=spec.gpus,
+            accounting=spec.accounting,
+            forecaster=spec.forecaster,
+            hv_weight=spec.hv_weight,
+            carbon_price=spec.carbon_price,
+            train_credit=spec.train_credit,
+        )
 
     return build
 
@@ -223,10 +236,20 @@ def train(spec: TrainSpec, out: Path, progress: Callable[[int, int, float], None
     vec.seed(spec.seed)
     torch.set_num_threads(1)
     model = PPO(
-        "MlpPolicy", vec, n_steps=spec.n_steps, batch_size=spec.batch_size, n_epochs=spec.n_epochs,
-        learning_rate=spec.learning_rate, gamma=spec.gamma, gae_lambda=spec.gae_lambda, ent_coef=spec.ent_coef,
-        seed=spec.seed, device="cpu", policy_kwargs={"net_arch": list(spec.net_arch)}, verbose=0,
-    )  # fmt: skip
+        "MlpPolicy",
+        vec,
+        n_steps=spec.n_steps,
+        batch_size=spec.batch_size,
+        n_epochs=spec.n_epochs,
+        learning_rate=spec.learning_rate,
+        gamma=spec.gamma,
+        gae_lambda=spec.gae_lambda,
+        ent_coef=spec.ent_coef,
+        seed=spec.seed,
+        device="cpu",
+        policy_kwargs={"net_arch": list(spec.net_arch)},
+        verbose=0,
+    )
     start = time.monotonic()
     imitation: dict[str, float] | None = None
     curve: list[dict[str, float]] = []
@@ -252,12 +275,20 @@ def train(spec: TrainSpec, out: Path, progress: Callable[[int, int, float], None
     torch.save(model.policy.state_dict(), buffer)
     weights = buffer.getvalue()
     document = {
-        "spec": asdict(spec), "command": spec.command(out), "windows": windows, "wall_s": round(wall_s, 1),
-        "sha256": hashlib.sha256(weights).hexdigest(), "size": len(weights), "learning_curve": curve,
+        "spec": asdict(spec),
+        "command": spec.command(out),
+        "windows": windows,
+        "wall_s": round(wall_s, 1),
+        "sha256": hashlib.sha256(weights).hexdigest(),
+        "size": len(weights),
+        "learning_curve": curve,
         "imitation": imitation,
-        "versions": {"cenas-bench": __version__, "stable-baselines3": stable_baselines3.__version__,
-                     "torch": torch.__version__},
-    }  # fmt: skip
+        "versions": {
+            "cenas-bench": __version__,
+            "stable-baselines3": stable_baselines3.__version__,
+            "torch": torch.__version__,
+        },
+    }
     atomic_write_bytes(out, weights)
     return _export_beside(model.policy, document, out, weights)
 
@@ -324,8 +355,9 @@ def model_hashes(name: str | None) -> dict[str, str]:
     from harness.inference import verified_export
 
     path, _, document = verified_weights(name)
-    _, _, digest = verified_export(path, document["sha256"], document.get("onnx"), "run `harness rl export`",
-                                   _pin(path))  # fmt: skip
+    _, _, digest = verified_export(
+        path, document["sha256"], document.get("onnx"), "run `harness rl export`", _pin(path)
+    )
     return {path.name: document["sha256"], path.with_suffix(".onnx").name: digest}
 
 
@@ -361,14 +393,17 @@ def _policy(weights: bytes, document: dict[str, Any]) -> Any:
             "RL checkpoint document has no valid spec (gpus, net_arch): not a `harness rl train` checkpoint"
         )
     policy = ActorCriticPolicy(
-        gym.spaces.Box(0.0, 10.0, shape=(OBS_SIZE,), dtype=np.float32), gym.spaces.Discrete(spec["gpus"] + 1),
-        lr_schedule=lambda _: 0.0, net_arch=list(spec["net_arch"]),
-    )  # fmt: skip
+        gym.spaces.Box(0.0, 10.0, shape=(OBS_SIZE,), dtype=np.float32),
+        gym.spaces.Discrete(spec["gpus"] + 1),
+        lr_schedule=lambda _: 0.0,
+        net_arch=list(spec["net_arch"]),
+    )
     try:
         policy.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
     except (RuntimeError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError) as exc:  # not weights
-        raise HarnessError(f"RL checkpoint weights are not this policy's ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0][:160]})") from None  # fmt: skip
+        raise HarnessError(
+            f"RL checkpoint weights are not this policy's ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
+        ) from None
     policy.set_training_mode(False)
     return policy
 
@@ -391,10 +426,15 @@ class ObservingPolicy(AllocationPolicy):
 
         progress = budget_progress(state.hours_budget, state.carbon_budget_g, state.now_s, state.carbon_used_g)
         return observation(
-            self.carbon, self.forecaster, state.now_s, self.reference_ci,
+            self.carbon,
+            self.forecaster,
+            state.now_s,
+            self.reference_ci,
             queue_fill=state.queue_len / max(state.queue_capacity, 1),
-            progress=progress, hv_share=state.hv / state.hv_box, last_share=self.last_share,
-        )  # fmt: skip
+            progress=progress,
+            hv_share=state.hv / state.hv_box,
+            last_share=self.last_share,
+        )
 
     @abstractmethod
     def decide(self, features: np.ndarray, n_gpus: int) -> int:

@@ -68,6 +68,16 @@ class TrainSpec:
             raise HarnessError(f"{path} is not a training spec ({exc})") from None
 
 
-CLI_FIELDS = ("timesteps", "regions", "first", "last", "windows_per_region", "forecaster", "carbon_price",
-              "train_credit", "n_envs", "seed")  # fmt: skip
+CLI_FIELDS = (
+    "timesteps",
+    "regions",
+    "first",
+    "last",
+    "windows_per_region",
+    "forecaster",
+    "carbon_price",
+    "train_credit",
+    "n_envs",
+    "seed",
+)
 """TrainSpec fields `harness rl train` has flags for (`regions` is `--region`, repeated)."""

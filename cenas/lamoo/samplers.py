@@ -227,9 +227,13 @@ class QNEHVISampler(RegionSampler):
         starts = raw[torch.topk(scores, min(self.num_restarts, len(raw))).indices]
         bounds = torch.tensor([[0.0] * self.dim, [X_UPPER] * self.dim], dtype=torch.double)
         found, _ = optimize_acqf(
-            acquisition, bounds, q=1, num_restarts=len(starts), batch_initial_conditions=starts,
+            acquisition,
+            bounds,
+            q=1,
+            num_restarts=len(starts),
+            batch_initial_conditions=starts,
             options={"maxiter": self.maxiter},
-        )  # fmt: skip
+        )
         return np.asarray(found.detach().numpy()[0].clip(0.0, X_UPPER))
 
 

@@ -79,8 +79,9 @@ class SplitSVM:
 
         x = np.ascontiguousarray(x, dtype=np.float64)
         self._gamma = svc_gamma(x, self.gamma)
-        self._svc = SVC(kernel=self.kernel, degree=self.degree, gamma=self._gamma, C=1.0, tol=1e-3, shrinking=True,
-                        cache_size=200.0).fit(x, np.asarray(labels, dtype=np.float64))  # fmt: skip
+        self._svc = SVC(
+            kernel=self.kernel, degree=self.degree, gamma=self._gamma, C=1.0, tol=1e-3, shrinking=True, cache_size=200.0
+        ).fit(x, np.asarray(labels, dtype=np.float64))
         svc = self._svc
         self.support_, self.support_vectors_ = svc.support_, svc.support_vectors_
         self._dual_coef, self._intercept = -svc.dual_coef_, -svc.intercept_  # sklearn negates both for two classes
@@ -220,9 +221,14 @@ def _step_to_boundary(x: np.ndarray, dx: np.ndarray) -> float:
 
 
 def _direction(
-    system: _NewtonSystem, a: np.ndarray, m_a: np.ndarray, point: tuple[np.ndarray, ...],
-    residuals: tuple[np.ndarray, float, np.ndarray], r_z: np.ndarray, r_s: np.ndarray,
-) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    system: _NewtonSystem,
+    a: np.ndarray,
+    m_a: np.ndarray,
+    point: tuple[np.ndarray, ...],
+    residuals: tuple[np.ndarray, float, np.ndarray],
+    r_z: np.ndarray,
+    r_s: np.ndarray,
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, np.ndarray]:
     """One Newton direction (d_alpha, d_beta, d_t, d_z, d_s) of the box QP's KKT system at point (alpha, t, z, s)
     with residuals (stationarity, a'alpha, alpha + t - upper) and complementarity targets r_z, r_s (n,);
     m_a = (D + H)^-1 a."""
@@ -251,8 +257,9 @@ def solve_box_qp_active_set(
     upper_bounds, lower_bounds = np.append(np.full(n, upper), 0.0), np.zeros(n + 1)  # n simple bounds, then a'alpha
     sense = np.zeros(n + 1, dtype=np.int32)
     sense[-1] = 5  # DAQP: an equality constraint
-    alpha, _, exitflag, info = daqp.solve(h, -np.ones(n), a[None, :], upper_bounds, lower_bounds, sense,
-                                          eps_prox=PROXIMAL_EPS if proximal else 0.0)  # fmt: skip
+    alpha, _, exitflag, info = daqp.solve(
+        h, -np.ones(n), a[None, :], upper_bounds, lower_bounds, sense, eps_prox=PROXIMAL_EPS if proximal else 0.0
+    )
     if exitflag != 1:
         return None
     beta = -float(info["lam"][-1])
@@ -265,9 +272,14 @@ def solve_box_qp_active_set(
 
 
 def solve_box_qp(
-    a: np.ndarray, v: np.ndarray | None = None, h: np.ndarray | None = None, upper: float = 1.0,
-    tol_grad: float = 1e-6, tol_gap: float = 1e-9, max_iter: int = 50,
-) -> tuple[np.ndarray, float, int]:  # fmt: skip
+    a: np.ndarray,
+    v: np.ndarray | None = None,
+    h: np.ndarray | None = None,
+    upper: float = 1.0,
+    tol_grad: float = 1e-6,
+    tol_gap: float = 1e-9,
+    max_iter: int = 50,
+) -> tuple[np.ndarray, float, int]:
     """min 1/2 alpha'H alpha - sum(alpha)  s.t.  a'alpha = 0, 0 <= alpha <= upper, with H = v v' (v: n x p, p < n)
     or H given (n x n): Mehrotra's predictor-corrector from the box's centre (`_NewtonSystem` solves each step).
     Stops when the stationarity residual is below `tol_grad` in gradient units (libsvm stops at a KKT violation of
@@ -345,8 +357,9 @@ class IPMSplitSVM:
                 alpha, beta, self.iterations_ = exact
                 self.method_ = "active-set"
             else:
-                alpha, beta, self.iterations_ = solve_box_qp(y, v=v, h=None if self._primal else h,
-                                                             max_iter=self.MAX_ITER)  # fmt: skip
+                alpha, beta, self.iterations_ = solve_box_qp(
+                    y, v=v, h=None if self._primal else h, max_iter=self.MAX_ITER
+                )
                 self.method_ = "interior-point" if self.iterations_ < self.MAX_ITER else "libsvm"
             if self._primal:
                 self._w = v.T @ alpha  # type: ignore[union-attr]

@@ -111,5 +111,8 @@ def _variant(base_id: str) -> Benchmark:
 
 
 for _base in SUITE_V2_BASES:
-    register(_base + SUFFIX, f"{_base} scored above an accuracy floor ({floor_text()}; suite v2)",
-             functools.partial(_variant, _base))  # fmt: skip
+    register(
+        _base + SUFFIX,
+        f"{_base} scored above an accuracy floor ({floor_text()}; suite v2)",
+        functools.partial(_variant, _base),
+    )

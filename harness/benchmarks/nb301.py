@@ -108,8 +108,10 @@ def _codes(config: dict[str, Any], encoding: dict[str, Any]) -> tuple[list[np.nd
     epoch = params["epoch"]
     if (epoch.get("lower"), epoch.get("upper")) != (1, EPOCHS):
         raise fail(f"epoch range {epoch.get('lower')}..{epoch.get('upper')}, expected 1..{EPOCHS}")
-    active = {(c["child"].removeprefix(PREFIX), c["parent"].removeprefix(PREFIX)): set(c["values"])
-              for c in config.get("conditions", [])}  # fmt: skip
+    active = {
+        (c["child"].removeprefix(PREFIX), c["parent"].removeprefix(PREFIX)): set(c["values"])
+        for c in config.get("conditions", [])
+    }
     op_codes: list[np.ndarray] = []
     pair_codes: list[list[np.ndarray]] = []
     for cell in darts.CELLS:

@@ -49,5 +49,8 @@ for _window in (
         "CE-NAS code's start: row 13158 of its file, if that file starts 2020-01-01 00:00 UTC",
     ),
 ):
-    WINDOWS.add(_window.name, f"{_window.description}: {_window.region} {_window.start} to {_window.end_inclusive}",
-                value=_window)  # fmt: skip
+    WINDOWS.add(
+        _window.name,
+        f"{_window.description}: {_window.region} {_window.start} to {_window.end_inclusive}",
+        value=_window,
+    )

@@ -48,8 +48,9 @@ def yearly_rows(cache: Path | None = None) -> list[dict[str, Any]]:
     from harness.carbon.traces import fmt_time, yearly_summary
 
     frame = yearly_summary(cache)  # builds (or rebuilds) the verified table when needed
-    rows = [{**row, "start": fmt_time(row["start"]), "end": fmt_time(row["end"])}
-            for row in frame.to_dict(orient="records")]  # fmt: skip
+    rows = [
+        {**row, "start": fmt_time(row["start"]), "end": fmt_time(row["end"])} for row in frame.to_dict(orient="records")
+    ]
     rows = json.loads(json.dumps(rows))  # plain JSON types, as a cached read returns them
     key = _summary_key(cache)  # the table exists now
     if key:

@@ -155,9 +155,17 @@ def traces_list(
         table.add_column(column, justify="left" if column in ("region", "from", "to (excl.)") else "right")
     for row in summary:
         table.add_row(
-            row["id"], str(row["year"]), row["start"], row["end"], str(row["hours"]), str(row["gap_hours"]),
-            f"{row['mean']:.1f}", f"{row['min']:.1f}", f"{row['max']:.1f}", f"{row['cv']:.3f}",
-        )  # fmt: skip
+            row["id"],
+            str(row["year"]),
+            row["start"],
+            row["end"],
+            str(row["hours"]),
+            str(row["gap_hours"]),
+            f"{row['mean']:.1f}",
+            f"{row['min']:.1f}",
+            f"{row['max']:.1f}",
+            f"{row['cv']:.3f}",
+        )
     out.print(table)
     out.print("sources: " + "; ".join(f"{k} = {v}" for k, v in SOURCES.items()))
     out.print("a bare zone resolves to the first source that has it; named windows: " + ", ".join(WINDOWS))
@@ -241,8 +249,11 @@ def methods_show(
     out.print(escape(entry.description))
     privileged = method.privileged()
     if privileged:
-        out.print(f"PRIVILEGED: {'; '.join(privileged)} (not known to a real search: boards badge and rank it apart)",
-                  markup=False, highlight=False)  # fmt: skip
+        out.print(
+            f"PRIVILEGED: {'; '.join(privileged)} (not known to a real search: boards badge and rank it apart)",
+            markup=False,
+            highlight=False,
+        )
     else:
         out.print("privileged information: none (only the past, the current hour and forecasts)")
     if not option_specs(cls.Options):

@@ -59,9 +59,14 @@ def data_fetch(
     entries = [f for f in manifest if not f.optional] if all_files else manifest.select(names or [])
     total = sum(f.size or 0 for f in entries) or None
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err,
-        transient=True, disable=not err.is_terminal,
-    ) as progress:  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
         task = progress.add_task("fetching", total=total)
         results = []
         for entry in entries:
@@ -112,8 +117,11 @@ def data_verify(
     bad = [name for name, status, _ in results + tables if status == "corrupt"]
     present = sum(status != "missing" for _, status, _ in results)
     if bad:
-        err.print(f"error: {len(bad)} corrupt: {', '.join(bad)}; `harness data fetch --all` / `harness data build` "
-                  "replace them", markup=False)  # fmt: skip
+        err.print(
+            f"error: {len(bad)} corrupt: {', '.join(bad)}; `harness data fetch --all` / `harness data build` "
+            "replace them",
+            markup=False,
+        )
         raise typer.Exit(1)
     out.print(f"{present} cached files ok, {len(results) - present} not fetched; {len(tables)} tables ok")
 

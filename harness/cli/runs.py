@@ -218,8 +218,10 @@ def goldens_command(
         g.write_goldens(stored | fresh, path)
         out.print(f"{changed} of {len(names)} changed; written {path}", markup=False)
     elif changed:
-        err.print(f"error: {changed} of {len(names)} golden runs differ; run with --update if the change is deliberate",
-                  markup=False)  # fmt: skip
+        err.print(
+            f"error: {changed} of {len(names)} golden runs differ; run with --update if the change is deliberate",
+            markup=False,
+        )
         raise typer.Exit(1)
 
 

@@ -49,8 +49,18 @@ def spotcheck_command(
     require(("torch",), "`harness spotcheck`")
     from harness.spotcheck.run import SpotSpec, check, spotcheck
 
-    spec = SpotSpec(benchmark, archs, steps, epochs, warmup, device, str(data_dir) if data_dir else None,
-                    accuracy_epochs, accounting, seed)  # fmt: skip
+    spec = SpotSpec(
+        benchmark,
+        archs,
+        steps,
+        epochs,
+        warmup,
+        device,
+        str(data_dir) if data_dir else None,
+        accuracy_epochs,
+        accounting,
+        seed,
+    )
     check(spec)
     target = out_path or Path("results") / "spotchecks" / f"{device.replace(':', '')}-k{archs}.json"
     check_writable(target)
@@ -60,12 +70,20 @@ def spotcheck_command(
     for column in ("architecture", "params", "table s/epoch", "measured s/epoch", "ratio"):
         table.add_column(column, justify="left" if column == "architecture" else "right")
     for row in record["rows"]:
-        table.add_row(row["arch"], str(row["params"]), f"{row['table_s_per_epoch']:.2f}", f"{row['s_per_epoch']:.2f}",
-                      f"{row['time_ratio']:.2f}")  # fmt: skip
+        table.add_row(
+            row["arch"],
+            str(row["params"]),
+            f"{row['table_s_per_epoch']:.2f}",
+            f"{row['s_per_epoch']:.2f}",
+            f"{row['time_ratio']:.2f}",
+        )
     out.print(table)
     s = record["summary"]
     tau = "n/a" if s["kendall_tau_time"] is None else f"{s['kendall_tau_time']:.3f} (p = {s['kendall_p_time']:.2g})"
-    out.print(f"Kendall tau (time per epoch, measured vs table): {tau}; measured/table median "
-              f"{s['time_ratio_median']:.2f}; energy: {record['measurement']['energy']}", markup=False)  # fmt: skip
+    out.print(
+        f"Kendall tau (time per epoch, measured vs table): {tau}; measured/table median "
+        f"{s['time_ratio_median']:.2f}; energy: {record['measurement']['energy']}",
+        markup=False,
+    )
     atomic_write_text(target, json.dumps(record, indent=1, sort_keys=True) + "\n")
     out.print(f"record written to {target}", markup=False)

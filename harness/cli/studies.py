@@ -68,8 +68,13 @@ def sweep_command(
         if err.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("{task.fields[rate]}"), TimeRemainingColumn())  # fmt: skip
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+            )
             with Progress(*columns, console=err, transient=True) as bar:
                 task = bar.add_task(f"sweep {spec.name}", total=None, rate="")
 
@@ -86,13 +91,18 @@ def sweep_command(
     except KeyboardInterrupt:
         executor.abort()
         done = len(sw.Store(folder).keys())
-        err.print(f"interrupted: {done} records in {folder / 'records'}; run the same command again to finish the "
-                  "remaining cells", markup=False)  # fmt: skip
+        err.print(
+            f"interrupted: {done} records in {folder / 'records'}; run the same command again to finish the "
+            "remaining cells",
+            markup=False,
+        )
         sys.exit(130)
     finally:
         executor.close()
-    out.print(f"{spec.name}: {result.total} cells ({result.skipped} already done, {result.ran} run) in "
-              f"{result.seconds:.1f} s on {executor.description}; records in {folder / 'records'}")  # fmt: skip
+    out.print(
+        f"{spec.name}: {result.total} cells ({result.skipped} already done, {result.ran} run) in "
+        f"{result.seconds:.1f} s on {executor.description}; records in {folder / 'records'}"
+    )
     if report_after and not only:
         _write_report(folder)
 
@@ -170,8 +180,12 @@ def suite_show(name: Annotated[str, typer.Argument(help="A suite name, e.g. v2 (
     from harness.studies.suites import check_suite, load_suite
 
     suite = load_suite(name)
-    for label, text in (("description", suite.description), ("reference points", suite.reference_rule),
-                        ("levels", suite.levels), ("headline", suite.headline)):  # fmt: skip
+    for label, text in (
+        ("description", suite.description),
+        ("reference points", suite.reference_rule),
+        ("levels", suite.levels),
+        ("headline", suite.headline),
+    ):
         out.print(f"{label}: {text}", markup=False, soft_wrap=True)
     for study, digest in suite.studies.items():
         out.print(f"study {study}: sha256 {digest}", markup=False)
@@ -202,8 +216,11 @@ def suite_saturation(
     for row in table.to_dict("records"):
         base = "n/a" if row["random_search_iqm"] != row["random_search_iqm"] else f"{row['random_search_iqm']:.2f} %"
         gap = "" if row["gap_pp"] != row["gap_pp"] else f", gap {row['gap_pp']:.2f} pp"
-        out.print(f"{row['study']} | {row['benchmark']} | {row['level']}{' (headline)' if row['headline'] else ''}: "
-                  f"random search {base}, leader {row['leader']} {row['leader_iqm']:.2f} %{gap}",
-                  markup=False, soft_wrap=True)  # fmt: skip
+        out.print(
+            f"{row['study']} | {row['benchmark']} | {row['level']}{' (headline)' if row['headline'] else ''}: "
+            f"random search {base}, leader {row['leader']} {row['leader_iqm']:.2f} %{gap}",
+            markup=False,
+            soft_wrap=True,
+        )
     if csv:
         atomic_write_text(csv, table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))

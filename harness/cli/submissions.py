@@ -47,8 +47,11 @@ def submit_command(
         submit(study, method, folder, executor, options, progress)
     finally:
         executor.close()
-    out.print(f"bundle written to {folder} ({len(spec.cells())} runs); check it with `harness verify {folder}`",
-              markup=False, highlight=False)  # fmt: skip
+    out.print(
+        f"bundle written to {folder} ({len(spec.cells())} runs); check it with `harness verify {folder}`",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("verify")
@@ -69,6 +72,9 @@ def verify_command(
     if sample < 1:
         raise HarnessError(f"--sample must be at least 1 (got {sample})")
     report = verify(bundle, sample, seed)
-    out.print(f"{bundle}: clean; {len(report['cells_rerun'])} of {report['cells_total']} cells rerun to identical "
-              f"records, {report['records_audited']} records audited; report in {bundle / 'verification.json'}",
-              markup=False, highlight=False)  # fmt: skip
+    out.print(
+        f"{bundle}: clean; {len(report['cells_rerun'])} of {report['cells_total']} cells rerun to identical "
+        f"records, {report['records_audited']} records audited; report in {bundle / 'verification.json'}",
+        markup=False,
+        highlight=False,
+    )

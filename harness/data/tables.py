@@ -226,10 +226,15 @@ def cached_table(
             rebuilt = encode_table(frame)
             same = rebuilt == data
             ours, theirs = hashlib.sha256(rebuilt).hexdigest()[:12], hashlib.sha256(data).hexdigest()[:12]
-            detail = "identical to its rebuild from verified raw files" if same else (
-                f"differs from its rebuild from verified raw files (sha256 {ours}..., cached {theirs}...): it was "
-                "rewritten; delete it and load again")  # fmt: skip
-            checks.append(TableCheck(name, "ok" if same else "corrupt", detail))  # fmt: skip
+            detail = (
+                "identical to its rebuild from verified raw files"
+                if same
+                else (
+                    f"differs from its rebuild from verified raw files (sha256 {ours}..., cached {theirs}...): it was "
+                    "rewritten; delete it and load again"
+                )
+            )
+            checks.append(TableCheck(name, "ok" if same else "corrupt", detail))
     return _parse(data, name, columns, filters, categories)
 
 

@@ -159,8 +159,11 @@ class CarbonAllocationEnv(gym.Env):
         carbon = now["carbon_g"] - before.carbon_used_g
         decades = math.log10(self.regret(before.hv)) - math.log10(self.regret(now["hv"]))
         all_gpu_hours = (self._trained_s() - trained_s) / (self.gpus * 3600.0)  # training, in all-GPU hours
-        reward = (self.hv_weight * decades - self.carbon_price * carbon / self.reference_carbon_g
-                  + self.train_credit * all_gpu_hours)  # fmt: skip
+        reward = (
+            self.hv_weight * decades
+            - self.carbon_price * carbon / self.reference_carbon_g
+            + self.train_credit * all_gpu_hours
+        )
         self.last_action = train
         info = self._info(hv_gain=hv_gain, step_carbon_g=carbon, step_decades=decades, step_train_hours=all_gpu_hours)
         return self._observation(), float(reward), terminated, False, info
@@ -188,12 +191,15 @@ class CarbonAllocationEnv(gym.Env):
     def _observation(self) -> np.ndarray:
         now = self._now()
         return observation(
-            self.sim.view, self.forecaster, min(now["now_s"], self.hours * 3600.0 - 1.0), self.reference_ci,
+            self.sim.view,
+            self.forecaster,
+            min(now["now_s"], self.hours * 3600.0 - 1.0),
+            self.reference_ci,
             queue_fill=self.method.queue_sizes().get("ready", 0) / getattr(self.method.options, "queue_capacity", 10),
             progress=budget_progress(self.sim.budget.hours, self.sim.budget.carbon_g, now["now_s"], now["carbon_g"]),
             hv_share=now["hv"] / self.bench.hv_box,
             last_share=self.last_action / self.gpus,
-        )  # fmt: skip
+        )
 
     def _info(self, **extra: Any) -> dict[str, Any]:
         now = self._now()
@@ -206,9 +212,16 @@ def reference_intensity(view: CarbonView) -> float:
 
 
 def observation(
-    view: CarbonView, forecaster: Forecaster, now_s: float, reference_ci: float, *, queue_fill: float,
-    progress: float, hv_share: float, last_share: float,
-) -> np.ndarray:  # fmt: skip
+    view: CarbonView,
+    forecaster: Forecaster,
+    now_s: float,
+    reference_ci: float,
+    *,
+    queue_fill: float,
+    progress: float,
+    hv_share: float,
+    last_share: float,
+) -> np.ndarray:
     """The 12-value observation of the module docstring at time `now_s` (s from the window's start), shape (12,).
 
     Shared by the environment and by policies trained on it (CE-NAS's clean agent), so both see the same numbers."""
@@ -218,9 +231,19 @@ def observation(
     future = np.asarray(forecaster.forecast(view, now_s, HISTORY_H), dtype=np.float64)
     window = np.concatenate([past, [ci], future])
     obs = [
-        ci / r, past.mean() / r, past.min() / r, past.max() / r, future.mean() / r, future.min() / r,
-        future.max() / r, float(np.mean(window < ci)), min(queue_fill, 1.0), progress, hv_share, last_share,
-    ]  # fmt: skip
+        ci / r,
+        past.mean() / r,
+        past.min() / r,
+        past.max() / r,
+        future.mean() / r,
+        future.min() / r,
+        future.max() / r,
+        float(np.mean(window < ci)),
+        min(queue_fill, 1.0),
+        progress,
+        hv_share,
+        last_share,
+    ]
     return np.clip(np.asarray(obs, dtype=np.float32), 0.0, 10.0)
 
 

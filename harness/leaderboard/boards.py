@@ -124,11 +124,17 @@ class Board:
                 scores = self.levels.scores
                 area = scores[(scores["key"] == run["key"]) & (scores["level"] == self.headline)]["score"]
                 row["hv_area"] = float(area.iloc[0]) / 100.0
-            row |= {"hv": run["hv"], "hv_max": run["hv_max"], "hv_fraction": run["hv_fraction"],
-                    "carbon_to_95pct_lbs": run["carbon_to_95pct_g"] / GRAMS_PER["lbs"],
-                    "carbon_to_99pct_lbs": run["carbon_to_99pct_g"] / GRAMS_PER["lbs"],
-                    "gpu_hours": run["gpu_hours"], "carbon_lbs": run["carbon_g"] / GRAMS_PER["lbs"],
-                    "energy_kwh": run["energy_kwh"], "stop_reason": run["stop_reason"]}  # fmt: skip
+            row |= {
+                "hv": run["hv"],
+                "hv_max": run["hv_max"],
+                "hv_fraction": run["hv_fraction"],
+                "carbon_to_95pct_lbs": run["carbon_to_95pct_g"] / GRAMS_PER["lbs"],
+                "carbon_to_99pct_lbs": run["carbon_to_99pct_g"] / GRAMS_PER["lbs"],
+                "gpu_hours": run["gpu_hours"],
+                "carbon_lbs": run["carbon_g"] / GRAMS_PER["lbs"],
+                "energy_kwh": run["energy_kwh"],
+                "stop_reason": run["stop_reason"],
+            }
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -146,6 +152,19 @@ def boards_of(study: dict[str, Any], frames: StudyFrames) -> list[Board]:
         keys = set(runs["key"]) | {""}
         fronts = frames.fronts[frames.fronts["key"].isin(keys) & (frames.fronts["benchmark"] == benchmark)]
         fronts = fronts.merge(runs[["key", "method", "trace", "seed"]], on="key", how="left").fillna({"method": ""})
-        boards.append(Board(study, str(benchmark), str(budget), int(gpus), runs, tidy, fronts, table, anytime(tidy),
-                            levels, frames.provenance))  # fmt: skip
+        boards.append(
+            Board(
+                study,
+                str(benchmark),
+                str(budget),
+                int(gpus),
+                runs,
+                tidy,
+                fronts,
+                table,
+                anytime(tidy),
+                levels,
+                frames.provenance,
+            )
+        )
     return boards

@@ -34,8 +34,16 @@ class Chart:
     shown: list[str] = field(default_factory=list)
 
 
-def save(ax: Axes, path: Path, site: Path, name: str, alt: str, methods: list[str], tips: dict[str, list[str]],
-         order: list[str]) -> Chart:  # fmt: skip
+def save(
+    ax: Axes,
+    path: Path,
+    site: Path,
+    name: str,
+    alt: str,
+    methods: list[str],
+    tips: dict[str, list[str]],
+    order: list[str],
+) -> Chart:
     """Write `ax`'s figure to `path` (SVG, legend outside the axes) and return it as an inline chart.
 
     `tips`: per method, the hover text of each marked point in drawing order; `order`: methods best first (the

@@ -109,21 +109,27 @@ def stat_cells(row: dict[str, Any]) -> dict[str, Any]:
     missing = str(row.get("missing") or "")
     p = row.get("p_holm_leader")
     return {
-        "method": row["method"], "n": int(row["n"]), "missing": missing, "privileged": bool(row.get("privileged")),
-        "rank": int(row["rank"]) if _finite(row.get("rank")) else None, "rank_text": _rank_text(row),
-        "leader": bool(row.get("leader") is True), "tied": bool(row.get("tied") is True),
+        "method": row["method"],
+        "n": int(row["n"]),
+        "missing": missing,
+        "privileged": bool(row.get("privileged")),
+        "rank": int(row["rank"]) if _finite(row.get("rank")) else None,
+        "rank_text": _rank_text(row),
+        "leader": bool(row.get("leader") is True),
+        "tied": bool(row.get("tied") is True),
         "iqm": interval(row.get("iqm"), row.get("iqm_lo"), row.get("iqm_hi")),
         "iqm_sort": row.get("iqm") if not missing else None,
         "mean": interval(row.get("mean"), row.get("mean_lo"), row.get("mean_hi")),
-        "a12": interval(row.get("a12_leader"), row.get("a12_leader_lo"), row.get("a12_leader_hi")) if _finite(
-            row.get("a12_leader")) else None,
-        "p": num(p, 2) if _finite(p) else "", "significant": _finite(p) and float(p or 0.0) < ALPHA,
-    }  # fmt: skip
+        "a12": interval(row.get("a12_leader"), row.get("a12_leader_lo"), row.get("a12_leader_hi"))
+        if _finite(row.get("a12_leader"))
+        else None,
+        "p": num(p, 2) if _finite(p) else "",
+        "significant": _finite(p) and float(p or 0.0) < ALPHA,
+    }
 
 
 def _order(cells: dict[str, Any]) -> tuple:
-    return (bool(cells["missing"]), cells["privileged"], cells["rank"] or 0, -(cells["iqm_sort"] or 0),
-            cells["method"])  # fmt: skip
+    return (bool(cells["missing"]), cells["privileged"], cells["rank"] or 0, -(cells["iqm_sort"] or 0), cells["method"])
 
 
 def levels_for(board: Board) -> list[dict[str, Any]]:
@@ -145,21 +151,30 @@ def cells_for(board: Board, level: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for cells in level["rows"]:
         row = costs[cells["method"]]
-        rows.append(cells | {
-            "runs": int(row["runs"]),
-            "badges": board.provenance.get("privileged", {}).get(cells["method"], []),
-            "track": board.provenance.get("submissions", {}).get(cells["method"], {}).get("track"),
-            "to": [_to_target(row, p) for p in (95, 99)],
-            "gpu_hours": num(row["gpu_hours"]), "gpu_hours_sort": row["gpu_hours"],
-            "carbon": num(row["carbon_lbs"]), "carbon_sort": row["carbon_lbs"],
-        })  # fmt: skip
+        rows.append(
+            cells
+            | {
+                "runs": int(row["runs"]),
+                "badges": board.provenance.get("privileged", {}).get(cells["method"], []),
+                "track": board.provenance.get("submissions", {}).get(cells["method"], {}).get("track"),
+                "to": [_to_target(row, p) for p in (95, 99)],
+                "gpu_hours": num(row["gpu_hours"]),
+                "gpu_hours_sort": row["gpu_hours"],
+                "carbon": num(row["carbon_lbs"]),
+                "carbon_sort": row["carbon_lbs"],
+            }
+        )
     return rows
 
 
 def _to_target(row: dict[str, Any], p: int) -> dict[str, Any]:
     value = row[f"carbon_to_{p}pct_lbs"]
-    return {"pct": p, "lbs": num(value), "sort": value if _finite(value) else None,
-            "reached": int(row[f"carbon_to_{p}pct_reached"])}  # fmt: skip
+    return {
+        "pct": p,
+        "lbs": num(value),
+        "sort": value if _finite(value) else None,
+        "reached": int(row[f"carbon_to_{p}pct_reached"]),
+    }
 
 
 def index_levels(levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -183,18 +198,30 @@ def power_sentence(board: Board) -> str:
     tests = len(board.levels.pairs)
     if not _finite(power.get("difference")):
         return "With fewer than two runs per method, no difference can be resolved on this board."
-    return (f"With n = {int(power['n'])} independent searches per method and a pooled within-method SD of "
-            f"{power['sd']:.2f} pp at the headline ({board.headline}), differences below {power['difference']:.2f} pp "
-            f"cannot be resolved (two-sided test at α = {ALPHA:g} with power 0.8); the Holm correction over the "
-            f"board's {tests} tests raises this bound.")  # fmt: skip
+    return (
+        f"With n = {int(power['n'])} independent searches per method and a pooled within-method SD of "
+        f"{power['sd']:.2f} pp at the headline ({board.headline}), differences below {power['difference']:.2f} pp "
+        f"cannot be resolved (two-sided test at α = {ALPHA:g} with power 0.8); the Holm correction over the "
+        f"board's {tests} tests raises this bound."
+    )
 
 
 def summary_csv(board: Board) -> pd.DataFrame:
     """The board's statistics as numbers: one row per level x method (`BoardLevels.stats`: n, mean and IQM with
     their intervals, rank and rank interval, leader and tied flags, A12 against the leader with its interval, raw
     and Holm-adjusted p-values; empty where the method has no value), each method's costs, and the suite."""
-    costs = board.summary[["method", "runs", "carbon_to_95pct_lbs", "carbon_to_95pct_reached", "carbon_to_99pct_lbs",
-                           "carbon_to_99pct_reached", "gpu_hours", "carbon_lbs"]]  # fmt: skip
+    costs = board.summary[
+        [
+            "method",
+            "runs",
+            "carbon_to_95pct_lbs",
+            "carbon_to_95pct_reached",
+            "carbon_to_99pct_lbs",
+            "carbon_to_99pct_reached",
+            "gpu_hours",
+            "carbon_lbs",
+        ]
+    ]
     table = board.levels.stats.merge(costs, on="method", how="left")
     return table.assign(suite=board.suite, headline=table["level"] == board.headline)
 
@@ -213,8 +240,10 @@ def method_cards(studies: list[StudyPage]) -> dict[str, dict[str, Any]]:
     cards: dict[str, dict[str, Any]] = {}
     for page in studies:
         submitted = page.provenance.get("submissions", {})
-        specs = [*page.study.get("methods", []), *({"name": s["method"], "label": label, "submission": s}
-                                                   for label, s in submitted.items())]  # fmt: skip
+        specs = [
+            *page.study.get("methods", []),
+            *({"name": s["method"], "label": label, "submission": s} for label, s in submitted.items()),
+        ]
         for spec in specs:
             label = spec.get("label") or spec["name"]
             boards = [b for b in page.boards if label in b.methods]
@@ -222,68 +251,104 @@ def method_cards(studies: list[StudyPage]) -> dict[str, dict[str, Any]]:
                 continue
             if "submission" in spec:
                 sub = spec["submission"]
-                card = cards.setdefault(label, {
-                    "method": label, "name": spec["name"], "file": card_slug(label), "submission": sub,
-                    "description": sub["text"]["description"], "paper": sub["text"]["paper"],
-                    "target": sub["package"]["target"], "overrides": {}, "studies": [],
-                })  # fmt: skip
+                card = cards.setdefault(
+                    label,
+                    {
+                        "method": label,
+                        "name": spec["name"],
+                        "file": card_slug(label),
+                        "submission": sub,
+                        "description": sub["text"]["description"],
+                        "paper": sub["text"]["paper"],
+                        "target": sub["package"]["target"],
+                        "overrides": {},
+                        "studies": [],
+                    },
+                )
             else:
                 entry = METHODS.entry(spec["name"]).load() if spec["name"] in METHODS else None
-                card = cards.setdefault(label, {
-                    "method": label, "name": spec["name"], "file": card_slug(label), "submission": None,
-                    "description": entry.description if entry else f"{spec['name']} (not registered here)",
-                    "paper": entry.paper if entry else None, "target": entry.target if entry else None,
-                    "overrides": dict(entry.defaults) if entry else {}, "studies": [],
-                })  # fmt: skip
-            card["studies"].append({
-                "name": page.study["name"], "set": spec.get("options", {}), "boards": boards,
-                "privileged": page.provenance.get("privileged", {}).get(label, []),
-                "options": json.dumps(page.provenance.get("methods", {}).get(label, {}), indent=1, sort_keys=True),
-            })  # fmt: skip
+                card = cards.setdefault(
+                    label,
+                    {
+                        "method": label,
+                        "name": spec["name"],
+                        "file": card_slug(label),
+                        "submission": None,
+                        "description": entry.description if entry else f"{spec['name']} (not registered here)",
+                        "paper": entry.paper if entry else None,
+                        "target": entry.target if entry else None,
+                        "overrides": dict(entry.defaults) if entry else {},
+                        "studies": [],
+                    },
+                )
+            card["studies"].append(
+                {
+                    "name": page.study["name"],
+                    "set": spec.get("options", {}),
+                    "boards": boards,
+                    "privileged": page.provenance.get("privileged", {}).get(label, []),
+                    "options": json.dumps(page.provenance.get("methods", {}).get(label, {}), indent=1, sort_keys=True),
+                }
+            )
     for card in cards.values():
         card["privileged"] = sorted({w for s in card["studies"] for w in s["privileged"]})
-        card["tooltip"] = card["description"] + (" Privileged: " + "; ".join(card["privileged"]) + "."
-                                                 if card["privileged"] else "")  # fmt: skip
+        card["tooltip"] = card["description"] + (
+            " Privileged: " + "; ".join(card["privileged"]) + "." if card["privileged"] else ""
+        )
     return dict(sorted(cards.items()))
 
 
 # ---------------------------------------------------------------------------------------------------- charts
 def alt_anytime(board: Board) -> str:
     leader = board.leader
-    lead = (f" At the headline ({board.headline}) {leader['method']} leads with an interquartile mean of "
-            f"{leader['iqm']:.2f} % of HV_max." if leader else "")  # fmt: skip
-    return (f"Line chart of log10 relative hypervolume regret (lower is better) against cumulative carbon in lbs "
-            f"CO2eq on a log axis, one line with a 95 % band per method ({', '.join(board.methods)}).{lead} The "
-            f"numbers are in the tables above and the CSVs.")  # fmt: skip
+    lead = (
+        f" At the headline ({board.headline}) {leader['method']} leads with an interquartile mean of "
+        f"{leader['iqm']:.2f} % of HV_max."
+        if leader
+        else ""
+    )
+    return (
+        f"Line chart of log10 relative hypervolume regret (lower is better) against cumulative carbon in lbs "
+        f"CO2eq on a log axis, one line with a 95 % band per method ({', '.join(board.methods)}).{lead} The "
+        f"numbers are in the tables above and the CSVs."
+    )
 
 
 def alt_profile(board: Board) -> str:
-    return (f"Step chart of each method's performance profile at the headline ({board.headline}): the fraction of "
-            f"its runs that score at least tau, against tau in percent of HV_max, for {', '.join(board.methods)}. "
-            f"A curve further right and higher is better. Every run's score is in the runs CSV.")  # fmt: skip
+    return (
+        f"Step chart of each method's performance profile at the headline ({board.headline}): the fraction of "
+        f"its runs that score at least tau, against tau in percent of HV_max, for {', '.join(board.methods)}. "
+        f"A curve further right and higher is better. Every run's score is in the runs CSV."
+    )
 
 
 def alt_fronts(chosen: pd.DataFrame, methods: list[str], trace: str, seed: int, front: str = "true front") -> str:
     """`chosen`: the true (or reference) front (method "") and the one run per method the chart draws."""
     sizes = chosen[chosen["method"] != ""].groupby("method").size()
     parts = ", ".join(f"{m}: {int(sizes.get(m, 0))} points" for m in methods)
-    return (f"Scatter chart of the final Pareto fronts found on trace {trace} with seed {seed}: error (100 minus "
-            f"accuracy, log scale) against cost, "
-            f"drawn against the benchmark's {front} ({int((chosen['method'] == '').sum())} points); "
-            f"{parts}. The points are in the fronts CSV.")  # fmt: skip
+    return (
+        f"Scatter chart of the final Pareto fronts found on trace {trace} with seed {seed}: error (100 minus "
+        f"accuracy, log scale) against cost, "
+        f"drawn against the benchmark's {front} ({int((chosen['method'] == '').sum())} points); "
+        f"{parts}. The points are in the fronts CSV."
+    )
 
 
 def alt_attainment(board: Board, front: str) -> str:
-    return (f"Line chart of each method's median attainment front over its {board.min_runs} or more runs (the error, "
-            f"100 minus accuracy on a log scale, that half of the runs reach at each cost or less), with the band "
-            f"between the 25 % and 75 % attainment fronts, against the benchmark's {front}, for "
-            f"{', '.join(board.methods)}. Every run's front is in the fronts CSV.")  # fmt: skip
+    return (
+        f"Line chart of each method's median attainment front over its {board.min_runs} or more runs (the error, "
+        f"100 minus accuracy on a log scale, that half of the runs reach at each cost or less), with the band "
+        f"between the 25 % and 75 % attainment fronts, against the benchmark's {front}, for "
+        f"{', '.join(board.methods)}. Every run's front is in the fronts CSV."
+    )
 
 
 def alt_allocation(board: Board, methods: list[str]) -> str:
-    return (f"Line chart of the mean number of GPUs training against the hour's carbon-intensity percentile within "
-            f"its trace window (0 = cleanest hour), in deciles, for {', '.join(methods)}. A method that trains "
-            f"more in clean hours slopes down. The hourly numbers are in the curve CSV.")  # fmt: skip
+    return (
+        f"Line chart of the mean number of GPUs training against the hour's carbon-intensity percentile within "
+        f"its trace window (0 = cleanest hour), in deciles, for {', '.join(methods)}. A method that trains "
+        f"more in clean hours slopes down. The hourly numbers are in the curve CSV."
+    )
 
 
 def _anytime_tips(curves: pd.DataFrame) -> dict[str, list[str]]:
@@ -292,9 +357,12 @@ def _anytime_tips(curves: pd.DataFrame) -> dict[str, list[str]]:
     tips = {}
     for method in methods_of(curves):
         points = hover_points(drawn(curves[curves["method"] == method]))
-        tips[method] = [f"{method}: {num(r.carbon_lbs)} lbs → log10 regret {r.mean:.3f}"
-                        + (f" (95 % band {r.lower:.3f} to {r.upper:.3f})" if _finite(r.lower) else "")
-                        + f", {int(r.runs)} runs" for r in points.itertuples()]  # fmt: skip
+        tips[method] = [
+            f"{method}: {num(r.carbon_lbs)} lbs → log10 regret {r.mean:.3f}"
+            + (f" (95 % band {r.lower:.3f} to {r.upper:.3f})" if _finite(r.lower) else "")
+            + f", {int(r.runs)} runs"
+            for r in points.itertuples()
+        ]
     return tips
 
 
@@ -304,8 +372,9 @@ def _front_tips(chosen: pd.DataFrame, cost: str) -> dict[str, list[str]]:
     tips = {}
     for method in methods_of(chosen):
         g = chosen[chosen["method"] == method].sort_values("cost")
-        tips[method] = [f"{method}: arch {r.arch}, {cost} {num(r.cost, 4)}, accuracy {r.accuracy:.2f} %"
-                        for r in g.itertuples()]  # fmt: skip
+        tips[method] = [
+            f"{method}: arch {r.arch}, {cost} {num(r.cost, 4)}, accuracy {r.accuracy:.2f} %" for r in g.itertuples()
+        ]
     return tips
 
 
@@ -334,30 +403,68 @@ def _charts(board: Board, site: Path, order: list[str]) -> dict[str, Chart]:
     charts: dict[str, Chart] = {}
     title = f"{board.title}: anytime HV regret"
     ax = plot_anytime(board.curves, axes(), title=title, legend=False)
-    charts["anytime"] = save(ax, folder / "anytime.svg", site, "anytime", alt_anytime(board),
-                             methods_of(board.curves), _anytime_tips(board.curves), order)  # fmt: skip
+    charts["anytime"] = save(
+        ax,
+        folder / "anytime.svg",
+        site,
+        "anytime",
+        alt_anytime(board),
+        methods_of(board.curves),
+        _anytime_tips(board.curves),
+        order,
+    )
     everyone = board.fronts
-    ax = plot_attainment(everyone, objectives, axes(), f"{board.title}: median attainment fronts over runs",
-                         front_name, legend=False)  # fmt: skip
-    charts["attainment"] = save(ax, folder / "attainment.svg", site, "attainment", alt_attainment(board, front_name),
-                                methods_of(everyone), {}, order)  # fmt: skip
+    ax = plot_attainment(
+        everyone, objectives, axes(), f"{board.title}: median attainment fronts over runs", front_name, legend=False
+    )
+    charts["attainment"] = save(
+        ax,
+        folder / "attainment.svg",
+        site,
+        "attainment",
+        alt_attainment(board, front_name),
+        methods_of(everyone),
+        {},
+        order,
+    )
     trace, seed = board.front_run()
     chosen = everyone[(everyone["method"] == "") | ((everyone["trace"] == trace) & (everyone["seed"] == seed))]
     title = f"{board.title}: final fronts, {trace}, seed {seed}"
     ax = plot_fronts(chosen, objectives, axes(), title, front_name, legend=False)
-    charts["fronts"] = save(ax, folder / "fronts.svg", site, "fronts",
-                            alt_fronts(chosen, board.methods, trace, seed, front_name), methods_of(chosen),
-                            _front_tips(chosen, cost), order)  # fmt: skip
+    charts["fronts"] = save(
+        ax,
+        folder / "fronts.svg",
+        site,
+        "fronts",
+        alt_fronts(chosen, board.methods, trace, seed, front_name),
+        methods_of(chosen),
+        _front_tips(chosen, cost),
+        order,
+    )
     profile = board.levels.profile
-    ax = plot_profile(profile, axes(), f"{board.title}: performance profile at {board.headline}", legend=False,
-                      score=f"{board.headline}, % of HV_max")  # fmt: skip
-    charts["profile"] = save(ax, folder / "profile.svg", site, "profile", alt_profile(board), methods_of(profile), {},
-                             order)  # fmt: skip
+    ax = plot_profile(
+        profile,
+        axes(),
+        f"{board.title}: performance profile at {board.headline}",
+        legend=False,
+        score=f"{board.headline}, % of HV_max",
+    )
+    charts["profile"] = save(
+        ax, folder / "profile.svg", site, "profile", alt_profile(board), methods_of(profile), {}, order
+    )
     aware = allocating_methods(board.tidy)
     if aware:
         ax = plot_allocation(board.tidy, axes(), f"{board.title}: allocation", legend=False)
-        charts["allocation"] = save(ax, folder / "allocation.svg", site, "allocation", alt_allocation(board, aware),
-                                    methods_of(board.tidy), {}, order)  # fmt: skip
+        charts["allocation"] = save(
+            ax,
+            folder / "allocation.svg",
+            site,
+            "allocation",
+            alt_allocation(board, aware),
+            methods_of(board.tidy),
+            {},
+            order,
+        )
     return charts
 
 
@@ -385,8 +492,13 @@ def _environment():  # type: ignore[no-untyped-def]
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters |= {"num": num, "pct": pct, "lbs": lambda c: f"{c:g}", "color": lambda m: method_style(m).color,
-                    "dasharray": lambda m: DASHARRAY[method_style(m).dash]}  # fmt: skip
+    env.filters |= {
+        "num": num,
+        "pct": pct,
+        "lbs": lambda c: f"{c:g}",
+        "color": lambda m: method_style(m).color,
+        "dasharray": lambda m: DASHARRAY[method_style(m).dash],
+    }
     return env
 
 
@@ -399,9 +511,18 @@ def _data_sources(studies: list[StudyPage]) -> list[dict[str, Any]]:
     for page in studies:
         for name, digest in page.provenance["data_files"].items():
             entry = manifest[name]
-            row = used.setdefault(name, {"name": name, "group": entry.group, "url": entry.url,
-                                         "license": entry.license, "citation": entry.citation, "sha256": set(),
-                                         "studies": []})  # fmt: skip
+            row = used.setdefault(
+                name,
+                {
+                    "name": name,
+                    "group": entry.group,
+                    "url": entry.url,
+                    "license": entry.license,
+                    "citation": entry.citation,
+                    "sha256": set(),
+                    "studies": [],
+                },
+            )
             row["sha256"].add(digest)
             row["studies"].append(page.study["name"])
     return [row | {"sha256": sorted(row["sha256"])} for _, row in sorted(used.items())]
@@ -418,9 +539,11 @@ def _merged(studies: list[StudyPage], field: str) -> list[dict[str, Any]]:
             entry = merged.setdefault(name, {"name": name, "info": dict(info), "studies": []})
             clash = sorted(k for k in set(entry["info"]) & set(info) if entry["info"][k] != info[k])
             if clash:
-                raise HarnessError(f"studies {entry['studies'][0]} and {page.study['name']} disagree on {field} "
-                                   f"{name!r} ({', '.join(clash)}): publish results made by one version of the "
-                                   "harness")  # fmt: skip
+                raise HarnessError(
+                    f"studies {entry['studies'][0]} and {page.study['name']} disagree on {field} "
+                    f"{name!r} ({', '.join(clash)}): publish results made by one version of the "
+                    "harness"
+                )
             entry["info"] = {k: entry["info"].get(k, info.get(k)) for k in sorted(set(entry["info"]) | set(info))}
             entry["studies"].append(page.study["name"])
     return [merged[k] for k in sorted(merged)]
@@ -449,9 +572,12 @@ def _render(
         for board in page.boards:
             stem = f"data/{board.slug}"
             downloads = {
-                "summary": f"{stem}-summary.csv", "runs": f"{stem}-runs.csv", "pairs": f"{stem}-pairs.csv",
-                "curves": f"{stem}-curves.csv", "fronts": f"{stem}-fronts.csv.gz",
-            }  # fmt: skip
+                "summary": f"{stem}-summary.csv",
+                "runs": f"{stem}-runs.csv",
+                "pairs": f"{stem}-pairs.csv",
+                "curves": f"{stem}-curves.csv",
+                "fronts": f"{stem}-fronts.csv.gz",
+            }
             _csv(summary_csv(board), site / downloads["summary"])
             _csv(board.per_run(), site / downloads["runs"])
             _csv(board.levels.pairs.assign(suite=board.suite), site / downloads["pairs"])
@@ -464,20 +590,33 @@ def _render(
             rows = cells_for(board, board_levels[0])
             order = [r["method"] for r in rows]
             html = env.get_template("board.html").render(
-                common, board=board, page=page, rows=rows, levels=board_levels, cards=cards,
-                charts=_charts(board, site, order), downloads=downloads, power=power_sentence(board),
-                title=f"{board.title} ({page.study['name']})", alpha=ALPHA,
+                common,
+                board=board,
+                page=page,
+                rows=rows,
+                levels=board_levels,
+                cards=cards,
+                charts=_charts(board, site, order),
+                downloads=downloads,
+                power=power_sentence(board),
+                title=f"{board.title} ({page.study['name']})",
+                alpha=ALPHA,
                 privileged={m: w for m, w in board.provenance.get("privileged", {}).items() if m in board.methods},
-            )  # fmt: skip
+            )
             (site / f"{board.slug}.html").write_text(html, encoding="utf-8")
         progress(f"rendered {page.study['name']}")
     for card in cards.values():
         html = env.get_template("method.html").render(common, card=card, title=f"{card['method']} (method)")
         (site / card["file"]).write_text(html, encoding="utf-8")
     index = env.get_template("index.html").render(
-        common, studies=studies, boards=boards, levels={s: index_levels(v) for s, v in levels.items()}, cards=cards,
-        title="Leaderboard", alpha=ALPHA,
-    )  # fmt: skip
+        common,
+        studies=studies,
+        boards=boards,
+        levels={s: index_levels(v) for s, v in levels.items()},
+        cards=cards,
+        title="Leaderboard",
+        alpha=ALPHA,
+    )
     (site / "index.html").write_text(index, encoding="utf-8")
     methodology = env.get_template("methodology.html").render(
         common,
@@ -512,20 +651,39 @@ def _suites(studies: list[StudyPage]) -> list[dict[str, Any]]:
             for b in page.boards
             for row in saturation_rows(name, page.study["name"], (b.benchmark, b.budget, b.gpus), b.levels)
         ]
-        rows = [{"study": r["study"], "benchmark": r["benchmark"], "level": r["level"], "headline": r["headline"],
-                 "random_search": f"{r['random_search_iqm']:.2f} %" if _finite(r["random_search_iqm"]) else "not run",
-                 "leader": r["leader"], "leader_iqm": f"{r['leader_iqm']:.2f} %" if _finite(r["leader_iqm"]) else "",
-                 "gap": f"{r['gap_pp']:.2f}" if _finite(r["gap_pp"]) else "–"}
-                for r in table]  # fmt: skip
-        out.append({"name": name, "description": suite.description, "reference_rule": suite.reference_rule,
-                    "levels": suite.levels, "headline": suite.headline, "studies": list(suite.studies),
-                    "saturation": rows})  # fmt: skip
+        rows = [
+            {
+                "study": r["study"],
+                "benchmark": r["benchmark"],
+                "level": r["level"],
+                "headline": r["headline"],
+                "random_search": f"{r['random_search_iqm']:.2f} %" if _finite(r["random_search_iqm"]) else "not run",
+                "leader": r["leader"],
+                "leader_iqm": f"{r['leader_iqm']:.2f} %" if _finite(r["leader_iqm"]) else "",
+                "gap": f"{r['gap_pp']:.2f}" if _finite(r["gap_pp"]) else "–",
+            }
+            for r in table
+        ]
+        out.append(
+            {
+                "name": name,
+                "description": suite.description,
+                "reference_rule": suite.reference_rule,
+                "levels": suite.levels,
+                "headline": suite.headline,
+                "studies": list(suite.studies),
+                "saturation": rows,
+            }
+        )
     return out
 
 
 def _manifest(site: Path) -> None:
-    files = {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in sorted(site.rglob("*")) if p.is_file()}  # fmt: skip
+    files = {
+        p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
     document = {"schema": SITE_SCHEMA, "version": __version__, "files": files}
     (site / MANIFEST).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -542,8 +700,9 @@ def load_studies(
     names = {f.name for f in folders}
     for bundle in bundles:
         if bundle.submission["study"] not in names:
-            raise HarnessError(f"{bundle.path} is for study {bundle.submission['study']}, which {results} does not "
-                               "hold")  # fmt: skip
+            raise HarnessError(
+                f"{bundle.path} is for study {bundle.submission['study']}, which {results} does not hold"
+            )
     pages = []
     for folder in folders:
         frames = read_published(folder)
@@ -561,8 +720,9 @@ def check_output(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise HarnessError(f"{out} is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise HarnessError(f"{out} is not empty and holds no {MANIFEST}: refusing to replace a folder this command "
-                           f"did not build")  # fmt: skip
+        raise HarnessError(
+            f"{out} is not empty and holds no {MANIFEST}: refusing to replace a folder this command did not build"
+        )
     parent = out.parent if out.parent != Path("") else Path(".")
     if not parent.is_dir():
         raise HarnessError(f"cannot build into {out}: {parent} does not exist")

@@ -18,8 +18,14 @@ import numpy as np
 import numpy.typing as npt
 
 OPS: tuple[str, ...] = (
-    "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"
-)  # fmt: skip
+    "max_pool_3x3",
+    "avg_pool_3x3",
+    "skip_connect",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "dil_conv_3x3",
+    "dil_conv_5x5",
+)
 NODES: tuple[int, ...] = (2, 3, 4, 5)
 EDGE_OFFSET: dict[int, int] = {2: 0, 3: 2, 4: 5, 5: 9}
 N_EDGES = 14  # per cell, in the config space

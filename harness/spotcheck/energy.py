@@ -48,9 +48,11 @@ class NVMLMeter:
         self.handle = self.nvml.nvmlDeviceGetHandleByIndex(self.index)
         self.device = _text(self.nvml.nvmlDeviceGetName(self.handle))
         self.driver = _text(self.nvml.nvmlSystemGetDriverVersion())
-        self.method = (f"NVML total energy counter (nvmlDeviceGetTotalEnergyConsumption, mJ) of GPU {self.index} "
-                       f"({self.device}, driver {self.driver}), read before and after windows of at least "
-                       f"{MIN_WINDOW_S:g} s; whole board")  # fmt: skip
+        self.method = (
+            f"NVML total energy counter (nvmlDeviceGetTotalEnergyConsumption, mJ) of GPU {self.index} "
+            f"({self.device}, driver {self.driver}), read before and after windows of at least "
+            f"{MIN_WINDOW_S:g} s; whole board"
+        )
         self.read_j()  # fails here (unsupported GPU) rather than mid-check
 
     def read_j(self) -> float:

@@ -41,8 +41,9 @@ def parse_arch(arch: str) -> list[list[tuple[str, int]]]:
 
 class ReLUConvBN(nn.Sequential):
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int) -> None:
-        super().__init__(nn.ReLU(inplace=False), nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False),
-                         nn.BatchNorm2d(c_out))  # fmt: skip
+        super().__init__(
+            nn.ReLU(inplace=False), nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False), nn.BatchNorm2d(c_out)
+        )
 
 
 class Zero(nn.Module):

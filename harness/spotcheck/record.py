@@ -17,9 +17,16 @@ SHAPE: dict[str, dict[str, Any]] = {
     "spec": {"benchmark": str, "device": str},
     "hardware": {"cpu": str},
     "measurement": {"time": str, "energy": str, "data": str},
-    "summary": {"archs": int, "kendall_tau_time": NUMBER, "kendall_p_time": NUMBER, "time_ratio_median": NUMBER,
-                "time_ratio_min": NUMBER, "time_ratio_max": NUMBER, "params_match": bool},
-}  # fmt: skip
+    "summary": {
+        "archs": int,
+        "kendall_tau_time": NUMBER,
+        "kendall_p_time": NUMBER,
+        "time_ratio_median": NUMBER,
+        "time_ratio_min": NUMBER,
+        "time_ratio_max": NUMBER,
+        "params_match": bool,
+    },
+}
 """What the leaderboard reads of each section: key -> type(s) (a number may also be null: not measured)."""
 ROW = {"arch": str, "params": int, "table_s_per_epoch": NUMBER, "s_per_epoch": NUMBER, "time_ratio": NUMBER}
 

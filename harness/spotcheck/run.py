@@ -67,8 +67,12 @@ def check(spec: SpotSpec, images_given: bool = False) -> None:
     from harness.benchmarks import get_benchmark
     from harness.sim.accounting import get_profile
 
-    for name, value, low in (("--steps", spec.steps, 1), ("--warmup", spec.warmup, 0), ("--epochs", spec.epochs, 1),
-                             ("--accuracy-epochs", spec.accuracy_epochs, 0)):  # fmt: skip
+    for name, value, low in (
+        ("--steps", spec.steps, 1),
+        ("--warmup", spec.warmup, 0),
+        ("--epochs", spec.epochs, 1),
+        ("--accuracy-epochs", spec.accuracy_epochs, 0),
+    ):
         if value is not None and value < low:
             raise HarnessError(f"{name} must be at least {low} (got {value})")
     if not (spec.device == "cpu" or spec.device.startswith("cuda")):
@@ -91,8 +95,13 @@ def check(spec: SpotSpec, images_given: bool = False) -> None:
 def hardware(device: str) -> dict[str, Any]:
     import torch
 
-    info: dict[str, Any] = {"machine": platform.machine(), "cpu": _cpu_name(), "cpu_count": os.cpu_count(),
-                            "torch_threads": torch.get_num_threads(), "device": device}  # fmt: skip
+    info: dict[str, Any] = {
+        "machine": platform.machine(),
+        "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": device,
+    }
     if device.startswith("cuda"):
         info["gpu"] = torch.cuda.get_device_name(torch.device(device))
         info["cuda"] = torch.version.cuda
@@ -115,8 +124,13 @@ def versions() -> dict[str, str]:
 
     from harness import __version__
 
-    return {"cenas-bench": __version__, "python": platform.python_version(), "torch": torch.__version__,
-            "numpy": np.__version__, "scipy": scipy.__version__}  # fmt: skip
+    return {
+        "cenas-bench": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+    }
 
 
 def _kendall(a: list[float], b: list[float]) -> tuple[float | None, float | None]:
@@ -129,9 +143,11 @@ def _kendall(a: list[float], b: list[float]) -> tuple[float | None, float | None
 
 
 def spotcheck(
-    spec: SpotSpec, progress: Callable[[int, int, str], None] | None = None,
-    meter: EnergyMeter | bool | None = True, data: ImageSet | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    spec: SpotSpec,
+    progress: Callable[[int, int, str], None] | None = None,
+    meter: EnergyMeter | bool | None = True,
+    data: ImageSet | None = None,
+) -> dict[str, Any]:
     """Run the spot check and return its record. `meter`: True finds the device's counter, None/False measures no
     energy, or a meter to use; `data` overrides the images (default: `spec.data_dir`'s CIFAR-10, else shape only)."""
     from harness.benchmarks import get_benchmark
@@ -154,19 +170,28 @@ def spotcheck(
         params = parameter_count(NB201Network(arch, classes=shape[3], in_channels=shape[0]))
         table_params = round(float(table[f"{dataset}_params_m"].iloc[i]) * 1e6)
         if params != table_params:
-            raise HarnessError(f"{arch}: the network has {params} parameters, the table {table_params}; the network "
-                               "definition does not match NAS-Bench-201")  # fmt: skip
+            raise HarnessError(
+                f"{arch}: the network has {params} parameters, the table {table_params}; the network "
+                "definition does not match NAS-Bench-201"
+            )
         steps = spec.steps if spec.epochs is None else round(spec.epochs * per_epoch_steps)
         timing = time_training(arch, shape, spec.device, steps, spec.warmup, data, counter, spec.seed)
         table_s = float(table[f"{dataset}_train_s_per_epoch"].iloc[i])
         epoch_s = timing.step_s_median * per_epoch_steps
         row: dict[str, Any] = {
-            "index": int(i), "arch": arch, "params": params, "table_params": table_params,
-            "table_s_per_epoch": table_s, "s_per_step": timing.step_s_median, "s_per_step_mean": timing.step_s_mean,
-            "timed_steps": timing.steps, "window_s": timing.window_s, "s_per_epoch": epoch_s,
+            "index": int(i),
+            "arch": arch,
+            "params": params,
+            "table_params": table_params,
+            "table_s_per_epoch": table_s,
+            "s_per_step": timing.step_s_median,
+            "s_per_step_mean": timing.step_s_mean,
+            "timed_steps": timing.steps,
+            "window_s": timing.window_s,
+            "s_per_epoch": epoch_s,
             "time_ratio": epoch_s / table_s,
             "charged_j_per_epoch": table_s * profile.train_w,
-        }  # fmt: skip
+        }
         if timing.energy_j is not None:
             row["j_per_epoch"] = timing.energy_j / timing.steps * per_epoch_steps
             row["energy_ratio"] = row["j_per_epoch"] / row["charged_j_per_epoch"]
@@ -180,21 +205,32 @@ def spotcheck(
 
 
 def record(
-    spec: SpotSpec, rows: list[dict[str, Any]], meter: EnergyMeter | None, data: ImageSet | None, profile: str,
+    spec: SpotSpec,
+    rows: list[dict[str, Any]],
+    meter: EnergyMeter | None,
+    data: ImageSet | None,
+    profile: str,
     dataset: str,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The spot-check record: spec, hardware, versions, how it measured, rows and their summary."""
     tau, p = _kendall([r["s_per_epoch"] for r in rows], [r["table_s_per_epoch"] for r in rows])
     ratios = np.array([r["time_ratio"] for r in rows])
     summary: dict[str, Any] = {
-        "archs": len(rows), "kendall_tau_time": tau, "kendall_p_time": p,
-        "time_ratio_median": float(np.median(ratios)), "time_ratio_min": float(ratios.min()),
-        "time_ratio_max": float(ratios.max()), "params_match": all(r["params"] == r["table_params"] for r in rows),
-    }  # fmt: skip
+        "archs": len(rows),
+        "kendall_tau_time": tau,
+        "kendall_p_time": p,
+        "time_ratio_median": float(np.median(ratios)),
+        "time_ratio_min": float(ratios.min()),
+        "time_ratio_max": float(ratios.max()),
+        "params_match": all(r["params"] == r["table_params"] for r in rows),
+    }
     if all("j_per_epoch" in r for r in rows):
         tau_e, p_e = _kendall([r["j_per_epoch"] for r in rows], [r["charged_j_per_epoch"] for r in rows])
-        summary |= {"kendall_tau_energy": tau_e, "kendall_p_energy": p_e,
-                    "energy_ratio_median": float(np.median([r["energy_ratio"] for r in rows]))}  # fmt: skip
+        summary |= {
+            "kendall_tau_energy": tau_e,
+            "kendall_p_energy": p_e,
+            "energy_ratio_median": float(np.median([r["energy_ratio"] for r in rows])),
+        }
     if all("accuracy" in r for r in rows):
         tau_a, p_a = _kendall([r["accuracy"] for r in rows], [r["table_acc12"] for r in rows])
         summary |= {"kendall_tau_accuracy": tau_a, "kendall_p_accuracy": p_a}

@@ -88,9 +88,13 @@ def cifar10(data_dir: Path) -> ImageSet:
     def tensor(images: list[np.ndarray]) -> torch.Tensor:
         return (torch.from_numpy(np.concatenate(images)).float() / 255.0 - mean) / std
 
-    return ImageSet(tensor([p[0] for p in parts[:5]]), torch.from_numpy(np.concatenate([p[1] for p in parts[:5]])),
-                    tensor([parts[5][0]]), torch.from_numpy(parts[5][1]),
-                    f"CIFAR-10 (binary version) from {folder}")  # fmt: skip
+    return ImageSet(
+        tensor([p[0] for p in parts[:5]]),
+        torch.from_numpy(np.concatenate([p[1] for p in parts[:5]])),
+        tensor([parts[5][0]]),
+        torch.from_numpy(parts[5][1]),
+        f"CIFAR-10 (binary version) from {folder}",
+    )
 
 
 def digits(seed: int = 0) -> ImageSet:
@@ -103,9 +107,14 @@ def digits(seed: int = 0) -> ImageSet:
     x = (x - x.mean()) / x.std()
     y = torch.from_numpy(data.target.astype(np.int64))
     train, test = train_test_split(np.arange(len(y)), test_size=0.2, random_state=seed, stratify=data.target)
-    return ImageSet(x[train], y[train], x[test], y[test],
-                    "scikit-learn digits (8x8 handwritten digits; not CIFAR-10: an offline stand-in for the ranking "
-                    "check)", flip=False)  # fmt: skip
+    return ImageSet(
+        x[train],
+        y[train],
+        x[test],
+        y[test],
+        "scikit-learn digits (8x8 handwritten digits; not CIFAR-10: an offline stand-in for the ranking check)",
+        flip=False,
+    )
 
 
 def augment(x: torch.Tensor, generator: torch.Generator, flip: bool = True) -> torch.Tensor:
@@ -164,9 +173,15 @@ def _sync(device: torch.device) -> None:
 
 
 def time_training(
-    arch: str, shape: tuple[int, ...], device: str, steps: int, warmup: int, data: ImageSet | None,
-    meter: EnergyMeter | None, seed: int = 0,
-) -> Timing:  # fmt: skip
+    arch: str,
+    shape: tuple[int, ...],
+    device: str,
+    steps: int,
+    warmup: int,
+    data: ImageSet | None,
+    meter: EnergyMeter | None,
+    seed: int = 0,
+) -> Timing:
     """Train `arch` for `warmup` + at least `steps` steps (more while the timed window is shorter than
     `MIN_WINDOW_S` and an energy meter is read) and time every step after the warm-up."""
     torch.manual_seed(seed)

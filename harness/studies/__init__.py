@@ -18,10 +18,13 @@ for _name, _description, _module in (
     ("hotcarbon", "HotCarbon'23 §4 table: mean ± SE per trace and method, carbon vs the reference", "hotcarbon"),
     ("lamoo-region", "HotCarbon §4.2: LaMOO-selected region vs the whole space, per seed and mean", "lamoo_region"),
     ("ecnas-points", "EC-NAS Table 1: extreme and knee points of the final fronts", "ecnas_points"),
-    ("allocation", "held-out allocation table: regret at matched carbon, carbon to 99 %, ρ(intensity, training GPUs)",
-     "allocation"),
+    (
+        "allocation",
+        "held-out allocation table: regret at matched carbon, carbon to 99 %, ρ(intensity, training GPUs)",
+        "allocation",
+    ),
     ("forecast-accuracy", "forecast MAPE per region and horizon, transformer vs persistence", "forecast"),
-):  # fmt: skip
+):
     REPORTS.add(_name, _description, target=f"harness.studies.{_module}:write")
 
 
@@ -50,10 +53,16 @@ def load_all(results: str | Path = "results") -> Any:
 
 
 _PUBLIC = {
-    "hv_at": "aggregate", "mean_ci": "aggregate", "anytime": "aggregate", "summary_table": "aggregate",
-    "plot_anytime": "plots", "plot_fronts": "plots", "plot_attainment": "plots", "plot_allocation": "plots",
+    "hv_at": "aggregate",
+    "mean_ci": "aggregate",
+    "anytime": "aggregate",
+    "summary_table": "aggregate",
+    "plot_anytime": "plots",
+    "plot_fronts": "plots",
+    "plot_attainment": "plots",
+    "plot_allocation": "plots",
     "attainment": "plots",
-}  # fmt: skip
+}
 
 
 def __getattr__(name: str) -> Any:

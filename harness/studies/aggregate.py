@@ -36,9 +36,20 @@ counts as reached."""
 BOARD = ("benchmark", "budget", "gpus")
 RUN_COLUMNS = ("key", "method", "benchmark", "trace", "budget", "gpus", "seed")
 SUMMARY_COLUMNS = (
-    "hv", "hv_max", "hv_fraction", "carbon_g", "energy_kwh", "gpu_hours", "train_gpu_hours", "oneshot_gpu_hours",
-    "simulated_hours", "n_trained", "carbon_to_95pct_g", "carbon_to_99pct_g", "stop_reason",
-)  # fmt: skip
+    "hv",
+    "hv_max",
+    "hv_fraction",
+    "carbon_g",
+    "energy_kwh",
+    "gpu_hours",
+    "train_gpu_hours",
+    "oneshot_gpu_hours",
+    "simulated_hours",
+    "n_trained",
+    "carbon_to_95pct_g",
+    "carbon_to_99pct_g",
+    "stop_reason",
+)
 CURVE_COLUMNS = ("hour", "cum_carbon_g", "hv", "ci", "train_gpus", "oneshot_gpus")
 FRONT_COLUMNS = ("key", "benchmark", "arch", "accuracy", "cost")
 
@@ -69,8 +80,10 @@ def verified_record(path: Path, cell: dict[str, Any]) -> Any:
 
     data = read_checked(path)
     if data is None:
-        raise HarnessError(f"{path} does not match its checksum ({path.with_suffix('.sha256').name}): it was changed "
-                           f"or cut short after the sweep wrote it; delete it and sweep again")  # fmt: skip
+        raise HarnessError(
+            f"{path} does not match its checksum ({path.with_suffix('.sha256').name}): it was changed "
+            f"or cut short after the sweep wrote it; delete it and sweep again"
+        )
     try:
         record = parse_record(json.loads(data))
         spec = dict(record.spec)
@@ -100,9 +113,15 @@ def frames_from_records(folder: Path) -> StudyFrames:
         record = verified_record(path, cell)
         require_clean(record, f"the record of {cell['label']} ({path})")
         spec = record.spec
-        ident = {"key": cell["key"], "method": cell.get("method", spec["method"]), "benchmark": spec["benchmark"],
-                 "trace": spec["trace"],
-                 "budget": _budget_text(spec), "gpus": spec["gpus"], "seed": spec["seed"]}  # fmt: skip
+        ident = {
+            "key": cell["key"],
+            "method": cell.get("method", spec["method"]),
+            "benchmark": spec["benchmark"],
+            "trace": spec["trace"],
+            "budget": _budget_text(spec),
+            "gpus": spec["gpus"],
+            "seed": spec["seed"],
+        }
         runs.append(ident | {k: record.summary.get(k) for k in SUMMARY_COLUMNS})
         frame = pd.DataFrame(record.intervals)
         frame = frame.assign(hour=frame["end_h"])[list(CURVE_COLUMNS)]
@@ -216,11 +235,18 @@ def load_all(results: str | Path = "results") -> AllStudies:
         frames = read_published(folder)
         runs.append(frames.runs.assign(study=folder.name))
         tidy.append(tidy_frame(frames.runs, frames.curves).assign(study=folder.name))
-        fronts.append(frames.fronts.merge(frames.runs[["key", "method", "trace", "seed"]], on="key", how="left")
-                      .fillna({"method": ""}).assign(study=folder.name))  # fmt: skip
+        fronts.append(
+            frames.fronts.merge(frames.runs[["key", "method", "trace", "seed"]], on="key", how="left")
+            .fillna({"method": ""})
+            .assign(study=folder.name)
+        )
         provenance[folder.name] = frames.provenance
-    return AllStudies(pd.concat(runs, ignore_index=True), pd.concat(tidy, ignore_index=True),
-                      pd.concat(fronts, ignore_index=True), provenance)  # fmt: skip
+    return AllStudies(
+        pd.concat(runs, ignore_index=True),
+        pd.concat(tidy, ignore_index=True),
+        pd.concat(fronts, ignore_index=True),
+        provenance,
+    )
 
 
 # ------------------------------------------------------------------------------------------------------ curves
@@ -272,8 +298,17 @@ def anytime(tidy: pd.DataFrame, grid_lbs: np.ndarray | None = None) -> pd.DataFr
             mean, lower, upper = mean_ci(log_regret)
             count = np.sum(~np.isnan(matrix), axis=0)
             for i, c in enumerate(grid):
-                rows.append(dict(zip(BOARD, board, strict=True)) | {"method": method, "carbon_lbs": float(c),
-                            "mean": mean[i], "lower": lower[i], "upper": upper[i], "runs": int(count[i])})  # fmt: skip
+                rows.append(
+                    dict(zip(BOARD, board, strict=True))
+                    | {
+                        "method": method,
+                        "carbon_lbs": float(c),
+                        "mean": mean[i],
+                        "lower": lower[i],
+                        "upper": upper[i],
+                        "runs": int(count[i]),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -314,9 +349,15 @@ def summary_table(
                 reached = int(np.sum(~np.isnan(values)))
                 mean, lower, upper = mean_ci(regret[:, None] if reached == len(values) else np.full((1, 1), np.nan))
                 at = f"_at_{lbs:g}lbs"
-                row |= {f"regret{at}": mean[0], f"regret_lo{at}": lower[0], f"regret_hi{at}": upper[0],
-                        f"fraction{at}": 1 - mean[0] / hv_max, f"fraction_lo{at}": 1 - upper[0] / hv_max,
-                        f"fraction_hi{at}": 1 - lower[0] / hv_max, f"reached{at}": reached}  # fmt: skip
+                row |= {
+                    f"regret{at}": mean[0],
+                    f"regret_lo{at}": lower[0],
+                    f"regret_hi{at}": upper[0],
+                    f"fraction{at}": 1 - mean[0] / hv_max,
+                    f"fraction_lo{at}": 1 - upper[0] / hv_max,
+                    f"fraction_hi{at}": 1 - lower[0] / hv_max,
+                    f"reached{at}": reached,
+                }
             for pct in (95, 99):
                 reached = group[f"carbon_to_{pct}pct_g"].dropna()
                 row[f"carbon_to_{pct}pct_lbs"] = float(reached.median() / GRAMS_PER["lbs"]) if len(reached) else np.nan
@@ -337,8 +378,9 @@ def summary_table(
                     and m in complete
                     and min(len(samples[(k, lbs)]) for k in (m, ranked[0])) > 1
                 ):
-                    r[f"p_at_{lbs:g}lbs"] = float(stats.mannwhitneyu(samples[(m, lbs)], samples[(ranked[0], lbs)],
-                                                               alternative="two-sided").pvalue)  # fmt: skip
+                    r[f"p_at_{lbs:g}lbs"] = float(
+                        stats.mannwhitneyu(samples[(m, lbs)], samples[(ranked[0], lbs)], alternative="two-sided").pvalue
+                    )
                 else:
                     r[f"p_at_{lbs:g}lbs"] = np.nan
         out.extend(per_method.values())

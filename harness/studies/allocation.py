@@ -54,13 +54,20 @@ def run_table(runs: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
         group = by_run[run.key].sort_values("hour")
         hv = hv_at(group, np.array([run.matched_g]))[0]
         hv = run.hv if math.isnan(hv) else hv  # ended with less carbon than c*: its final HV
-        rows.append({
-            "region": run.region, "trace": run.trace, "seed": run.seed, "method": run.method,
-            "regret_matched": 100.0 * (1.0 - hv / run.hv_max), "regret_final": 100.0 * (1.0 - run.hv / run.hv_max),
-            "carbon_kg": run.carbon_g / 1000.0, "carbon_to_99_kg": run.carbon_to_99pct_g / 1000.0,
-            "rho": _spearman(group["ci"].to_numpy(), group["train_gpus"].to_numpy()),
-            "matched_kg": run.matched_g / 1000.0,
-        })  # fmt: skip
+        rows.append(
+            {
+                "region": run.region,
+                "trace": run.trace,
+                "seed": run.seed,
+                "method": run.method,
+                "regret_matched": 100.0 * (1.0 - hv / run.hv_max),
+                "regret_final": 100.0 * (1.0 - run.hv / run.hv_max),
+                "carbon_kg": run.carbon_g / 1000.0,
+                "carbon_to_99_kg": run.carbon_to_99pct_g / 1000.0,
+                "rho": _spearman(group["ci"].to_numpy(), group["train_gpus"].to_numpy()),
+                "matched_kg": run.matched_g / 1000.0,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -78,22 +85,34 @@ def summary(table: pd.DataFrame, curves: pd.DataFrame, runs: pd.DataFrame) -> li
             region_hours = hours[(hours["region"] == region) & (hours["method"] == method)]
             reached = mine["carbon_to_99_kg"].notna()
             row = {
-                "region": region, "method": method, "runs": len(mine), "regret_matched": float(mean[0]),
-                "regret_matched_ci": float(mean[0] - lower[0]), "regret_final": float(mine["regret_final"].mean()),
-                "carbon_kg": float(mine["carbon_kg"].mean()), "matched_kg": float(mine["matched_kg"].mean()),
+                "region": region,
+                "method": method,
+                "runs": len(mine),
+                "regret_matched": float(mean[0]),
+                "regret_matched_ci": float(mean[0] - lower[0]),
+                "regret_final": float(mine["regret_final"].mean()),
+                "carbon_kg": float(mine["carbon_kg"].mean()),
+                "matched_kg": float(mine["matched_kg"].mean()),
                 "carbon_to_99_kg": float(mine.loc[reached, "carbon_to_99_kg"].median()) if reached.any() else None,
                 "reached_99": int(reached.sum()),
                 "rho_pooled": _spearman(region_hours["ci"].to_numpy(), region_hours["train_gpus"].to_numpy()),
                 "rho_median": float(mine["rho"].median()) if mine["rho"].notna().any() else math.nan,
-            }  # fmt: skip
+            }
             if BASELINE in wide and method != BASELINE:
                 diff = wide[method] - wide[BASELINE]
                 row["beats_baseline"] = float(((diff < 0).sum() + 0.5 * (diff == 0).sum()) / len(diff))
             out.append(row)
         best = wide.min(axis=1).to_numpy()
         mean, lower, _ = mean_ci(best[:, None])
-        out.append({"region": region, "method": HINDSIGHT, "runs": len(best), "regret_matched": float(mean[0]),
-                    "regret_matched_ci": float(mean[0] - lower[0])})  # fmt: skip
+        out.append(
+            {
+                "region": region,
+                "method": HINDSIGHT,
+                "runs": len(best),
+                "regret_matched": float(mean[0]),
+                "regret_matched_ci": float(mean[0] - lower[0]),
+            }
+        )
     return out
 
 
@@ -120,8 +139,10 @@ def markdown(study: dict[str, Any], rows: list[dict[str, Any]], privileged: dict
     ]
     for r in rows:
         if r["method"] == HINDSIGHT:
-            lines.append(f"| {r['region']} | *{HINDSIGHT}* | {r['regret_matched']:.3f} ± {r['regret_matched_ci']:.3f} "
-                         "| | | | | | |")  # fmt: skip
+            lines.append(
+                f"| {r['region']} | *{HINDSIGHT}* | {r['regret_matched']:.3f} ± {r['regret_matched_ci']:.3f} "
+                "| | | | | | |"
+            )
             continue
         lines.append(
             f"| {r['region']} | {r['method']}{' (privileged)' if r['method'] in privileged else ''} "
@@ -131,8 +152,12 @@ def markdown(study: dict[str, Any], rows: list[dict[str, Any]], privileged: dict
             f"| {_num(r.get('beats_baseline'), 2)} |"
         )
     matched = {r["region"]: r["matched_kg"] for r in rows if "matched_kg" in r}
-    lines += ["", "Mean matched carbon per region (kg): "
-              + ", ".join(f"{region} {kg:.1f}" for region, kg in matched.items()) + "."]  # fmt: skip
+    lines += [
+        "",
+        "Mean matched carbon per region (kg): "
+        + ", ".join(f"{region} {kg:.1f}" for region, kg in matched.items())
+        + ".",
+    ]
     if privileged:
         lines += [
             "",

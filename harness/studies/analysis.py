@@ -50,8 +50,13 @@ class AnalysisCell:
         return " | ".join(p for p in parts if p is not None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"analysis": self.analysis, "options": self.options, "benchmark": self.benchmark, "trace": self.trace,
-                "seed": self.seed}  # fmt: skip
+        return {
+            "analysis": self.analysis,
+            "options": self.options,
+            "benchmark": self.benchmark,
+            "trace": self.trace,
+            "seed": self.seed,
+        }
 
     def matches(self, document: Any) -> bool:
         """`document` (a decoded stored result) is this cell's."""
@@ -92,8 +97,11 @@ class Analysis(ABC):
 ANALYSES: Registry[type[Analysis]] = Registry("analysis", "registries", group="cenas_bench.analyses")
 """Analyses by name (plugins: entry-point group `cenas_bench.analyses`, target `module:Class`; CE-NAS registers
 `lamoo-region`, HotCarbon §4.2's check of the LaMOO-selected region, there)."""
-ANALYSES.add("forecast-accuracy", "MAPE of the transformer forecaster vs persistence on held-out origins (per trace)",
-             target="harness.studies.forecast:ForecastAccuracy")  # fmt: skip
+ANALYSES.add(
+    "forecast-accuracy",
+    "MAPE of the transformer forecaster vs persistence on held-out origins (per trace)",
+    target="harness.studies.forecast:ForecastAccuracy",
+)
 
 
 def analysis_class(name: str) -> type[Analysis]:

@@ -49,9 +49,10 @@ def markdown(study: dict[str, Any], frame: pd.DataFrame) -> str:
         "vs persistence (same hour of the previous day). Regenerate: `harness sweep forecast-accuracy`.",
         "",
         "| region | test origins | "
-        + " | ".join(f"{h} h {m}" for h in HORIZONS for m in ("transformer", "persistence")) + " |",
+        + " | ".join(f"{h} h {m}" for h in HORIZONS for m in ("transformer", "persistence"))
+        + " |",
         "|---|---:|" + "---:|" * (2 * len(HORIZONS)),
-    ]  # fmt: skip
+    ]
     for row in frame.to_dict("records"):
         numbers = " | ".join(f"{row[f'{m}_{h}h']:.2f}" for h in HORIZONS for m in ("transformer", "persistence"))
         lines.append(f"| {row['region']} | {row['test_origins']} | {numbers} |")

@@ -30,8 +30,10 @@ def rows_from(runs: pd.DataFrame) -> list[dict[str, Any]]:
     gaps = (runs["hv_max"] - runs["hv"]).tolist()  # math.log10, not numpy's: its AVX-512 log10 differs in the last bit
     frame = runs.assign(log_hv_diff=[math.log10(gap) if gap > 0 else math.nan for gap in gaps])
     keys = ["trace", "method", "seed", *SUMMARY_KEYS]
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-            for r in frame[keys].to_dict("records")]  # fmt: skip
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in frame[keys].to_dict("records")
+    ]
 
 
 def aggregate(study: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -19,20 +19,28 @@ def verdict(mean: pd.Series) -> str:
     better_acc, better_cost = mean["region_acc"] > mean["space_acc"], mean["region_cost"] < mean["space_cost"]
     if better_acc and better_cost:
         return "better on both"
-    return "better cost, not better accuracy" if better_cost else (
-        "better accuracy, not better cost" if better_acc else "better on neither"
-    )  # fmt: skip
+    return (
+        "better cost, not better accuracy"
+        if better_cost
+        else ("better accuracy, not better cost" if better_acc else "better on neither")
+    )
 
 
 def markdown(study: dict[str, Any], frame: pd.DataFrame) -> str:
     options = study.get("analysis_options", {})
-    lines = [f"# LaMOO region vs whole space (`{study['name']}`)", "",
-             f"{study['description']}. Options {json.dumps(options, sort_keys=True)}; regenerate: "
-             f"`harness sweep {study['name']}`.", ""]  # fmt: skip
+    lines = [
+        f"# LaMOO region vs whole space (`{study['name']}`)",
+        "",
+        f"{study['description']}. Options {json.dumps(options, sort_keys=True)}; regenerate: "
+        f"`harness sweep {study['name']}`.",
+        "",
+    ]
     for benchmark, group in frame.groupby("benchmark", sort=False):
         unit = group["cost_unit"].iloc[0]
-        header = ("| seed | leaf samples | acc region (%) | acc space (%) "
-                  f"| cost region ({unit}) | cost space ({unit}) | HV region | HV space |")  # fmt: skip
+        header = (
+            "| seed | leaf samples | acc region (%) | acc space (%) "
+            f"| cost region ({unit}) | cost space ({unit}) | HV region | HV space |"
+        )
         lines += [f"## {benchmark}", "", header, "|---:|---:|---:|---:|---:|---:|---:|---:|"]
         mean = group[list(COLUMNS)].mean()
         for row in [*group.to_dict("records"), {"seed": "mean", **mean.to_dict()}]:

@@ -65,11 +65,19 @@ def plot_anytime(curves: pd.DataFrame, ax: Axes | None = None, title: str = "", 
         g = drawn(curves[curves["method"] == method])
         style = method_style(method)
         ax.plot(g["carbon_lbs"], g["mean"], color=style.color, linestyle=style.dash, label=method, gid=f"m{i}-line")
-        ax.fill_between(g["carbon_lbs"], g["lower"], g["upper"], color=style.color, alpha=0.15, linewidth=0,
-                        gid=f"m{i}-band")  # fmt: skip
+        ax.fill_between(
+            g["carbon_lbs"], g["lower"], g["upper"], color=style.color, alpha=0.15, linewidth=0, gid=f"m{i}-band"
+        )
         points = hover_points(g)
-        ax.plot(points["carbon_lbs"], points["mean"], linestyle="none", marker=style.marker, markersize=3.5,
-                color=style.color, gid=f"m{i}-points")  # fmt: skip
+        ax.plot(
+            points["carbon_lbs"],
+            points["mean"],
+            linestyle="none",
+            marker=style.marker,
+            markersize=3.5,
+            color=style.color,
+            gid=f"m{i}-points",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("cumulative carbon (lbs CO2eq)")
     ax.set_ylabel("log10 relative HV regret (lower is better)")
@@ -94,8 +102,16 @@ def plot_fronts(
         style = method_style(method)
         error = 100 - g["accuracy"]
         ax.step(g["cost"], error, where="post", color=style.color, alpha=0.5, linewidth=0.8, gid=f"m{i}-line")
-        ax.plot(g["cost"], error, linestyle="none", color=style.color, marker=style.marker, markersize=4,
-                label=method, gid=f"m{i}-points")  # fmt: skip
+        ax.plot(
+            g["cost"],
+            error,
+            linestyle="none",
+            color=style.color,
+            marker=style.marker,
+            markersize=4,
+            label=method,
+            gid=f"m{i}-points",
+        )
     _front_axes(ax, objectives)
     _finish(ax, title, legend, loc="upper right")
     return ax
@@ -136,11 +152,27 @@ def plot_attainment(
         surface = attainment(fronts[fronts["method"] == method])
         style = method_style(method)
         upper = np.where(np.isinf(surface["q0.75"]), np.nan, surface["q0.75"])
-        ax.fill_between(surface["cost"], surface["q0.25"], upper, step="post", color=style.color, alpha=0.15,
-                        linewidth=0, gid=f"m{i}-band")  # fmt: skip
+        ax.fill_between(
+            surface["cost"],
+            surface["q0.25"],
+            upper,
+            step="post",
+            color=style.color,
+            alpha=0.15,
+            linewidth=0,
+            gid=f"m{i}-band",
+        )
         median = np.where(np.isinf(surface["q0.5"]), np.nan, surface["q0.5"])
-        ax.step(surface["cost"], median, where="post", color=style.color, linestyle=style.dash, linewidth=1.3,
-                label=method, gid=f"m{i}-line")  # fmt: skip
+        ax.step(
+            surface["cost"],
+            median,
+            where="post",
+            color=style.color,
+            linestyle=style.dash,
+            linewidth=1.3,
+            label=method,
+            gid=f"m{i}-line",
+        )
     _front_axes(ax, objectives)
     _finish(ax, title, legend, loc="upper right")
     return ax
@@ -166,27 +198,50 @@ def plot_allocation(tidy: pd.DataFrame, ax: Axes | None = None, title: str = "",
         g = tidy[tidy["method"] == method]
         means = g.groupby(pd.cut(g["pct"], edges, include_lowest=True), observed=True)["train_gpus"].mean()
         style = method_style(method)
-        ax.plot([iv.mid for iv in means.index], means.to_numpy(), marker=style.marker, markersize=3.5,
-                color=style.color, linestyle=style.dash, label=method, gid=f"m{i}-line")  # fmt: skip
+        ax.plot(
+            [iv.mid for iv in means.index],
+            means.to_numpy(),
+            marker=style.marker,
+            markersize=3.5,
+            color=style.color,
+            linestyle=style.dash,
+            label=method,
+            gid=f"m{i}-line",
+        )
     ax.set_xlabel("hour's carbon intensity, percentile within its trace window (0 = cleanest)")
     ax.set_ylabel("GPUs training (mean)")
     _finish(ax, title + ("" if shown else " (no carbon-aware method)"), legend and bool(shown))
     return ax
 
 
-def plot_profile(profile: pd.DataFrame, ax: Axes | None = None, title: str = "", legend: bool = True,
-                 score: str = "score (%)") -> Axes:  # fmt: skip
+def plot_profile(
+    profile: pd.DataFrame, ax: Axes | None = None, title: str = "", legend: bool = True, score: str = "score (%)"
+) -> Axes:
     """Performance profile: the fraction of each method's runs scoring at least tau, against tau (a step line per
     method; higher and further right is better). `profile`: `harness.studies.stats.performance_profile` rows."""
     ax = _axes(ax)
     for i, method in enumerate(methods_of(profile)):
         g = profile[profile["method"] == method]
         style = method_style(method)
-        ax.step(g["tau"], g["fraction"], where="post", color=style.color, linestyle=style.dash, label=method,
-                gid=f"m{i}-line")  # fmt: skip
+        ax.step(
+            g["tau"],
+            g["fraction"],
+            where="post",
+            color=style.color,
+            linestyle=style.dash,
+            label=method,
+            gid=f"m{i}-line",
+        )
         points = hover_points(g)
-        ax.plot(points["tau"], points["fraction"], linestyle="none", marker=style.marker, markersize=3.5,
-                color=style.color, gid=f"m{i}-points")  # fmt: skip
+        ax.plot(
+            points["tau"],
+            points["fraction"],
+            linestyle="none",
+            marker=style.marker,
+            markersize=3.5,
+            color=style.color,
+            gid=f"m{i}-points",
+        )
     ax.set_xlabel(f"tau: {score}")
     ax.set_ylabel("fraction of runs scoring at least tau")
     ax.set_ylim(-0.02, 1.02)

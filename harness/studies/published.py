@@ -69,8 +69,17 @@ def front_rows(key: str, record: RunRecord) -> list[dict[str, Any]]:
     if abs(hv - recorded) > 1e-9 * max(1.0, abs(recorded)):
         raise HarnessError(f"run {key}: the HV of its evaluations ({hv!r}) is not the record's ({recorded!r})")
     mask = pareto_mask(points) if len(archs) else np.zeros(0, dtype=bool)
-    return [{"key": key, "benchmark": bench.id, "arch": bench.space.arch_id(a), "accuracy": float(p[0]),
-             "cost": float(-p[1])} for a, p, m in zip(archs, points, mask, strict=True) if m]  # fmt: skip
+    return [
+        {
+            "key": key,
+            "benchmark": bench.id,
+            "arch": bench.space.arch_id(a),
+            "accuracy": float(p[0]),
+            "cost": float(-p[1]),
+        }
+        for a, p, m in zip(archs, points, mask, strict=True)
+        if m
+    ]
 
 
 def true_front_rows(benchmark_id: str) -> list[dict[str, Any]]:
@@ -79,8 +88,16 @@ def true_front_rows(benchmark_id: str) -> list[dict[str, Any]]:
 
     bench = get_benchmark(benchmark_id)
     points = bench.objectives(bench.pareto_indices)
-    return [{"key": "", "benchmark": bench.id, "arch": bench.space.arch_id(int(a)), "accuracy": float(p[0]),
-             "cost": float(-p[1])} for a, p in zip(bench.pareto_indices, points, strict=True)]  # fmt: skip
+    return [
+        {
+            "key": "",
+            "benchmark": bench.id,
+            "arch": bench.space.arch_id(int(a)),
+            "accuracy": float(p[0]),
+            "cost": float(-p[1]),
+        }
+        for a, p in zip(bench.pareto_indices, points, strict=True)
+    ]
 
 
 # -------------------------------------------------------------------------------------------------- provenance
@@ -107,8 +124,11 @@ def provenance_from(index: dict[str, Any], records: list[RunRecord], methods_as:
         bench = p["benchmark"]
         if bench["id"] not in benchmarks:
             made = get_benchmark(bench["id"])
-            benchmarks[bench["id"]] = bench | {"description": made.description, "data_files": list(made.data_files),
-                                               "enumerable": made.enumerable}  # fmt: skip
+            benchmarks[bench["id"]] = bench | {
+                "description": made.description,
+                "data_files": list(made.data_files),
+                "enumerable": made.enumerable,
+            }
         _one(accounting, p["accounting"]["name"], p["accounting"], "power profile")
         _one(traces, record.spec["trace"], p["trace"], "trace window")
         for name, digest in p["data_files"].items():
@@ -176,20 +196,26 @@ def read_provenance(folder: Path) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         if (folder / "runs.csv.gz").exists():
-            raise HarnessError(f"{folder} holds study results of an older schema (no {PROVENANCE}); regenerate them "
-                               f"with `harness study report {folder}` from its run records") from None  # fmt: skip
+            raise HarnessError(
+                f"{folder} holds study results of an older schema (no {PROVENANCE}); regenerate them "
+                f"with `harness study report {folder}` from its run records"
+            ) from None
         raise HarnessError(f"{folder} has neither run records nor committed study results") from None
     except (OSError, ValueError) as exc:
         raise HarnessError(f"cannot read {path} ({exc})") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         found = document.get("schema") if isinstance(document, dict) else None
-        raise HarnessError(f"{path}: study results schema {found!r}, this harness reads {SCHEMA!r}; regenerate them "
-                           f"with `harness study report` from the run records")  # fmt: skip
+        raise HarnessError(
+            f"{path}: study results schema {found!r}, this harness reads {SCHEMA!r}; regenerate them "
+            f"with `harness study report` from the run records"
+        )
     from harness.results import SCHEMA as RECORD_SCHEMA
 
     if document.get("record_schema") != RECORD_SCHEMA:
-        raise HarnessError(f"{path}: aggregated from run records of schema {document.get('record_schema')!r}, this "
-                           f"harness reads {RECORD_SCHEMA!r}; sweep the study again")  # fmt: skip
+        raise HarnessError(
+            f"{path}: aggregated from run records of schema {document.get('record_schema')!r}, this "
+            f"harness reads {RECORD_SCHEMA!r}; sweep the study again"
+        )
     return document
 
 
@@ -206,16 +232,20 @@ def read_published(folder: Path) -> StudyFrames:
             raise os_error(exc, f"cannot read {folder / name}") from None
         pin = provenance.get("files", {}).get(name, {})
         if hashlib.sha256(data).hexdigest() != pin.get("sha256") or len(data) != pin.get("size"):
-            raise HarnessError(f"{folder / name} does not match the checksum in {folder / PROVENANCE}; it was changed "
-                               f"after the report was written")  # fmt: skip
+            raise HarnessError(
+                f"{folder / name} does not match the checksum in {folder / PROVENANCE}; it was changed "
+                f"after the report was written"
+            )
         blobs[name] = data
     runs = pd.read_csv(io.BytesIO(blobs["runs.csv.gz"]), compression="gzip")
     curves = pd.read_parquet(io.BytesIO(blobs["curves.parquet"]))
     fronts = pd.read_parquet(io.BytesIO(blobs["fronts.parquet"]))
     audit = provenance.get("audit") or {}
     if audit.get("rules") != AUDIT_RULES or audit.get("clean") != audit.get("records") or not audit.get("records"):
-        raise HarnessError(f"{folder}: its runs were not all passed by the conservation audit ({AUDIT_RULES}); "
-                           f"sweep the study again and publish it with `harness study report`")  # fmt: skip
+        raise HarnessError(
+            f"{folder}: its runs were not all passed by the conservation audit ({AUDIT_RULES}); "
+            f"sweep the study again and publish it with `harness study report`"
+        )
     provenance = {k: v for k, v in provenance.items() if k != "files"}
     return StudyFrames(runs, curves, fronts, provenance)
 

@@ -48,37 +48,58 @@ def markdown(name: str, study: dict, runs: pd.DataFrame, tidy: pd.DataFrame, pri
 
     costs = summary_table(runs, tidy, (), privileged)
     suite = study.get("suite", "v1")
-    lines = [f"# Study `{name}` (suite {suite})", "",
-             "Scores are HV fractions (% of HV_max) once a level's carbon was emitted (an HV area: the mean HV "
-             "fraction over that carbon range). IQM = interquartile mean over runs, mean, each with its 95 % "
-             "stratified bootstrap interval (runs resampled within their trace); rank by IQM with its 95 % bootstrap "
-             "interval; A12 = probability that a run of the leader beats a run of the method; p = two-sided "
-             "Mann-Whitney U against the leader, Holm-corrected over every test of the board; n/a where not every run "
-             "reached the level. A privileged method (it knows more than the past, the present and forecasts) is "
-             "ranked apart: `bound`, no rank.", ""]  # fmt: skip
+    lines = [
+        f"# Study `{name}` (suite {suite})",
+        "",
+        "Scores are HV fractions (% of HV_max) once a level's carbon was emitted (an HV area: the mean HV "
+        "fraction over that carbon range). IQM = interquartile mean over runs, mean, each with its 95 % "
+        "stratified bootstrap interval (runs resampled within their trace); rank by IQM with its 95 % bootstrap "
+        "interval; A12 = probability that a run of the leader beats a run of the method; p = two-sided "
+        "Mann-Whitney U against the leader, Holm-corrected over every test of the board; n/a where not every run "
+        "reached the level. A privileged method (it knows more than the past, the present and forecasts) is "
+        "ranked apart: `bound`, no rank.",
+        "",
+    ]
     for board, board_runs in runs.groupby(list(BOARD), sort=False):
         levels = board_levels(study, board_runs, tidy[tidy["key"].isin(board_runs["key"])], privileged)
         power = levels.power
         chosen = "declared before the runs" if levels.declared else "suite v1: matched carbon, chosen after the runs"
-        lines += [f"## {board_title(board, study)}", "",
-                  f"Headline: {levels.headline} ({chosen}); leader: {levels.leader() or 'none'}. "
-                  + (f"With n = {int(power['n'])} runs per method and a pooled SD of {power['sd']:.2f} pp, differences "
-                     f"below {power['difference']:.2f} pp cannot be resolved (alpha 0.05, power 0.8)."
-                     if power["difference"] == power["difference"] else ""), ""]  # fmt: skip
+        lines += [
+            f"## {board_title(board, study)}",
+            "",
+            f"Headline: {levels.headline} ({chosen}); leader: {levels.leader() or 'none'}. "
+            + (
+                f"With n = {int(power['n'])} runs per method and a pooled SD of {power['sd']:.2f} pp, differences "
+                f"below {power['difference']:.2f} pp cannot be resolved (alpha 0.05, power 0.8)."
+                if power["difference"] == power["difference"]
+                else ""
+            ),
+            "",
+        ]
         for level in levels.names:
             header = ["method", "n", "rank", "IQM [95 % CI]", "mean [95 % CI]", "A12 vs leader", "Holm p"]
-            lines += [f"### {level}" + (" (headline)" if level == levels.headline else ""), "",
-                      "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]  # fmt: skip
+            lines += [
+                f"### {level}" + (" (headline)" if level == levels.headline else ""),
+                "",
+                "| " + " | ".join(header) + " |",
+                "|" + "---|" * len(header),
+            ]
             table = levels.stats[levels.stats["level"] == level]
             for row in table.to_dict("records"):
                 label = row["method"] + (" (privileged)" if row.get("privileged") else "")
                 if row.get("missing"):
                     lines.append(f"| {label} | 0 | – | n/a ({row['missing']}) | n/a | – | – |")
                     continue
-                rank = "bound" if row["privileged"] else (f"{int(row['rank'])} ({int(row['rank_lo'])}-"
-                                                          f"{int(row['rank_hi'])})")  # fmt: skip
-                a12 = "leader" if row["leader"] else (f"{fmt(row['a12_leader'])} [{fmt(row['a12_leader_lo'])}, "
-                                                      f"{fmt(row['a12_leader_hi'])}]")  # fmt: skip
+                rank = (
+                    "bound"
+                    if row["privileged"]
+                    else (f"{int(row['rank'])} ({int(row['rank_lo'])}-{int(row['rank_hi'])})")
+                )
+                a12 = (
+                    "leader"
+                    if row["leader"]
+                    else (f"{fmt(row['a12_leader'])} [{fmt(row['a12_leader_lo'])}, {fmt(row['a12_leader_hi'])}]")
+                )
                 p = "–" if np.isnan(row["p_holm_leader"]) else f"{row['p_holm_leader']:.3g}"
                 iqm = f"{fmt(row['iqm'])} [{fmt(row['iqm_lo'])}, {fmt(row['iqm_hi'])}]"
                 mean = f"{fmt(row['mean'])} [{fmt(row['mean_lo'])}, {fmt(row['mean_hi'])}]"

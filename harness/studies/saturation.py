@@ -29,9 +29,16 @@ def _key(benchmark_id: str, seeds: int) -> str:
     from harness.runner import data_hashes
 
     bench = get_benchmark(benchmark_id)
-    document = {"benchmark": benchmark_id, "trace": TRACE, "gpus": GPUS, "seeds": seeds, "version": __version__,
-                "checkpoints_lbs": CHECKPOINTS_LBS, "hv_max": bench.hv_max,  # a surrogate's reference front
-                "data": data_hashes(bench, load_trace(TRACE))}  # fmt: skip
+    document = {
+        "benchmark": benchmark_id,
+        "trace": TRACE,
+        "gpus": GPUS,
+        "seeds": seeds,
+        "version": __version__,
+        "checkpoints_lbs": CHECKPOINTS_LBS,
+        "hv_max": bench.hv_max,  # a surrogate's reference front
+        "data": data_hashes(bench, load_trace(TRACE)),
+    }
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
@@ -59,10 +66,19 @@ def compute(benchmark_id: str, seeds: int = SEEDS, workers: int | None = None) -
         ended += int(np.isnan(hv).any())
         values.append(np.where(np.isnan(hv), record.summary["hv"], hv))
     hv = np.array(values)
-    rows = [{"lbs": c, "hv_fraction": float((hv[:, i] / hv_max).mean()), "hv_regret": float((hv_max - hv[:, i]).mean())}
-            for i, c in enumerate(CHECKPOINTS_LBS)]  # fmt: skip
-    return {"benchmark": benchmark_id, "trace": TRACE, "gpus": GPUS, "seeds": seeds, "hv_max": hv_max,
-            "ended_before_500lbs": ended, "rows": rows}  # fmt: skip
+    rows = [
+        {"lbs": c, "hv_fraction": float((hv[:, i] / hv_max).mean()), "hv_regret": float((hv_max - hv[:, i]).mean())}
+        for i, c in enumerate(CHECKPOINTS_LBS)
+    ]
+    return {
+        "benchmark": benchmark_id,
+        "trace": TRACE,
+        "gpus": GPUS,
+        "seeds": seeds,
+        "hv_max": hv_max,
+        "ended_before_500lbs": ended,
+        "rows": rows,
+    }
 
 
 def saturation(

@@ -58,10 +58,27 @@ from harness.studies.analysis import AnalysisCell, analysis_class
 
 SCHEMA = "cenas-bench/study/1"
 _TOP_KEYS = {
-    "schema", "name", "description", "benchmarks", "traces", "trace_draws", "budgets", "gpus", "seeds", "accounting",
-    "interval_hours", "reference_method", "shared_options", "methods", "report", "analysis", "analysis_options",
-    "tree_varies", "suite", "levels",
-}  # fmt: skip
+    "schema",
+    "name",
+    "description",
+    "benchmarks",
+    "traces",
+    "trace_draws",
+    "budgets",
+    "gpus",
+    "seeds",
+    "accounting",
+    "interval_hours",
+    "reference_method",
+    "shared_options",
+    "methods",
+    "report",
+    "analysis",
+    "analysis_options",
+    "tree_varies",
+    "suite",
+    "levels",
+}
 _RUN_KEYS = ("methods", "budgets", "gpus", "accounting", "interval_hours", "reference_method", "shared_options")
 
 
@@ -167,26 +184,52 @@ class Study:
                 for seed in (self.seeds if "seed" in axes else (None,))
             ]
         return [
-            Cell(RunSpec(m.name, bench, trace, parse_budget(budget), seed, gpus, self.interval_hours * 3600.0,
-                         self.accounting, dict(m.options)), m.display)
+            Cell(
+                RunSpec(
+                    m.name,
+                    bench,
+                    trace,
+                    parse_budget(budget),
+                    seed,
+                    gpus,
+                    self.interval_hours * 3600.0,
+                    self.accounting,
+                    dict(m.options),
+                ),
+                m.display,
+            )
             for bench in self.benchmarks
             for trace in self.traces
             for budget in self.budgets
             for gpus in self.gpus
             for m in self.methods
             for seed in self.seeds
-        ]  # fmt: skip
+        ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA, "name": self.name, "description": self.description,
-            "methods": [{"name": m.name, "options": m.options} | ({"label": m.label} if m.label else {})
-                        for m in self.methods],
-            "benchmarks": list(self.benchmarks), "traces": list(self.traces), "budgets": list(self.budgets),
-            "gpus": list(self.gpus), "seeds": list(self.seeds), "accounting": self.accounting,
-            "interval_hours": self.interval_hours, "reference_method": self.reference_method,
-            "shared_options": self.shared_options, "report": self.report,
-        } | self._analysis_fields() | self._optional_fields()  # fmt: skip
+        return (
+            {
+                "schema": SCHEMA,
+                "name": self.name,
+                "description": self.description,
+                "methods": [
+                    {"name": m.name, "options": m.options} | ({"label": m.label} if m.label else {})
+                    for m in self.methods
+                ],
+                "benchmarks": list(self.benchmarks),
+                "traces": list(self.traces),
+                "budgets": list(self.budgets),
+                "gpus": list(self.gpus),
+                "seeds": list(self.seeds),
+                "accounting": self.accounting,
+                "interval_hours": self.interval_hours,
+                "reference_method": self.reference_method,
+                "shared_options": self.shared_options,
+                "report": self.report,
+            }
+            | self._analysis_fields()
+            | self._optional_fields()
+        )
 
     def _optional_fields(self) -> dict[str, Any]:
         """Keys written only when set, so the stored index of a study that does not use them stays as it was."""
@@ -212,8 +255,10 @@ def _expect(value: Any, kinds: type | tuple[type, ...], where: str) -> Any:
 
 def _kind_text(kinds: type | tuple[type, ...]) -> str:
     names = [k.__name__ for k in (kinds if isinstance(kinds, tuple) else (kinds,))]
-    return " or ".join({"str": "text", "int": "an integer", "float": "a number", "list": "a list",
-                        "dict": "a table"}.get(n, n) for n in names)  # fmt: skip
+    return " or ".join(
+        {"str": "text", "int": "an integer", "float": "a number", "list": "a list", "dict": "a table"}.get(n, n)
+        for n in names
+    )
 
 
 def _list(raw: Mapping[str, Any], key: str, kind: type, default: list[Any], where: str) -> tuple[Any, ...]:
@@ -238,8 +283,10 @@ def level_lbs(level: str, budget: Any) -> float:
     value = float(match["value"])
     if match["unit"] == "%":
         if budget.carbon_g is None:
-            raise HarnessError(f"level {level!r} is a share of the carbon budget, but the budget "
-                               f"{budget.describe()} has no carbon term")  # fmt: skip
+            raise HarnessError(
+                f"level {level!r} is a share of the carbon budget, but the budget "
+                f"{budget.describe()} has no carbon term"
+            )
         return budget.carbon_g * value / 100.0 / GRAMS_PER["lbs"]
     return value * GRAMS_PER[match["unit"]] / GRAMS_PER["lbs"]
 
@@ -436,8 +483,9 @@ def _traces(raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
         _expect(draw, dict, f"{where}: trace_draws[{i}]")
         keys = {"zone", "year", "count", "hours"}
         if not keys <= set(draw) or set(draw) - keys - {"seed"}:
-            raise HarnessError(f"{where}: trace_draws[{i}] needs zone, year, count and hours (and may have seed); "
-                               f"got {sorted(draw)}")  # fmt: skip
+            raise HarnessError(
+                f"{where}: trace_draws[{i}] needs zone, year, count and hours (and may have seed); got {sorted(draw)}"
+            )
         _expect(draw["zone"], str, f"{where}: trace_draws[{i}].zone")
         for key, low, high in (("year", 1900, 2200), ("count", 1, 10_000), ("hours", 1, 8_760), ("seed", 0, 2**63)):
             value = _expect(draw.get(key, 0), int, f"{where}: trace_draws[{i}].{key}")

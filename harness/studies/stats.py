@@ -57,8 +57,15 @@ def _bootstrap(samples: Sequence[np.ndarray], statistic: Callable[..., np.ndarra
     """Percentile interval of `statistic(*samples, axis=-1)`, every sample resampled on its own (stratified)."""
     from scipy import stats
 
-    result = stats.bootstrap(tuple(samples), statistic, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
-                             method="percentile", vectorized=True, rng=np.random.default_rng(SEED))  # fmt: skip
+    result = stats.bootstrap(
+        tuple(samples),
+        statistic,
+        n_resamples=RESAMPLES,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        vectorized=True,
+        rng=np.random.default_rng(SEED),
+    )
     interval = result.confidence_interval
     return np.asarray(interval.low), np.asarray(interval.high)
 
@@ -163,8 +170,11 @@ def performance_profile(values: Mapping[str, np.ndarray], points: int = PROFILE_
     Columns: method, tau, fraction."""
     pooled = np.concatenate([np.asarray(v) for v in values.values()])
     grid = np.linspace(float(pooled.min()), float(pooled.max()), points) if pooled.size else np.array([])
-    rows = [{"method": m, "tau": float(t), "fraction": float(np.mean(np.asarray(v) >= t))}
-            for m, v in values.items() for t in grid]  # fmt: skip
+    rows = [
+        {"method": m, "tau": float(t), "fraction": float(np.mean(np.asarray(v) >= t))}
+        for m, v in values.items()
+        for t in grid
+    ]
     return pd.DataFrame(rows, columns=["method", "tau", "fraction"])
 
 
@@ -192,15 +202,31 @@ def level_table(level: LevelScores, privileged: frozenset[str]) -> pd.DataFrame:
         m, m_lo, m_hi = aggregate_interval(strata, "mean")
         q, q_lo, q_hi = aggregate_interval(strata, "iqm")
         rank = ranks.get(method)
-        row: dict[str, Any] = {"level": level.name, "method": method, "n": len(values), "mean": m, "mean_lo": m_lo,
-                               "mean_hi": m_hi, "iqm": q, "iqm_lo": q_lo, "iqm_hi": q_hi,
-                               "rank": rank[0] if rank else math.nan, "rank_lo": rank[1] if rank else math.nan,
-                               "rank_hi": rank[2] if rank else math.nan, "leader": method == leader,
-                               "tied": bool(rank and rank[1] == 1), "privileged": method in privileged}  # fmt: skip
+        row: dict[str, Any] = {
+            "level": level.name,
+            "method": method,
+            "n": len(values),
+            "mean": m,
+            "mean_lo": m_lo,
+            "mean_hi": m_hi,
+            "iqm": q,
+            "iqm_lo": q_lo,
+            "iqm_hi": q_hi,
+            "rank": rank[0] if rank else math.nan,
+            "rank_lo": rank[1] if rank else math.nan,
+            "rank_hi": rank[2] if rank else math.nan,
+            "leader": method == leader,
+            "tied": bool(rank and rank[1] == 1),
+            "privileged": method in privileged,
+        }
         if leader is not None and method != leader:
             a, a_lo, a_hi = improvement(level.runs[leader], strata)
-            row |= {"a12_leader": a, "a12_leader_lo": a_lo, "a12_leader_hi": a_hi,
-                    "p_leader": mann_whitney(np.concatenate(level.runs[leader]), values)}  # fmt: skip
+            row |= {
+                "a12_leader": a,
+                "a12_leader_lo": a_lo,
+                "a12_leader_hi": a_hi,
+                "p_leader": mann_whitney(np.concatenate(level.runs[leader]), values),
+            }
         rows.append(row)
     for method, why in level.missing.items():
         rows.append({"level": level.name, "method": method, "n": 0, "missing": why, "privileged": method in privileged})

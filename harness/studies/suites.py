@@ -58,8 +58,14 @@ def load_suite(name: str) -> Suite:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         if raw.get("schema") != SCHEMA or raw.get("name") != name:
             raise ValueError(f"schema must be {SCHEMA!r} and name {name!r}")
-        return Suite(name, str(raw["description"]), str(raw["reference_rule"]), str(raw["levels"]),
-                     str(raw["headline"]), {str(k): str(v) for k, v in raw["studies"].items()})  # fmt: skip
+        return Suite(
+            name,
+            str(raw["description"]),
+            str(raw["reference_rule"]),
+            str(raw["levels"]),
+            str(raw["headline"]),
+            {str(k): str(v) for k, v in raw["studies"].items()},
+        )
     except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise HarnessError(f"{path} is not a suite file ({exc})") from None
 
@@ -76,15 +82,30 @@ def check_suite(suite: Suite) -> list[str]:
             problems.append(f"{study}: no shipped study file")
             continue
         if hashlib.sha256(path.read_bytes()).hexdigest() != pinned:
-            problems.append(f"{study}: the study file is not the one suite {suite.name} froze (an edited study "
-                            f"belongs in a new suite version)")  # fmt: skip
+            problems.append(
+                f"{study}: the study file is not the one suite {suite.name} froze (an edited study "
+                f"belongs in a new suite version)"
+            )
         elif load_study_spec(study).suite != suite.name:
             problems.append(f"{study}: the study names suite {load_study_spec(study).suite}, not {suite.name}")
     return problems
 
 
-COLUMNS = ("suite", "study", "benchmark", "budget", "gpus", "level", "headline", "random_search_iqm", "leader",
-           "leader_iqm", "gap_pp", "methods", "n")  # fmt: skip
+COLUMNS = (
+    "suite",
+    "study",
+    "benchmark",
+    "budget",
+    "gpus",
+    "level",
+    "headline",
+    "random_search_iqm",
+    "leader",
+    "leader_iqm",
+    "gap_pp",
+    "methods",
+    "n",
+)
 
 
 def saturation_rows(suite: str, study: str, board: tuple, levels: BoardLevels) -> list[dict[str, Any]]:
@@ -97,11 +118,23 @@ def saturation_rows(suite: str, study: str, board: tuple, levels: BoardLevels) -
         base = at[at["method"] == BASELINE]
         lead_iqm = float(leader["iqm"].iloc[0]) if len(leader) else float("nan")
         base_iqm = float(base["iqm"].iloc[0]) if len(base) else float("nan")
-        rows.append({"suite": suite, "study": study, "benchmark": board[0], "budget": board[1], "gpus": board[2],
-                     "level": name, "headline": name == levels.headline, "random_search_iqm": base_iqm,
-                     "leader": str(leader["method"].iloc[0]) if len(leader) else "", "leader_iqm": lead_iqm,
-                     "gap_pp": lead_iqm - base_iqm, "methods": int(stats["method"].nunique()),
-                     "n": int(levels.power["n"])})  # fmt: skip
+        rows.append(
+            {
+                "suite": suite,
+                "study": study,
+                "benchmark": board[0],
+                "budget": board[1],
+                "gpus": board[2],
+                "level": name,
+                "headline": name == levels.headline,
+                "random_search_iqm": base_iqm,
+                "leader": str(leader["method"].iloc[0]) if len(leader) else "",
+                "leader_iqm": lead_iqm,
+                "gap_pp": lead_iqm - base_iqm,
+                "methods": int(stats["method"].nunique()),
+                "n": int(levels.power["n"]),
+            }
+        )
     return rows
 
 

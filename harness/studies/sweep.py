@@ -250,8 +250,9 @@ class LocalPool:
         self.workers = workers
         self.description = f"local pool, {workers} worker{'s' * (workers != 1)}"
         context = multiprocessing.get_context("forkserver")  # no fork of a process that may hold threads (rich, torch)
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=watch_parent,
-                                        initargs=(os.getpid(),))  # fmt: skip
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),)
+        )
         self.pending: dict[Future[list[str]], int] = {}
 
     def status(self) -> tuple[int, int]:
@@ -305,9 +306,14 @@ class DaskExecutor:
         try:
             if address is None:
                 self.cluster = LocalCluster(
-                    n_workers=local_workers or 1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=None, scheduler_port=0, silence_logs=50,
-                )  # fmt: skip
+                    n_workers=local_workers or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    scheduler_port=0,
+                    silence_logs=50,
+                )
                 self.client = Client(self.cluster, timeout=timeout_s)
                 self.description = f"Dask LocalCluster on 127.0.0.1, {local_workers or 1} workers"
             else:
@@ -317,9 +323,12 @@ class DaskExecutor:
             self.close()
             raise HarnessError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         if address is not None and not self.status()[1]:
-            warnings.warn(f"the Dask scheduler at {address} has no workers yet: cells wait until some connect "
-                          f"(`dask worker {address}` on each machine, or dask-jobqueue; docs/studies.md)",
-                          NoWorkersWarning, stacklevel=2)  # fmt: skip
+            warnings.warn(
+                f"the Dask scheduler at {address} has no workers yet: cells wait until some connect "
+                f"(`dask worker {address}` on each machine, or dask-jobqueue; docs/studies.md)",
+                NoWorkersWarning,
+                stacklevel=2,
+            )
 
     def status(self) -> tuple[int, int]:
         workers = self.client.scheduler_info().get("workers", {})
@@ -361,14 +370,15 @@ def _connect(client_class: Any, address: str, timeout_s: float) -> Any:
     thread.start()
     thread.join(timeout_s + 5.0)
     if thread.is_alive():
-        raise HarnessError(f"no Dask scheduler answered at {address} within {timeout_s + 5.0:.0f} s (is it a Dask "
-                           "scheduler's address? `dask scheduler` prints it)")  # fmt: skip
+        raise HarnessError(
+            f"no Dask scheduler answered at {address} within {timeout_s + 5.0:.0f} s (is it a Dask "
+            "scheduler's address? `dask scheduler` prints it)"
+        )
     error = outcome.get("error")
     if isinstance(error, (OSError, TimeoutError, ValueError)):
         raise HarnessError(f"cannot reach the Dask scheduler at {address}: {error}")
     if error is not None:
-        raise HarnessError(f"{address} did not answer as a Dask scheduler ({type(error).__name__}: "
-                           f"{str(error)[:200]})")  # fmt: skip
+        raise HarnessError(f"{address} did not answer as a Dask scheduler ({type(error).__name__}: {str(error)[:200]})")
     return outcome["client"]
 
 
@@ -393,14 +403,17 @@ def make_executor(workers: int | None, scheduler: str | None, dask_local: int | 
         if value is not None and value < 1:
             raise HarnessError(f"--{name} must be at least 1 (got {value})")
         if value is not None and value > worker_limit():
-            warnings.warn(f"--{name} {value} is more than 4 per core; using {worker_limit()}", SweepWarning,
-                          stacklevel=2)  # fmt: skip
+            warnings.warn(
+                f"--{name} {value} is more than 4 per core; using {worker_limit()}", SweepWarning, stacklevel=2
+            )
     workers = min(workers, worker_limit()) if workers else workers
     dask_local = min(dask_local, worker_limit()) if dask_local else dask_local
     if scheduler:
         if scheduler.startswith("tls://"):
-            raise HarnessError("--scheduler tls://... needs Dask security settings, which harness sweep does not take: "
-                               "reach the scheduler over tcp:// (e.g. through an SSH tunnel)")  # fmt: skip
+            raise HarnessError(
+                "--scheduler tls://... needs Dask security settings, which harness sweep does not take: "
+                "reach the scheduler over tcp:// (e.g. through an SSH tunnel)"
+            )
         if not scheduler.startswith("tcp://"):
             raise HarnessError(f"--scheduler must be an address like tcp://HOST:PORT (got {scheduler!r})")
         return DaskExecutor(address=scheduler)
@@ -514,12 +527,15 @@ def check_study_folder(folder: Path, name: str) -> None:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise HarnessError(f"{index} is not a study index ({exc}): refusing to write into {folder}") from None
         if owner != name:
-            raise HarnessError(f"{folder} holds the results of study {owner!r}: write study {name!r} into its own "
-                               "folder")  # fmt: skip
+            raise HarnessError(
+                f"{folder} holds the results of study {owner!r}: write study {name!r} into its own folder"
+            )
         return
     if {p.name for p in folder.iterdir()} - {"records"}:
-        raise HarnessError(f"{folder} is not empty and holds no study.json: refusing to write study {name!r} into a "
-                           "folder this command did not make")  # fmt: skip
+        raise HarnessError(
+            f"{folder} is not empty and holds no study.json: refusing to write study {name!r} into a "
+            "folder this command did not make"
+        )
 
 
 def write_index(study: Study, out: Path, cells: list[tuple[Cell | AnalysisCell, str]]) -> Path:
@@ -579,8 +595,10 @@ class Heartbeat:
         except Exception as exc:  # a status query must never stop a sweep
             return f"sweep {self.name}: {self.done}/{self.total} cells done; executor status unavailable ({exc})"
         queued = self.total - self.done
-        return (f"sweep {self.name}: {self.done}/{self.total} cells done, {running} bundle(s) running, {queued} cells "
-                f"to go, {workers} worker(s) connected, {time.monotonic() - self.start:.0f} s elapsed")  # fmt: skip
+        return (
+            f"sweep {self.name}: {self.done}/{self.total} cells done, {running} bundle(s) running, {queued} cells "
+            f"to go, {workers} worker(s) connected, {time.monotonic() - self.start:.0f} s elapsed"
+        )
 
     def _beat(self) -> None:
         while not self.stopped.wait(min(1.0, self.every_s)):

@@ -158,8 +158,13 @@ class SearchQuality:
 
         baselines = {m: q.load_baseline(q.BASELINE_DIR / f"{m}.json", m) for m in METHOD_NAMES}
         measured = q.measure_all({m: (b, q.specs_for(m, b)[:QUALITY_SEEDS]) for m, b in baselines.items()})
-        return {m: {"matched": float(np.mean(measured[m][f"regret@{b['checkpoints_g'][-1]:g}g"])),
-                    "end": float(np.mean(measured[m][q.END]))} for m, b in baselines.items()}  # fmt: skip
+        return {
+            m: {
+                "matched": float(np.mean(measured[m][f"regret@{b['checkpoints_g'][-1]:g}g"])),
+                "end": float(np.mean(measured[m][q.END])),
+            }
+            for m, b in baselines.items()
+        }
 
     def track_regret_at_matched_carbon(self, cache: dict[str, dict[str, float]], method: str) -> float:
         return cache[method]["matched"]
