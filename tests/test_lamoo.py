@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from cenas.lamoo import boxqp
 from cenas.lamoo import svm as svm_module
 from cenas.lamoo.dominance import dominance_counts, label_good_bad, pick_least_dominated
 from cenas.lamoo.samplers import QNEHVISampler, RegionSampler, _front_and_recent
@@ -326,7 +327,7 @@ def test_interior_point_falls_back_to_libsvm_when_it_does_not_converge(artifact,
     if fault == "iteration limit":
         monkeypatch.setattr(IPMSplitSVM, "MAX_ITER", 2)
     else:  # LAPACK's answer for a matrix that is not numerically positive definite
-        monkeypatch.setattr(svm_module.lapack, "dpotrf", lambda matrix, clean: (matrix, 1))
+        monkeypatch.setattr(boxqp.lapack, "dpotrf", lambda matrix, clean: (matrix, 1))
     svm = IPMSplitSVM("poly", 4, "scale").fit(x, labels)
     assert svm.iterations_ == IPMSplitSVM.MAX_ITER and svm._fallback is not None and svm.method_ == "libsvm"
     probes = np.random.default_rng(4).uniform(0, X_UPPER, size=(2_000, 6))
