@@ -69,7 +69,7 @@ def rl_train(
     require(("torch", "stable_baselines3", "onnx"), "`harness rl train`")
     from dataclasses import replace
 
-    from cenas.allocation.ppo import train
+    from cenas.allocation.ppo_train import train
     from harness.data.fetch import cache_dir
     from harness.io import check_writable
 
@@ -123,7 +123,7 @@ def rl_prices(
     """How the reward prices carbon: the imitation rule and every fixed split on training windows, the reward's parts
     (decades of regret gained, carbon and training in reference all-GPU hours) and the mean return at each price
     (docs/cenas.md: what it says about the shipped price)."""
-    from cenas.allocation.ppo import returns_at, reward_parts
+    from cenas.allocation.ppo_train import returns_at, reward_parts
 
     if windows_per_region < 1 or seeds < 1:
         raise HarnessError("--windows-per-region and --seeds must be at least 1")
@@ -155,7 +155,8 @@ def rl_export(
     """Export a checkpoint's policy to ONNX beside its weights and pin the export in its JSON (what runs load; needed
     for a checkpoint trained before exports existed). Needs torch and the onnx package; the same weights give the
     same bytes."""
-    from cenas.allocation.ppo import checkpoint_path, export
+    from cenas.allocation.ppo import checkpoint_path
+    from cenas.allocation.ppo_train import export
     from harness.optional import require
 
     require(("torch", "stable_baselines3", "onnx"), "`harness rl export`")

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cenas.allocation.ppo import PPOPolicy, checkpoint_path, export, load_policy
+from cenas.allocation.ppo import PPOPolicy, checkpoint_path
+from cenas.allocation.ppo_train import export, load_policy
 from harness.carbon import transformer as tf
 from harness.carbon.traces import load_trace
 from harness.errors import DataIntegrityError, HarnessError

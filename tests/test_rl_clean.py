@@ -13,15 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cenas.allocation.ppo import (
-    RULES,
-    PPOPolicy,
-    TrainSpec,
-    checkpoint_path,
-    load_policy,
-    train,
-    training_windows,
-)
+from cenas.allocation.ppo import RULES, PPOPolicy, checkpoint_path
+from cenas.allocation.ppo_train import load_policy, train, training_windows
+from cenas.allocation.spec import TrainSpec
 from harness.carbon.traces import load_trace, parse_time
 from harness.config import RunSpec, parse_budget
 from harness.envs import CarbonAllocationEnv
@@ -178,7 +172,7 @@ def test_the_recorded_command_reproduces_the_spec(tmp_path: Path) -> None:
 def test_reward_parts_price_every_policy_from_one_set_of_episodes() -> None:
     """The parts of the reward, summed per episode, give the return at any price: an episode played again with
     carbon_price = train_credit = p returns exactly decades - p * (carbon - train)."""
-    from cenas.allocation.ppo import _episode_parts, returns_at, reward_parts
+    from cenas.allocation.ppo_train import _episode_parts, returns_at, reward_parts
 
     spec = TrainSpec(windows_per_region=2, episode_hours=6, gpus=2, n_envs=2)
     parts = reward_parts(spec, windows_per_region=1, seeds=(0,))

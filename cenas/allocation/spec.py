@@ -1,5 +1,5 @@
 """`TrainSpec`: everything a clean-agent checkpoint depends on (`harness rl train`; the training itself is
-`cenas.allocation.ppo`). Kept free of numpy, pandas and torch so that the command line starts fast."""
+`cenas.allocation.ppo_train`). Kept free of numpy, pandas and torch so that the command line starts fast."""
 
 from __future__ import annotations
 
