@@ -229,7 +229,17 @@ def level_table(level: LevelScores, privileged: frozenset[str]) -> pd.DataFrame:
             }
         rows.append(row)
     for method, why in level.missing.items():
-        rows.append({"level": level.name, "method": method, "n": 0, "missing": why, "privileged": method in privileged})
+        rows.append(
+            {
+                "level": level.name,
+                "method": method,
+                "n": 0,
+                "missing": why,
+                "privileged": method in privileged,
+                "leader": False,
+                "tied": False,
+            }
+        )
     table = pd.DataFrame(rows)
     for column in ("a12_leader", "a12_leader_lo", "a12_leader_hi", "p_leader", "missing"):
         if column not in table:
