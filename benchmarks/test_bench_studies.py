@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.studies import executors as ex
 from harness.studies import sweep as sw
 from harness.studies.report import report
 from harness.studies.spec import load_study_spec, parse_study, study_path
@@ -18,7 +19,7 @@ from harness.studies.spec import load_study_spec, parse_study, study_path
 def test_sweep_study(benchmark, tmp_path: Path, study: str, target_s: float) -> None:
     """Targets: hotcarbon no slower than `harness compare` was (~80 s); leaderboard-nb201 <= 10 min, on 2 cores."""
     spec = load_study_spec(study)
-    executor = sw.make_executor(os.cpu_count(), None, None)
+    executor = ex.make_executor(os.cpu_count(), None, None)
     try:
         result = benchmark.pedantic(sw.sweep, args=(spec, tmp_path, executor), rounds=1, iterations=1)
     finally:
@@ -39,7 +40,7 @@ def test_hotcarbon_with_the_exact_tree_solver(benchmark, tmp_path: Path) -> None
     spec = parse_study(raw, "hotcarbon-ipm")
 
     def sweep_and_report() -> sw.SweepResult:
-        executor = sw.make_executor(os.cpu_count(), None, None)
+        executor = ex.make_executor(os.cpu_count(), None, None)
         try:
             result = sw.sweep(spec, tmp_path, executor)
         finally:

@@ -43,7 +43,7 @@ def _digest(rows: list[dict[str, Any]]) -> str:
 
 def compute(methods: list[str], workers: int | None = None) -> dict[str, dict[str, Any]]:
     """Goldens of `methods`, their runs spread over the sweep executor (`workers` processes, default one per core)."""
-    from harness.studies.sweep import run_texts
+    from harness.studies.executors import run_texts
 
     texts = run_texts([golden_spec(m) for m in methods], workers)
     return {m: summarise(text) for m, text in zip(methods, texts, strict=True)}

@@ -105,7 +105,7 @@ def gate_specs(
 
 def run_curves(specs: list[RunSpec], workers: int | None = None) -> list[Curve]:
     """Run `specs` on the sweep executor (`workers` processes, default one per core); curves in spec order."""
-    from harness.studies.sweep import run_texts
+    from harness.studies.executors import run_texts
 
     return [Curve.from_record(text) for text in run_texts(specs, workers)]
 

@@ -259,9 +259,10 @@ def verify(path: Path, sample: int = 3, seed: int = 0) -> dict[str, Any]:
     import numpy as np
 
     from harness.studies.aggregate import frames_from_records
+    from harness.studies.executors import run_cell
     from harness.studies.published import DATA_FILES, PROVENANCE, write_published
     from harness.studies.spec import parse_study
-    from harness.studies.sweep import run_cell, task_of
+    from harness.studies.sweep import task_of
 
     (path / VERIFICATION).unlink(missing_ok=True)  # an earlier report stands only if this check passes again
     bundle = open_bundle(path)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness.studies import executors as ex
 from harness.studies import sweep as sw
 from harness.studies.analysis import AnalysisCell, create, load_analysis
 from harness.studies.report import report
@@ -43,16 +44,16 @@ def test_an_analysis_study_sweeps_resumes_and_matches_a_direct_computation(small
     cells = study.cells()
     assert [c.seed for c in cells] == [0, 1, 2] and all(isinstance(c, AnalysisCell) for c in cells)
     assert cells[0].options == {"cp": 30.0, "n_compare": 20, "n_samples": 60}  # typed, defaults filled
-    first = sw.sweep(study, tmp_path / "a", sw.SerialExecutor())
+    first = sw.sweep(study, tmp_path / "a", ex.SerialExecutor())
     assert (first.total, first.ran) == (3, 3)
-    again = sw.sweep(study, tmp_path / "a", sw.SerialExecutor())
+    again = sw.sweep(study, tmp_path / "a", ex.SerialExecutor())
     assert (again.ran, again.skipped) == (0, 3)
     frame = load_analysis(tmp_path / "a")
     assert list(frame["seed"]) == [0, 1, 2] and "trace" not in frame
     direct = create(cells[1]).compute(cells[1])  # type: ignore[arg-type]
     assert frame.iloc[1][list(direct)].to_dict() == direct
     assert (frame["region_cost"] > 0).all() and (frame["leaf_samples"] <= 60).all()
-    pooled = sw.sweep(study, tmp_path / "b", sw.LocalPool(2))  # any executor, same bytes
+    pooled = sw.sweep(study, tmp_path / "b", ex.LocalPool(2))  # any executor, same bytes
     assert pooled.keys == first.keys
     for key in first.keys:
         name = f"records/{key}.json"
@@ -72,7 +73,7 @@ def _raw() -> dict:
 
 
 def test_report_writes_results_and_rereads_the_committed_form(small: Path, tmp_path: Path) -> None:
-    sw.sweep(load_study_spec(str(small)), tmp_path / "s", sw.SerialExecutor())
+    sw.sweep(load_study_spec(str(small)), tmp_path / "s", ex.SerialExecutor())
     text, paths = report(tmp_path / "s")
     assert {p.name for p in paths} == {"results.csv", "lamoo_region.md"}
     assert "| mean |" in text and "The region is" in text
@@ -87,7 +88,7 @@ def test_report_writes_results_and_rereads_the_committed_form(small: Path, tmp_p
 
 def test_the_shipped_analysis_results_are_reproduced(tmp_path: Path) -> None:
     """`results/lamoo-check` is what `harness sweep lamoo-check` computes now (the study is fast)."""
-    sw.sweep(load_study_spec("lamoo-check"), tmp_path, sw.SerialExecutor())
+    sw.sweep(load_study_spec("lamoo-check"), tmp_path, ex.SerialExecutor())
     report(tmp_path)
     committed = REPO / "results" / "lamoo-check"
     for name in ("results.csv", "lamoo_region.md", "study.json"):
@@ -97,7 +98,7 @@ def test_the_shipped_analysis_results_are_reproduced(tmp_path: Path) -> None:
 def test_forecast_accuracy_beats_persistence_on_ciso(tmp_path: Path) -> None:
     raw = {"analysis": "forecast-accuracy", "traces": ["US-CAL-CISO"], "report": "forecast-accuracy"}
     study = parse_study(raw, "ciso")
-    sw.sweep(study, tmp_path, sw.SerialExecutor())
+    sw.sweep(study, tmp_path, ex.SerialExecutor())
     text, _ = report(tmp_path)
     row = load_analysis(tmp_path).iloc[0]
     assert row["region"] == "sc:US-CAL-CISO" and row["test_origins"] > 10_000

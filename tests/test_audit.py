@@ -352,11 +352,12 @@ name = "nsga2"
 def tiny_sweep(tmp_path: Path) -> Path:
     import tomllib
 
+    from harness.studies import executors as ex
     from harness.studies import sweep as sw
     from harness.studies.spec import parse_study
 
     out = tmp_path / "tiny"
-    sw.sweep(parse_study(tomllib.loads(TINY), "tiny"), out, sw.SerialExecutor())
+    sw.sweep(parse_study(tomllib.loads(TINY), "tiny"), out, ex.SerialExecutor())
     return out
 
 

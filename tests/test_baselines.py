@@ -134,17 +134,18 @@ def small_hotcarbon():
 
 
 def test_hotcarbon_table_and_byte_identical_regeneration(small_hotcarbon, tmp_path: Path) -> None:
+    from harness.studies import executors as ex
     from harness.studies import sweep as sw
     from harness.studies.aggregate import load_runs
     from harness.studies.hotcarbon import aggregate, rows_from
     from harness.studies.report import report
 
-    pool = sw.make_executor(2, None, None)
+    pool = ex.make_executor(2, None, None)
     try:
         sw.sweep(small_hotcarbon, tmp_path / "a", pool)
     finally:
         pool.close()
-    sw.sweep(small_hotcarbon, tmp_path / "b", sw.SerialExecutor())
+    sw.sweep(small_hotcarbon, tmp_path / "b", ex.SerialExecutor())
     for folder in ("a", "b"):
         report(tmp_path / folder, plots=False)
     for name in ("comparison.md", "comparison.json", "report.md"):

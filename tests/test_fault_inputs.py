@@ -113,12 +113,12 @@ def test_a_malformed_goldens_file_is_one_line(tmp_path: Path, content: str, mess
 
 def test_too_many_workers_are_capped_with_a_warning() -> None:
     """Was: `--workers 10000` accepted (a pool of 10,000 processes)."""
-    from harness.studies import sweep as sw
+    from harness.studies import executors as ex
 
-    with pytest.warns(sw.SweepWarning, match="more than 4 per core"):
-        executor = sw.make_executor(10_000, None, None)
+    with pytest.warns(ex.SweepWarning, match="more than 4 per core"):
+        executor = ex.make_executor(10_000, None, None)
     try:
-        assert isinstance(executor, sw.LocalPool) and executor.workers == sw.worker_limit()
+        assert isinstance(executor, ex.LocalPool) and executor.workers == ex.worker_limit()
     finally:
         executor.close()
 
@@ -245,7 +245,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_escaped(tmp_path: Path) -> None:
 
 
 def test_check_study_folder_is_the_rule_sweep_applies() -> None:
-    from harness.studies.sweep import check_study_folder
+    from harness.studies.store import check_study_folder
 
     with pytest.raises(HarnessError, match="is a file"):
         check_study_folder(REPO / "README.md", "x")

@@ -163,7 +163,7 @@ def test_the_export_that_runs_is_in_the_cell_key_and_the_provenance(tmp_path: Pa
     the `.pt`. Both now name the sha256 of the export's bytes, so a replaced export is a new cell and a new record."""
     from harness.config import RunSpec, parse_budget
     from harness.runner import execute
-    from harness.studies.sweep import cell_key
+    from harness.studies.store import cell_key
 
     weights = _copy(tf.find_checkpoint("sc:DE"), tmp_path, "forecast_sc_DE").with_suffix(".pt")
     monkeypatch.setattr(tf, "find_checkpoint", lambda region: weights)

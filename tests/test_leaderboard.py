@@ -225,6 +225,7 @@ def test_a_foreign_output_folder_is_never_replaced(tmp_path: Path) -> None:
 
 def test_a_one_seed_study_is_published_and_marked(tmp_path: Path) -> None:
     """One run per method: no CI and no test, said on the page; the build still succeeds and rebuilds in place."""
+    from harness.studies import executors as ex
     from harness.studies import sweep as sw
     from harness.studies.report import report
     from harness.studies.spec import load_study_spec
@@ -232,7 +233,7 @@ def test_a_one_seed_study_is_published_and_marked(tmp_path: Path) -> None:
     spec_file = tmp_path / "one-seed.toml"
     spec_file.write_text(ONE_SEED)
     folder = tmp_path / "results" / "one-seed"
-    sw.sweep(load_study_spec(str(spec_file)), folder, sw.SerialExecutor())
+    sw.sweep(load_study_spec(str(spec_file)), folder, ex.SerialExecutor())
     report(folder, plots=False)
     shutil.rmtree(folder / "records")  # the leaderboard reads the committed form only
     out = tmp_path / "site"

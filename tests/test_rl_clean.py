@@ -214,7 +214,7 @@ def test_online_updates_are_refused_for_the_frozen_agent() -> None:
 def test_the_agents_weights_are_part_of_a_cells_key(tmp_path: Path) -> None:
     """New weights mean new runs: the checkpoint's sha256 enters the study cell's key and the record's provenance;
     runs that read no trained model keep their keys."""
-    from harness.studies.sweep import cell_key, model_hashes
+    from harness.studies.store import cell_key, model_hashes
 
     shipped = checkpoint_path(None)
     other = tmp_path / shipped.name

@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 
 from harness.errors import HarnessError
+from harness.studies import executors as ex
+from harness.studies import store as rs
 from harness.studies import sweep as sw
 from harness.studies.aggregate import anytime, hv_at, load_runs, load_study, mean_ci, summary_table
 from harness.studies.spec import load_study_spec, parse_study, shipped_studies
@@ -60,7 +62,7 @@ def small_study(tmp_path_factory) -> Path:
 def reference_sweep(small_study: Path, tmp_path_factory) -> Path:
     """The small study swept in this process (no pool): the record set every executor must reproduce."""
     out = tmp_path_factory.mktemp("reference")
-    result = sw.sweep(load_study_spec(str(small_study)), out, sw.SerialExecutor())
+    result = sw.sweep(load_study_spec(str(small_study)), out, ex.SerialExecutor())
     assert (result.total, result.ran, result.skipped) == (12, 12, 0)
     return out
 
@@ -127,14 +129,14 @@ def test_hotcarbon_means_and_errors_do_not_depend_on_the_order_of_the_runs() -> 
 
 def test_cell_keys_are_content_addresses(small_study: Path) -> None:
     cells = load_study_spec(str(small_study)).cells()
-    keys = [sw.cell_key(c.spec) for c in cells]
+    keys = [rs.cell_key(c.spec) for c in cells]
     assert len(set(keys)) == len(keys)
     from dataclasses import replace
 
     same = replace(cells[3].spec, method_options={"pop_size": "6"})  # text and typed values: the same run
-    assert sw.cell_key(same) == keys[3]
+    assert rs.cell_key(same) == keys[3]
     other = replace(cells[3].spec, method_options={"pop_size": 8})
-    assert sw.cell_key(other) != keys[3]
+    assert rs.cell_key(other) != keys[3]
 
 
 def test_trace_draws_are_seeded_windows_inside_the_year() -> None:
@@ -213,19 +215,19 @@ def test_a_study_of_a_tree_setting_varies_it_and_nothing_else() -> None:
 # --------------------------------------------------------------------------------------------------- sweeps
 def test_rerun_skips_every_verified_cell_and_repairs_a_damaged_one(small_study: Path, reference_sweep: Path) -> None:
     study = load_study_spec(str(small_study))
-    again = sw.sweep(study, reference_sweep, sw.SerialExecutor())
+    again = sw.sweep(study, reference_sweep, ex.SerialExecutor())
     assert (again.ran, again.skipped) == (0, 12)
     victim = sorted((reference_sweep / "records").glob("*.json"))[0]
     good = victim.read_bytes()
     victim.write_bytes(good.replace(b'"hv"', b'"hV"', 1))
-    repaired = sw.sweep(study, reference_sweep, sw.SerialExecutor())
+    repaired = sw.sweep(study, reference_sweep, ex.SerialExecutor())
     assert (repaired.ran, repaired.skipped) == (1, 11) and victim.read_bytes() == good
 
 
 @pytest.mark.parametrize("executor", ["pool-1", "pool-2", "dask-local-2"])
 def test_records_do_not_depend_on_the_executor(small_study, reference_sweep, tmp_path, executor: str) -> None:
     kind, _, count = executor.rpartition("-")
-    made = sw.make_executor(int(count), None, None) if kind == "pool" else sw.make_executor(None, None, int(count))
+    made = ex.make_executor(int(count), None, None) if kind == "pool" else ex.make_executor(None, None, int(count))
     try:
         if kind == "dask-local":
             assert made.description.startswith("Dask LocalCluster on 127.0.0.1")
@@ -265,7 +267,7 @@ def test_cells_that_differ_in_their_trace_run_together_and_are_independent_searc
 
     study = parse_study(tomllib.loads(BLIND), "blind")
     tasks = [cell.spec for cell in study.cells()]
-    groups = sw.bundles(tasks)
+    groups = ex.bundles(tasks)
     assert sorted(len(group) for group in groups) == [2, 2, 2, 2]
     for group in groups:
         specs = [tasks[i].to_dict() for i in group]
@@ -273,11 +275,11 @@ def test_cells_that_differ_in_their_trace_run_together_and_are_independent_searc
         assert all(s | {"trace": None} == specs[0] | {"trace": None} for s in specs)
     blind = next(g for g in groups if tasks[g[0]].method == "vanilla-lamoo")
     memo: dict = {}
-    texts = [sw.run_cell(tasks[i], memo) for i in blind]
+    texts = [ex.run_cell(tasks[i], memo) for i in blind]
     first, second = (json.loads(text)["evaluations"]["rows"] for text in texts)
     assert [row[1] for row in first[:10]] != [row[1] for row in second[:10]]  # other initial architectures
     assert texts == [execute(tasks[i]).to_json() for i in blind]
-    sw.sweep(study, tmp_path, sw.SerialExecutor())
+    sw.sweep(study, tmp_path, ex.SerialExecutor())
     for cell, key in sw.plan(study):
         assert (tmp_path / "records" / f"{key}.json").read_text() == execute(cell.spec).to_json(), cell.label()
 
@@ -286,7 +288,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(tmp_path) -> None
     """Killed mid-way, resumed, the same bytes (on `LONG_SMALL`, so that something is left to kill)."""
     study = tmp_path / "kill.toml"
     study.write_text(LONG_SMALL)
-    reference = sw.sweep(load_study_spec(str(study)), tmp_path / "reference", sw.SerialExecutor())
+    reference = sw.sweep(load_study_spec(str(study)), tmp_path / "reference", ex.SerialExecutor())
     assert reference.total == 48
     out = tmp_path / "out"
     command = [
@@ -319,7 +321,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_bytes(tmp_path) -> None
 def test_aborting_a_pool_with_part_of_a_result_in_its_pipe_returns() -> None:
     """A worker stopped while sending its result leaves part of a message in the pool's result pipe, and the pool's
     manager thread waits for the rest: `LocalPool.abort` must still return (under load a SIGTERM'd sweep hung here)."""
-    pool = sw.LocalPool(2)
+    pool = ex.LocalPool(2)
     assert list(pool.run([[]])) == [(0, [])]  # a worker is up
     writer = pool.pool._result_queue._writer  # type: ignore[attr-defined]
     os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"part of a result")  # a 1-MiB header, then 16 bytes
@@ -391,9 +393,9 @@ def test_sweep_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: li
 
 
 def test_a_second_sweep_into_the_same_folder_is_refused(small_study: Path, tmp_path: Path) -> None:
-    store = sw.Store(tmp_path)
+    store = rs.Store(tmp_path)
     with store.writing(), pytest.raises(HarnessError, match="another sweep is writing to"):
-        sw.sweep(load_study_spec(str(small_study)), tmp_path, sw.SerialExecutor())
+        sw.sweep(load_study_spec(str(small_study)), tmp_path, ex.SerialExecutor())
 
 
 def test_sweep_rejects_a_malformed_file_and_an_unwritable_folder(tmp_path: Path) -> None:
@@ -466,8 +468,8 @@ def test_a_scheduler_without_workers_is_warned_about_and_the_heartbeat_says_so()
 
     cluster = LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None, scheduler_port=0, silence_logs=50)
     try:
-        with pytest.warns(sw.NoWorkersWarning, match="has no workers yet"):
-            executor = sw.make_executor(None, cluster.scheduler_address, None)
+        with pytest.warns(ex.NoWorkersWarning, match="has no workers yet"):
+            executor = ex.make_executor(None, cluster.scheduler_address, None)
         lines: list[str] = []
         with sw.Heartbeat("demo", executor, lines.append, every_s=0.2) as beat:
             beat.update(3, 10)

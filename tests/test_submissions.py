@@ -44,6 +44,7 @@ name = "cenas-heuristic"
 def world(tmp_path_factory) -> dict[str, Path]:
     """The plugin installed into a folder of its own (`pip install --target`, as into a fresh environment), a
     committed one-study results folder, and the plugin's submission bundle for that study's suite."""
+    from harness.studies import executors as ex
     from harness.studies import sweep as sw
     from harness.studies.report import report
     from harness.studies.spec import load_study_spec
@@ -70,7 +71,7 @@ def world(tmp_path_factory) -> dict[str, Path]:
     spec_file = root / "tiny.toml"
     spec_file.write_text(TINY)
     folder = root / "results" / "tiny"
-    sw.sweep(load_study_spec(str(spec_file)), folder, sw.SerialExecutor())
+    sw.sweep(load_study_spec(str(spec_file)), folder, ex.SerialExecutor())
     report(folder, plots=False)
     shutil.rmtree(folder / "records")  # the leaderboard reads the committed form only
     bundle = root / "bundles" / "mutation-search"

@@ -40,16 +40,18 @@ def sweep_command(
     import warnings
 
     from harness.io import check_writable
+    from harness.studies import executors as ex
+    from harness.studies import store
     from harness.studies import sweep as sw
     from harness.studies.spec import load_study_spec
 
     spec = load_study_spec(study)
     folder = out_dir or Path("results") / spec.name
     check_writable(folder / "study.json")
-    sw.check_study_folder(folder, spec.name)  # another study's folder, or one we did not make: refused before work
+    store.check_study_folder(folder, spec.name)  # another study's folder, or one we did not make: refused before work
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", sw.SweepWarning)
-        executor = sw.make_executor(workers, scheduler, dask_local)
+        warnings.simplefilter("always", ex.SweepWarning)
+        executor = ex.make_executor(workers, scheduler, dask_local)
     for warning in caught:
         err.print(f"warning: {warning.message}", markup=False, highlight=False, soft_wrap=True)
     state = {"skipped": 0, "last": 0.0}
@@ -90,7 +92,7 @@ def sweep_command(
                 result = sw.sweep(spec, folder, executor, only, plain)
     except KeyboardInterrupt:
         executor.abort()
-        done = len(sw.Store(folder).keys())
+        done = len(store.Store(folder).keys())
         err.print(
             f"interrupted: {done} records in {folder / 'records'}; run the same command again to finish the "
             "remaining cells",

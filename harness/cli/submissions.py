@@ -30,14 +30,14 @@ def submit_command(
     Example: `harness submit hotcarbon --method mutation-search --out bundles/mutation-search`."""
     from harness.cli.runs import _parse_options
     from harness.io import check_writable
-    from harness.studies import sweep as sw
+    from harness.studies import executors as ex
     from harness.submissions import submission_study, submit
 
     options = _parse_options(sets or [])
     spec, _ = submission_study(study, method, options)  # bad study, method or option: one line, before any work
     folder = bundle or Path("bundles") / f"{spec.name}--{spec.methods[0].display}"
     check_writable(folder / "submission.json")
-    executor = sw.make_executor(workers, None, None)
+    executor = ex.make_executor(workers, None, None)
 
     def progress(done: int, total: int, elapsed: float) -> None:
         if done == total or elapsed == 0.0:

@@ -76,7 +76,7 @@ def verified_record(path: Path, cell: dict[str, Any]) -> Any:
     from harness.config import Budget, RunSpec
     from harness.io import read_checked
     from harness.results import parse_record
-    from harness.studies.sweep import cell_key
+    from harness.studies.store import cell_key
 
     data = read_checked(path)
     if data is None:

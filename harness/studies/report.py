@@ -150,7 +150,7 @@ def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[s
     out = out or folder
     study = json.loads((folder / "study.json").read_text())["study"] if (folder / "study.json").exists() else {}
     if out.resolve() != folder.resolve():
-        from harness.studies.sweep import check_study_folder
+        from harness.studies.store import check_study_folder
 
         check_study_folder(out, study.get("name", folder.name))  # never over a folder that is not this study's
     if study.get("analysis"):

@@ -51,7 +51,7 @@ def compute(benchmark_id: str, seeds: int = SEEDS, workers: int | None = None) -
     from harness.config import RunSpec, parse_budget
     from harness.results import parse_record
     from harness.studies.aggregate import hv_at
-    from harness.studies.sweep import run_texts
+    from harness.studies.executors import run_texts
     from harness.units import GRAMS_PER
 
     hv_max = get_benchmark(benchmark_id).hv_max

@@ -24,13 +24,13 @@ class RunPerMethod:
 
     def setup(self, method: str) -> None:
         from harness.goldens import golden_spec
-        from harness.studies.sweep import run_cell
+        from harness.studies.executors import run_cell
 
         self.spec = golden_spec(method)
         run_cell(self.spec)  # loads tables, forecasters and checkpoints once, outside the timing
 
     def time_run(self, method: str) -> None:
-        from harness.studies.sweep import run_cell
+        from harness.studies.executors import run_cell
 
         run_cell(self.spec)
 
