@@ -565,6 +565,9 @@ def _render(
 ) -> None:
     env = _environment()
     boards = [b for page in studies for b in page.boards]
+    newest_suite_first = sorted(
+        boards, key=lambda b: -int(b.suite.removeprefix("v"))
+    )  # stable: study order within a suite
     cards = method_cards(studies)
     levels = {b.slug: levels_for(b) for b in boards}  # the board pages and the index read the same levels
     common = {"version": __version__, "results": results.name}
@@ -611,7 +614,7 @@ def _render(
     index = env.get_template("index.html").render(
         common,
         studies=studies,
-        boards=boards,
+        boards=newest_suite_first,
         levels={s: index_levels(v) for s, v in levels.items()},
         cards=cards,
         title="Leaderboard",
