@@ -86,6 +86,21 @@ def test_the_sites_holm_p_values_and_effect_sizes_recomputed() -> None:
         test = stats.mannwhitneyu(x, y, alternative="two-sided")
         assert row.a12 == pytest.approx(test.statistic / (len(x) * len(y)), rel=1e-9)
         assert row.p == pytest.approx(test.pvalue, rel=1e-9)
+    row = at.iloc[0]  # the probability of improvement's interval: a stratified bootstrap of both methods' runs
+    strata = [
+        g["score"].to_numpy()
+        for m in (row.a, row.b)
+        for _, g in scores[scores["method"] == m].groupby("trace", sort=False)
+    ]
+
+    def a12(*s: np.ndarray, axis: int) -> np.ndarray:
+        x, y = np.concatenate(s[:3], axis=axis)[..., :, None], np.concatenate(s[3:], axis=axis)[..., None, :]
+        return np.mean(x > y, axis=(-2, -1)) + 0.5 * np.mean(x == y, axis=(-2, -1))
+
+    result = stats.bootstrap(strata, a12, n_resamples=2000, method="percentile", vectorized=True,
+                             rng=np.random.default_rng(0))  # fmt: skip
+    assert row.a12_lo == pytest.approx(result.confidence_interval.low, rel=1e-9)
+    assert row.a12_hi == pytest.approx(result.confidence_interval.high, rel=1e-9)
     p = pairs["p"].to_numpy()
     order = np.argsort(p, kind="stable")
     m = len(p)

@@ -249,14 +249,26 @@ def level_table(level: LevelScores, privileged: frozenset[str]) -> pd.DataFrame:
 
 
 def pairwise(levels: Sequence[LevelScores]) -> pd.DataFrame:
-    """Every pair of methods at every level of a board: A12 of a over b, the two-sided Mann-Whitney p-value and the
-    Holm-adjusted p-value over all of the board's tests. Columns: level, a, b, a12, p, p_holm."""
+    """Every pair of methods at every level of a board: A12 of a over b (the probability of improvement) with its
+    stratified 95 % interval, the two-sided Mann-Whitney p-value and the Holm-adjusted p-value over all of the
+    board's tests. Columns: level, a, b, a12, a12_lo, a12_hi, p, p_holm."""
     rows = []
     for level in levels:
         for a, b in itertools.combinations(level.runs, 2):
             x, y = np.concatenate(level.runs[a]), np.concatenate(level.runs[b])
-            rows.append({"level": level.name, "a": a, "b": b, "a12": float(a12(x, y)), "p": mann_whitney(x, y)})
-    frame = pd.DataFrame(rows, columns=["level", "a", "b", "a12", "p"])
+            value, low, high = improvement(level.runs[a], level.runs[b])
+            rows.append(
+                {
+                    "level": level.name,
+                    "a": a,
+                    "b": b,
+                    "a12": value,
+                    "a12_lo": low,
+                    "a12_hi": high,
+                    "p": mann_whitney(x, y),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["level", "a", "b", "a12", "a12_lo", "a12_hi", "p"])
     frame["p_holm"] = holm(frame["p"].tolist()) if len(frame) else []
     return frame
 
