@@ -359,7 +359,7 @@ def test_summary_downloads_show_no_survivor_means(site: Path) -> None:
     checked = 0
     for path in sorted((site / "data").glob("*-summary.csv")):
         table = pd.read_csv(path)
-        table["missing"] = table["missing"].fillna("").astype(str)
+        table["missing"] = table["missing"].astype(object).fillna("").astype(str)
         partial = table["missing"] != ""
         assert (table.loc[partial, "n"] == 0).all(), path.name
         for column in ("iqm", "iqm_lo", "iqm_hi", "mean", "mean_lo", "mean_hi", "rank", "a12_leader"):
