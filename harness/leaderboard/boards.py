@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from harness.io import file_stem
@@ -21,11 +20,10 @@ from harness.studies.aggregate import (
     StudyFrames,
     anytime,
     budget_label,
-    hv_at,
     summary_table,
     tidy_frame,
 )
-from harness.studies.levels import BoardLevels, board_levels
+from harness.studies.levels import BoardLevels, board_levels, level_name
 from harness.units import GRAMS_PER
 
 
@@ -100,9 +98,7 @@ class Board:
     @property
     def leader(self) -> dict[str, Any]:
         """The statistics row of the method ranked first at the headline (empty when no method has a value)."""
-        stats = self.levels.stats
-        rows = stats[(stats["level"] == self.headline) & (stats["leader"] == True)]  # noqa: E712
-        return rows.iloc[0].to_dict() if len(rows) else {}
+        return self.levels.leader_row()
 
     def front_run(self) -> tuple[str, int]:
         """(trace, seed) of the runs whose final fronts the board shows: the study's first trace and lowest seed."""
@@ -112,18 +108,15 @@ class Board:
         """Every number behind the page, one row per run (seed x trace x method): HV regret and fraction at each shown
         checkpoint (empty where the run ended before it), final HV, carbon to 95/99 % of HV_max, GPU-hours, carbon."""
         rows = []
-        carbon = np.asarray(self.checkpoints) * GRAMS_PER["lbs"]
+        hv_of = self.levels.scores.set_index(["key", "level"])["hv"]  # the HV the statistics read, per run and level
         for run in self.runs.to_dict("records"):
-            curve = self.tidy[self.tidy["key"] == run["key"]].sort_values("hour")
-            hv = hv_at(curve, carbon)
             row = {"suite": self.suite} | {k: run[k] for k in ("method", "trace", "seed", "key")}
-            for lbs, value in zip(self.checkpoints, hv, strict=True):
+            for lbs in self.checkpoints:
+                value = hv_of[(run["key"], level_name(lbs))]
                 row[f"regret_at_{lbs:g}lbs"] = run["hv_max"] - value
                 row[f"fraction_at_{lbs:g}lbs"] = value / run["hv_max"]
             if self.levels.declared:
-                scores = self.levels.scores
-                area = scores[(scores["key"] == run["key"]) & (scores["level"] == self.headline)]["score"]
-                row["hv_area"] = float(area.iloc[0]) / 100.0
+                row["hv_area"] = hv_of[(run["key"], self.headline)] / run["hv_max"]
             row |= {
                 "hv": run["hv"],
                 "hv_max": run["hv_max"],
@@ -148,7 +141,7 @@ def boards_of(study: dict[str, Any], frames: StudyFrames) -> list[Board]:
         benchmark, budget, gpus = board
         tidy = tidy_all[tidy_all["key"].isin(runs["key"])]
         levels = board_levels(study, runs, tidy, privileged)
-        table = summary_table(runs, tidy, levels.levels_lbs, privileged)
+        table = summary_table(runs, tidy, (), privileged)  # the costs per method; the levels' numbers are `levels`
         keys = set(runs["key"]) | {""}
         fronts = frames.fronts[frames.fronts["key"].isin(keys) & (frames.fronts["benchmark"] == benchmark)]
         fronts = fronts.merge(runs[["key", "method", "trace", "seed"]], on="key", how="left").fillna({"method": ""})

@@ -64,23 +64,6 @@ def _digits(v: float, sig: int) -> int:
     return max(0, min(6, sig - 1 - math.floor(math.log10(abs(v)))))
 
 
-def pm(value: Any, half: Any, sig: int = 3) -> str | None:
-    """The half-width of an interval at the precision `num(value, sig)` shows `value` with ("0" when it rounds to
-    nothing there); None without a finite half-width."""
-    if not _finite(half):
-        return None
-    digits = _digits(float(value), sig) if _finite(value) and float(value) != 0 else 2
-    text = f"{round(float(half), digits) + 0.0:,.{digits}f}"
-    return "0" if float(text.replace(",", "")) == 0 else text
-
-
-def pct(value: Any, digits: int = 2) -> str:
-    """A fraction as a percentage, never "-0.00 %"."""
-    if not _finite(value):
-        return "n/a"
-    return f"{round(100 * float(value), digits) + 0.0:.{digits}f} %"
-
-
 def _finite(value: Any) -> bool:
     return value is not None and isinstance(value, int | float | np.floating) and math.isfinite(float(value))
 
@@ -494,7 +477,6 @@ def _environment():  # type: ignore[no-untyped-def]
     )
     env.filters |= {
         "num": num,
-        "pct": pct,
         "lbs": lambda c: f"{c:g}",
         "color": lambda m: method_style(m).color,
         "dasharray": lambda m: DASHARRAY[method_style(m).dash],

@@ -36,7 +36,8 @@ class BoardLevels:
     headline: str
     """The name of the level the board ranks by (`HV area 10-100 lbs`, or v1's `9.1 lbs`)."""
     scores: pd.DataFrame
-    """One row per run x level: key, method, trace, seed, level, score (% or NaN where the run ended before)."""
+    """One row per run x level: key, method, trace, seed, level, hv (the HV there; at an HV area, the mean HV over its
+    range; NaN where the run ended before) and score (hv as % of HV_max)."""
     stats: pd.DataFrame
     """`stats.board_statistics` aggregates: one row per level x method."""
     pairs: pd.DataFrame
@@ -53,8 +54,14 @@ class BoardLevels:
 
     def leader(self, level: str | None = None) -> str | None:
         """The method ranked first (by IQM) at `level` (default the headline); None where no method has a value."""
-        table = self.stats[(self.stats["level"] == (level or self.headline)) & (self.stats["leader"] == True)]  # noqa: E712
-        return str(table["method"].iloc[0]) if len(table) else None
+        row = self.leader_row(level)
+        return str(row["method"]) if row else None
+
+    def leader_row(self, level: str | None = None) -> dict[str, Any]:
+        """The `stats` row of the method ranked first at `level` (default the headline); empty where none has a
+        value."""
+        table = self.stats[(self.stats["level"] == (level or self.headline)) & self.stats["leader"]]
+        return table.iloc[0].to_dict() if len(table) else {}
 
 
 def level_name(lbs: float) -> str:
@@ -105,11 +112,11 @@ def board_levels(
         ident = {k: run[k] for k in ("key", "method", "trace", "seed")}
         hv = hv_at(curve, np.asarray(levels) * GRAMS_PER["lbs"])
         for lbs, value in zip(levels, hv, strict=True):
-            rows.append(ident | {"level": level_name(lbs), "score": 100.0 * value / run["hv_max"]})
+            rows.append(ident | {"level": level_name(lbs), "hv": value, "score": 100.0 * value / run["hv_max"]})
         if declared:
             area = hv_area(curve, levels[0] * GRAMS_PER["lbs"], levels[-1] * GRAMS_PER["lbs"])
-            rows.append(ident | {"level": headline, "score": 100.0 * area / run["hv_max"]})
-    scores = pd.DataFrame(rows, columns=["key", "method", "trace", "seed", "level", "score"])
+            rows.append(ident | {"level": headline, "hv": area, "score": 100.0 * area / run["hv_max"]})
+    scores = pd.DataFrame(rows, columns=["key", "method", "trace", "seed", "level", "hv", "score"])
     order = [headline, *[level_name(c) for c in levels if level_name(c) != headline]]
     level_scores = [_level_scores(scores[scores["level"] == name], name) for name in order]
     stats, pairs = board_statistics(level_scores, privileged)

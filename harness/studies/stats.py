@@ -281,7 +281,7 @@ def board_statistics(levels: Sequence[LevelScores], privileged: frozenset[str]) 
     tables = []
     for level in levels:
         table = level_table(level, privileged)
-        leader = table.loc[table["leader"] == True, "method"]  # noqa: E712 - a column that also holds NaN
+        leader = table.loc[table["leader"], "method"]
         name = leader.iloc[0] if len(leader) else None
         table["p_holm_leader"] = [
             adjusted.get((level.name, name, m), adjusted.get((level.name, m, name), math.nan)) if name else math.nan

@@ -113,10 +113,9 @@ def saturation_rows(suite: str, study: str, board: tuple, levels: BoardLevels) -
     rows = []
     stats = levels.stats
     for name in levels.names:
-        at = stats[(stats["level"] == name) & (stats["n"] > 0)]
-        leader = at[at["leader"] == True]  # noqa: E712
-        base = at[at["method"] == BASELINE]
-        lead_iqm = float(leader["iqm"].iloc[0]) if len(leader) else float("nan")
+        leader = levels.leader_row(name)
+        base = stats[(stats["level"] == name) & (stats["n"] > 0) & (stats["method"] == BASELINE)]
+        lead_iqm = float(leader["iqm"]) if leader else float("nan")
         base_iqm = float(base["iqm"].iloc[0]) if len(base) else float("nan")
         rows.append(
             {
@@ -128,7 +127,7 @@ def saturation_rows(suite: str, study: str, board: tuple, levels: BoardLevels) -
                 "level": name,
                 "headline": name == levels.headline,
                 "random_search_iqm": base_iqm,
-                "leader": str(leader["method"].iloc[0]) if len(leader) else "",
+                "leader": str(leader["method"]) if leader else "",
                 "leader_iqm": lead_iqm,
                 "gap_pp": lead_iqm - base_iqm,
                 "methods": int(stats["method"].nunique()),
