@@ -150,13 +150,13 @@ def show(
         highlight=False,  # rich's highlighter is quadratic in a long unbroken field (100,000 characters: 45 s)
     )
     if plot:
-        from harness.record_plots import check_plottable, write_plots
+        from harness.record_plots import write_plots
 
         try:
-            check_plottable(record)
+            paths = write_plots(record, plot, record_path.stem)  # checks the intervals before writing anything
         except HarnessError as exc:
             raise HarnessError(f"{record_path}: {exc}") from None
-        for path in write_plots(record, plot, record_path.stem):
+        for path in paths:
             out.print(f"plot written to {path}")
 
 

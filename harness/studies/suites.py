@@ -86,8 +86,8 @@ def check_suite(suite: Suite) -> list[str]:
                 f"{study}: the study file is not the one suite {suite.name} froze (an edited study "
                 f"belongs in a new suite version)"
             )
-        elif load_study_spec(study).suite != suite.name:
-            problems.append(f"{study}: the study names suite {load_study_spec(study).suite}, not {suite.name}")
+        elif (named := load_study_spec(study).suite) != suite.name:
+            problems.append(f"{study}: the study names suite {named}, not {suite.name}")
     return problems
 
 

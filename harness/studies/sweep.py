@@ -93,9 +93,10 @@ def _require_extras(cells: list[tuple[Any, str]]) -> None:
     seen = set()
     for cell, _ in cells:
         spec = getattr(cell, "spec", None)
-        if spec is None or (spec.method, json.dumps(spec.method_options, sort_keys=True)) in seen:
+        variant = spec and (spec.method, json.dumps(spec.method_options, sort_keys=True))
+        if spec is None or variant in seen:
             continue
-        seen.add((spec.method, json.dumps(spec.method_options, sort_keys=True)))
+        seen.add(variant)
         require(create_method(spec.method, spec.method_options).needs(), f"method {spec.method}")
 
 
