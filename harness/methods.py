@@ -29,6 +29,11 @@ class MethodEntry:
     paper: str | None = None  # the work it implements, as cited on its method card
 
 
+def first_paragraph(obj: Any) -> str:
+    """The first paragraph of `obj`'s docstring on one line ("" without one): what describes a method class."""
+    return " ".join((getattr(obj, "__doc__", None) or "").strip().split("\n\n")[0].split())
+
+
 def _plugin_method(point: Any) -> Entry[MethodEntry]:
     """A method entry point: a `MethodEntry` (a registry variant: a class with defaults, description and paper, as
     CE-NAS and the baselines register theirs) or a Method class (its docstring's first line describes it)."""
@@ -37,7 +42,7 @@ def _plugin_method(point: Any) -> Entry[MethodEntry]:
         if target.name != point.name:
             raise HarnessError(f"method entry point {point.name} ({point.value}) is the entry of {target.name!r}")
         return Entry(point.name, target.description, value=target)
-    doc = (getattr(target, "__doc__", None) or "").strip().split("\n\n")[0].replace("\n", " ")
+    doc = first_paragraph(target)
     entry = MethodEntry(point.name, point.value, doc or f"plugin ({point.value})", paper=getattr(target, "paper", None))
     return Entry(point.name, entry.description, value=entry)
 

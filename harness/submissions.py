@@ -99,14 +99,13 @@ def method_package(method: str) -> dict[str, Any]:
 
 def _method_text(method: str) -> dict[str, str | None]:
     """The method's description (its class docstring's first paragraph) and `paper` attribute, for its card."""
-    from harness.methods import METHODS
+    from harness.methods import METHODS, first_paragraph
     from harness.registry import import_target
 
     entry = METHODS.entry(method).load()
     cls = import_target(entry.target)
-    doc = (cls.__doc__ or "").strip().split("\n\n")[0]
     return {
-        "description": " ".join(doc.split()) or entry.description,
+        "description": first_paragraph(cls) or entry.description,
         "paper": entry.paper or getattr(cls, "paper", None),
     }
 
