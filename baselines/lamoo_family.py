@@ -15,25 +15,31 @@ Random allocation and the heuristic are CE-NAS with `policy=random` / `policy=he
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from cenas.lamoo.dominance import dominance_counts
-from cenas.method import CENAS, CENASOptions
+from cenas.search import LaMOOSearch, LaMOOSearchOptions
+from cenas.supernet import SupernetOptions, make_supernet
 from harness.metrics import pareto_mask
-from harness.options import option
+from harness.options import group, option
 from harness.sim.jobs import ONESHOT, TRAIN, Allocation, Job, Outcome
-from harness.sim.method import IntervalInfo
+from harness.sim.method import IntervalInfo, MethodContext
+from harness.sim.schedule import Schedule, ScheduleOptions, make_schedule
 
 
 @dataclass(frozen=True)
-class LaMOOOptions(CENASOptions):
-    policy: Literal["heuristic", "rl", "random", "fixed"] = option("fixed", "unused: every GPU trains")
+class LaMOOOptions(LaMOOSearchOptions):
+    """Vanilla LaMOO: the search and the carbon-aware schedule around it (default: every GPU trains always)."""
+
+    schedule: ScheduleOptions = group(ScheduleOptions, "carbon-aware schedule (GPUs not training idle)")
 
 
 @dataclass(frozen=True)
-class OneShotOptions(LaMOOOptions):
+class OneShotOptions(LaMOOSearchOptions):
+    """One-shot LaMOO: the search on estimates, the supernet, the sampling quota and the claims."""
+
+    supernet: SupernetOptions = group(SupernetOptions, "supernet training cost")
     oneshot_quota: int | None = option(
         10,
         "one-shot evaluations started per interval (null: as many as the sampling GPUs can run)",
@@ -52,24 +58,36 @@ class OneShotOptions(LaMOOOptions):
     claim_after: bool = option(True, "once sampling ends, every GPU trains the rest of its estimated front")
 
 
-class VanillaLaMOO(CENAS):
+class VanillaLaMOO(LaMOOSearch):
+    """Every training GPU trains a fresh sample of the current region; the schedule decides how many train."""
+
     Options = LaMOOOptions
+    options: LaMOOOptions
+
+    def model_files(self, region: str) -> dict[str, str]:
+        return self.options.schedule.model_files(region)
+
+    def privileged(self) -> tuple[str, ...]:
+        return (*super().privileged(), *self.options.schedule.privileged())
+
+    def _setup_search(self, ctx: MethodContext) -> None:
+        self.schedule: Schedule = make_schedule(self.options.schedule, ctx.carbon, ctx.n_gpus, ctx.interval_s)
 
     def on_interval(self, info: IntervalInfo) -> Allocation:
-        super().on_interval(info)  # rebuilds the tree and resets the region sampler
-        assert self.ctx is not None
-        return {TRAIN: self.ctx.n_gpus}
+        self.select_region()
+        return {TRAIN: self.schedule.train_gpus(info.now_s)}
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
-        drawn = self._sample()
+        drawn = self.sample()
         if drawn is None:
             return None
-        x, arch = drawn
-        self.seen.add(arch)
-        return Job(TRAIN, arch, payload=(x, None))
+        return Job(TRAIN, drawn[1], payload=(drawn[0], None))
+
+    def tell(self, job: Job, outcome: Outcome) -> None:
+        self.observe(job.payload[0], outcome.objectives)
 
 
-class OneShotLaMOO(CENAS):
+class OneShotLaMOO(LaMOOSearch):
     Options = OneShotOptions
     options: OneShotOptions
 
@@ -89,8 +107,11 @@ class OneShotLaMOO(CENAS):
         """True until `max_samples` samples (initial ones included) have been evaluated."""
         return self.max_samples is None or len(self.observed) < self.max_samples
 
+    def _setup_search(self, ctx: MethodContext) -> None:
+        self.supernet = make_supernet(self.options.supernet, ctx.benchmark)
+
     def on_interval(self, info: IntervalInfo) -> Allocation:
-        super().on_interval(info)
+        self.supernet.select(self.select_region(), self.tree_size)
         self.started = 0
         assert self.ctx is not None
         n = self.ctx.n_gpus
@@ -110,11 +131,10 @@ class OneShotLaMOO(CENAS):
             self.max_samples is not None and self.issued + self.options.n_init >= self.max_samples
         ):
             return None
-        drawn = self._sample()
+        drawn = self.sample()
         if drawn is None:
             return None
         x, arch = drawn
-        self.seen.add(arch)
         self.started += 1
         self.issued += 1
         return Job(ONESHOT, arch, payload=x)
@@ -148,10 +168,10 @@ class OneShotLaMOO(CENAS):
                 return
             self.initial_trained += 1
             self.claimed.add(job.arch)
-            self.observed.append(job.payload[0], outcome.objectives)
+            self.observe(job.payload[0], outcome.objectives)
             return
         self.estimates.setdefault(job.arch, outcome.objectives)
-        self.observed.append(job.payload, outcome.objectives)
+        self.observe(job.payload, outcome.objectives)
 
     @property
     def done(self) -> bool:

@@ -2,12 +2,14 @@
 (`pyproject.toml`: `cenas_bench.methods`): the harness never imports `baselines`."""
 
 from harness.methods import MethodEntry
+from harness.sim.schedule import PAPERS
 
+LAMOO_PAPER = "Y. Zhao et al. Multi-objective Optimization by Learning Space Partitions (LaMOO). ICLR 2022."
 VANILLA_LAMOO = MethodEntry(
     "vanilla-lamoo",
     "baselines.lamoo_family:VanillaLaMOO",
     "LaMOO with every GPU training fresh region samples (no supernet), whatever the carbon intensity.",
-    paper="Y. Zhao et al. Multi-objective Optimization by Learning Space Partitions (LaMOO). ICLR 2022.",
+    paper=LAMOO_PAPER,
 )
 
 ONESHOT_LAMOO = MethodEntry(
@@ -69,9 +71,60 @@ SEMOA = MethodEntry(
     ),
 )
 
+RANDOM_PAPER = "L. Li and A. Talwalkar. Random Search and Reproducibility for Neural Architecture Search. UAI 2019."
 RANDOM_SEARCH = MethodEntry(
     "random-search",
     "baselines.random_search:RandomSearch",
     "Every GPU trains uniformly random archs.",
-    paper="L. Li and A. Talwalkar. Random Search and Reproducibility for Neural Architecture Search. UAI 2019.",
+    paper=RANDOM_PAPER,
 )
+
+# ------------------------------------------------------------------------------- carbon-blind searches, scheduled
+_SEARCHES = {
+    "random-search": ("baselines.random_search:RandomSearch", "Random search", RANDOM_PAPER),
+    "vanilla-lamoo": ("baselines.lamoo_family:VanillaLaMOO", "Vanilla LaMOO", LAMOO_PAPER),
+}
+_SCHEDULES = {
+    "threshold": (
+        (("schedule.policy", "threshold"),),
+        "suspended unless the intensity is in the cleanest half of the next 24 h as persistence forecasts them "
+        "(Let's Wait Awhile)",
+        PAPERS["threshold"],
+    ),
+    "carbonscaler": (
+        (("schedule.policy", "carbonscaler"),),
+        "half of its GPU-hours on average, planned into the cleanest forecast hours of each 24 h window "
+        "(CarbonScaler's elastic plan; persistence forecast)",
+        PAPERS["carbonscaler"],
+    ),
+    "hindsight": (
+        (
+            ("schedule.policy", "threshold"),
+            ("schedule.forecaster", "oracle"),
+            ("schedule.window_hours", 2_000),
+        ),
+        "trains only in hours at or below the median of the true intensity of the next 2,000 hours: the threshold "
+        "schedule with the future known (privileged: a bound, not a baseline)",
+        PAPERS["threshold"],
+    ),
+}
+
+
+def _scheduled(search: str, schedule: str) -> MethodEntry:
+    target, title, paper = _SEARCHES[search]
+    defaults, what, schedule_paper = _SCHEDULES[schedule]
+    return MethodEntry(
+        f"{search}-{schedule}",
+        target,
+        f"{title} under a carbon-aware schedule: {what}; GPUs not training idle.",
+        defaults,
+        paper=f"{paper} Schedule: {schedule_paper}",
+    )
+
+
+RANDOM_SEARCH_THRESHOLD = _scheduled("random-search", "threshold")
+RANDOM_SEARCH_CARBONSCALER = _scheduled("random-search", "carbonscaler")
+RANDOM_SEARCH_HINDSIGHT = _scheduled("random-search", "hindsight")
+VANILLA_LAMOO_THRESHOLD = _scheduled("vanilla-lamoo", "threshold")
+VANILLA_LAMOO_CARBONSCALER = _scheduled("vanilla-lamoo", "carbonscaler")
+VANILLA_LAMOO_HINDSIGHT = _scheduled("vanilla-lamoo", "hindsight")

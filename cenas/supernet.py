@@ -12,7 +12,10 @@ and then count for nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
+from harness.benchmarks.base import Benchmark
+from harness.options import option
 from harness.sim.jobs import Job
 
 
@@ -63,3 +66,31 @@ class Supernet:
         """A chunk finished; chunks of superseded supernets are ignored."""
         if job.payload == self.generation:
             self.in_flight -= 1
+
+
+@dataclass(frozen=True)
+class SupernetOptions:
+    """Supernet training, charged to the sampling GPUs before they may score candidates in a region."""
+
+    seconds: float | None = option(
+        None,
+        "GPU-seconds to train the supernet of a new region (null: the benchmark's declared proxy decides: its "
+        "supernet's training cost where the estimate is a supernet's, none where it is early stopping; a number "
+        "overrides it and is recorded as a non-default setting; 0: free, as in the CE-NAS reference simulator)",
+        ge=0,
+    )
+    scope: Literal["region", "rebuild", "once"] = option(
+        "region",
+        "a new supernet for every newly selected region (leaf path); also whenever the tree is refitted (rebuild: the "
+        "region's boundaries moved); or once for the whole space",
+    )
+    chunk_seconds: float = option(
+        900.0, "the training is split into chunks of this many GPU-seconds shared by the sampling GPUs", gt=0
+    )
+
+
+def make_supernet(options: SupernetOptions, benchmark: Benchmark) -> Supernet:
+    """The supernet of a run: `options.seconds`, else the cost the benchmark's declared proxy gives (none where its
+    estimate is early stopping)."""
+    seconds = options.seconds if options.seconds is not None else benchmark.proxy.supernet_seconds
+    return Supernet(seconds, options.scope, options.chunk_seconds)

@@ -8,6 +8,9 @@ Checked, each violation one line naming the job, GPU, hour or interval (relative
 - energy: every job's facility power is the profile's (or the table's measured energy / time), its energy is power x
   the time it ran; idle GPUs draw the profile's idle power; the run's energy is the sum;
 - carbon: energy x the trace's intensity of the hour in which it was drawn, per job, per interval and for the run;
+- terms: dynamic (busy GPUs' own watts), idle (idle GPUs' profile watts), overhead (the PUE's share of both) and
+  embodied carbon (G x the profile's amortised grams per GPU-second x the time reserved), each recomputed per interval
+  and for the run, and adding up to the recorded energy and carbon;
   a carbon, time or GPU-hour budget is never exceeded;
 - estimates: supernet training appears only where the benchmark's proxy is a supernet, or where the run's options
   declare a supernet cost;
@@ -91,6 +94,7 @@ class _Auditor:
     def lookups(self) -> None:
         """The table's numbers for every job, looked up once per kind: required seconds, watts, true accuracy."""
         self.needs: dict[int, tuple[float, float, float | None]] = {}
+        self.overhead_w: dict[int, float] = {}  # the facility overhead in each job's watts (none where measured)
         for kind in (TRAIN, ONESHOT):
             index = [i for i, r in enumerate(self.rows) if r["kind"] == kind]
             archs = np.asarray([int(self.rows[i]["arch"]) for i in index], dtype=np.int64)
@@ -100,9 +104,11 @@ class _Auditor:
             for k, i in enumerate(index):
                 watts = self.profile.busy_w(kind) if measured is None else float(measured[k]) * 3.6e6 / seconds[k]
                 self.needs[i] = (float(seconds[k]), watts, float(accuracy[k]))
+                self.overhead_w[i] = self.profile.overhead_share(watts) if measured is None else 0.0
         for i, row in enumerate(self.rows):
             if row["kind"] == SUPERNET_KIND:  # supernet training: its own seconds, at training power
                 self.needs[i] = (float(row["seconds"]), self.profile.busy_w(TRAIN), None)
+                self.overhead_w[i] = self.profile.overhead_share(self.profile.busy_w(TRAIN))
 
     def carbon_of(self, start: float, end: float, watts: float) -> float:
         """Grams of `watts` drawn from `start` to `end` (s), each hour at its own intensity."""
@@ -194,15 +200,16 @@ class _Auditor:
         bounds += [3600.0 * h for h in range(1, math.ceil(self.end_s / 3600.0))]
         for row in self.record.intervals:
             bounds += [float(row["start_h"]) * 3600.0, float(row["end_h"]) * 3600.0]
-        changes: dict[str, list[tuple[float, float]]] = {"power": [], "busy": [], "train": []}
-        for row in self.rows:
+        changes: dict[str, list[tuple[float, float]]] = {"power": [], "overhead": [], "busy": [], "train": []}
+        for i, row in enumerate(self.rows):
             if not row["segments"]:
                 continue
-            watts = float(row["power_w"])
+            watts, overhead = float(row["power_w"]), self.overhead_w.get(i, 0.0)
             for _, a, b in row["segments"]:
                 a, b = float(a), float(b)
                 bounds += [a, b]
                 changes["power"] += [(a, watts), (b, -watts)]
+                changes["overhead"] += [(a, overhead), (b, -overhead)]
                 changes["busy"] += [(a, 1.0), (b, -1.0)]
                 if row["kind"] == TRAIN:
                     changes["train"] += [(a, 1.0), (b, -1.0)]
@@ -222,8 +229,18 @@ class _Auditor:
         idle = np.maximum(self.n_gpus - np.rint(level["busy"]), 0.0)
         watts = level["power"] + idle * self.profile.idle_facility_w
         energy = watts * dt / 3.6e6
-        carbon = energy * ci
+        idle_w = idle * self.profile.idle_w
+        terms_kwh = {  # each term from its own watts: busy GPUs' own, idle GPUs' profile watts, the PUE's share
+            "dynamic": (level["power"] - level["overhead"]) * dt / 3.6e6,
+            "idle": idle_w * dt / 3.6e6,
+            "overhead": (level["overhead"] + idle_w * (self.profile.pue - 1.0)) * dt / 3.6e6,
+        }
+        terms_g = {k: v * ci for k, v in terms_kwh.items()} | {
+            "embodied": self.n_gpus * self.profile.embodied_g_per_gpu_s * dt
+        }
+        carbon = energy * ci + terms_g["embodied"]
         total_e, total_c = float(energy.sum()), float(carbon.sum())
+        self.terms(terms_kwh, terms_g, times, dt)
         s = self.summary
         if not _close(float(s["energy_kwh"]), total_e):
             self.fail(f"run: energy {s['energy_kwh']:.9g} kWh recorded, {total_e:.9g} kWh drawn (jobs and idle GPUs)")
@@ -243,6 +260,29 @@ class _Auditor:
             if not _close(float(row["idle_gpu_h"]), idle_h, 1e-9):
                 self.fail(f"{name}: {row['idle_gpu_h']:.9g} idle GPU-hours recorded, {idle_h:.9g} idle")
         self.budgets(total_c, float((level["busy"] * dt).sum()) / 3600.0)
+
+    def terms(self, kwh: dict[str, np.ndarray], g: dict[str, np.ndarray], times: np.ndarray, dt: np.ndarray) -> None:
+        """Each accounting term of the run and of every interval against its own recomputation; the terms add up to
+        the recorded totals. Records written before terms were recorded get a note."""
+        if "dynamic_g" not in self.summary:
+            self.report.notes.append("record without accounting terms (written before they were recorded): totals only")
+            return
+        expected = {f"{k}_kwh": v for k, v in kwh.items()} | {f"{k}_g": v for k, v in g.items()}
+        s = self.summary
+        for key, values in expected.items():
+            if not _close(float(s[key]), float(values.sum()), 1e-9):
+                self.fail(f"run: {key} {s[key]:.9g} recorded, {float(values.sum()):.9g} recomputed")
+        for total, parts in (("energy_kwh", [f"{k}_kwh" for k in kwh]), ("carbon_g", [f"{k}_g" for k in g])):
+            added = sum(float(s[p]) for p in parts)
+            if not _close(float(s[total]), added, 1e-9):
+                self.fail(f"run: {total} {s[total]:.9g} recorded, its terms add up to {added:.9g}")
+        mid = times[:-1] + dt / 2
+        for row in self.record.intervals:
+            inside = (mid >= float(row["start_h"]) * 3600.0) & (mid < float(row["end_h"]) * 3600.0)
+            for key, values in expected.items():
+                value = float(values[inside].sum())
+                if not _close(float(row[key]), value, 1e-9):
+                    self.fail(f"interval {row['index']}: {key} {row[key]:.9g} recorded, {value:.9g} recomputed")
 
     def legacy_totals(self) -> None:
         self.report.notes.append(

@@ -107,7 +107,12 @@ def execute(
         "libraries": _library_versions(),
         "data_files": data_hashes(benchmark, trace),
         "accounting": asdict(profile),
-        "trace": {"region": trace.region, "start": trace.start.isoformat(), "hours": trace.hours},
+        "trace": {
+            "region": trace.region,
+            "start": trace.start.isoformat(),
+            "hours": trace.hours,
+            "signal": asdict(trace.signal),
+        },
         "benchmark": {
             "id": benchmark.id,
             "hv_max": benchmark.hv_max,
@@ -173,6 +178,7 @@ def summarize(result: SimResult, hv_max: float, observed_f: np.ndarray, observed
         "carbon_kg": totals.carbon_g / 1000.0,
         "carbon_lbs": from_grams(totals.carbon_g, "lbs"),
         "energy_kwh": totals.energy_kwh,
+        **totals.terms(),
         "gpu_hours": totals.busy_gpu_hours,
         "train_gpu_hours": totals.busy_s["train"] / 3600.0,
         "oneshot_gpu_hours": totals.busy_s["oneshot"] / 3600.0,

@@ -23,7 +23,7 @@ from harness.errors import HarnessError
 from harness.methods import METHODS
 from harness.results import RunRecord, load_record, parse_record
 from harness.runner import execute
-from harness.sim.accounting import get_profile
+from harness.sim.accounting import PROFILES, get_profile
 from harness.sim.jobs import ONESHOT, TRAIN, Job
 from harness.sim.method import IntervalInfo, Method
 from harness.sim.simulator import Simulator
@@ -186,6 +186,64 @@ def test_audit_checks_carbon_against_the_trace_and_the_budget(cenas_record: Path
     assert any("over a budget" in v for v in audit_record(over).violations)
 
 
+@pytest.fixture(scope="module")
+def embodied_record() -> RunRecord:
+    """A real run under the profile with every term: idle draw, PUE 1.58 and embodied carbon."""
+    spec = RunSpec(
+        "cenas-heuristic", DEFAULT_BENCHMARK, "hotcarbon-1", parse_budget("30lbs"), accounting="embodied-a100"
+    )
+    return execute(spec)
+
+
+def test_every_accounting_term_is_recorded_and_adds_up(embodied_record: RunRecord) -> None:
+    """Dynamic, idle, overhead and embodied carbon, each in the summary and in every interval, and the formula
+    term by term: overhead is (PUE - 1) of the GPUs' energy, embodied is G x the amortised grams per reserved second."""
+    s, profile = embodied_record.summary, get_profile("embodied-a100")
+    assert all(s[f"{t}_g"] > 0 for t in ("dynamic", "idle", "overhead", "embodied"))
+    assert s["carbon_g"] == pytest.approx(sum(s[f"{t}_g"] for t in ("dynamic", "idle", "overhead", "embodied")))
+    assert s["energy_kwh"] == pytest.approx(s["dynamic_kwh"] + s["idle_kwh"] + s["overhead_kwh"])
+    assert s["overhead_kwh"] == pytest.approx((profile.pue - 1) * (s["dynamic_kwh"] + s["idle_kwh"]))
+    hours = s["simulated_hours"]
+    assert s["embodied_g"] == pytest.approx(8 * hours * 318_000 / (4 * 8760))
+    assert s["carbon_g"] <= 30 * 453.59237 * (1 + 1e-9)  # the budget counts the embodied term too
+    assert audit_record(embodied_record).clean
+
+
+@pytest.mark.parametrize(("move", "to"), [("dynamic_g", "idle_g"), ("overhead_g", "embodied_g")])
+def test_the_audit_checks_each_term_not_only_their_sum(embodied_record: RunRecord, move: str, to: str) -> None:
+    """Grams moved from one term to another keep every total: the audit still names both terms."""
+    tampered = copy.deepcopy(embodied_record)
+    shift = 0.1 * tampered.summary[move]
+    tampered.summary[move] -= shift
+    tampered.summary[to] += shift
+    violations = audit_record(tampered).violations
+    assert any(v.startswith(f"run: {move}") for v in violations) and any(v.startswith(f"run: {to}") for v in violations)
+    row = tampered.intervals[3]
+    row[move], row[to] = row[move] * 0.5, row[to] + row[move] * 0.5
+    assert any(v.startswith(f"interval 3: {move}") for v in audit_record(tampered).violations)
+
+
+def test_an_edited_profile_in_a_record_is_not_the_registered_one(embodied_record: RunRecord) -> None:
+    tampered = copy.deepcopy(embodied_record)
+    tampered.provenance["accounting"]["embodied_kg_per_gpu"] = 150.0
+    assert any("not the registered one" in v for v in audit_record(tampered).violations)
+
+
+def test_records_written_before_the_terms_audit_on_their_totals(embodied_record: RunRecord) -> None:
+    """A default-profile record without the term columns (as committed before they existed) is audited on its
+    totals, with a note; the same record with a wrong total still fails."""
+    record = execute(RunSpec("random-search", DEFAULT_BENCHMARK, "hotcarbon-1", parse_budget("6h")))
+    terms = [f"{t}_{u}" for t in ("dynamic", "idle", "overhead", "embodied") for u in ("g", "kwh")]
+    old = copy.deepcopy(record)
+    for table in (old.summary, *old.intervals):
+        for key in terms:
+            table.pop(key, None)
+    report = audit_record(old)
+    assert report.clean and any("without accounting terms" in n for n in report.notes)
+    old.summary["carbon_g"] *= 1.001
+    assert not audit_record(old).clean
+
+
 def test_audit_refuses_a_record_too_old_to_audit(cenas_record: Path, tmp_path: Path) -> None:
     def strip(d: dict) -> None:
         d["evaluations"] = {"columns": ["job", "arch"], "rows": [[0, 1]]}
@@ -226,14 +284,14 @@ settings.register_profile("slow", max_examples=300, deadline=None, suppress_heal
     budget=st.sampled_from(["4h", "9h", "30lbs", "60kg", "12gpuh", "6h,40lbs"]),
     trace=st.sampled_from(["hotcarbon-1", "DE@2021-11-15T00:00", "US-MIDA-PJM@2022-02-07T00:00"]),
     interval=st.sampled_from([1800.0, 3600.0, 5400.0]),
-    accounting=st.sampled_from(["default", "reference"]),
+    accounting=st.sampled_from(sorted(PROFILES.entries())),
 )
 def test_every_method_conserves_work_energy_and_carbon(method, seed, gpus, budget, trace, interval, accounting) -> None:
-    from harness.methods import default_benchmark
+    from harness.methods import default_benchmark, method_class
+    from harness.options import option_specs
 
-    options = (
-        {"tree.kernel": "rbf", "tree.svm_max_samples": 300} if method not in ("random-search", "nsga2", "semoa") else {}
-    )
+    tree = {"tree.kernel", "tree.svm_max_samples"} <= {o.key for o in option_specs(method_class(method).Options)}
+    options = {"tree.kernel": "rbf", "tree.svm_max_samples": 300} if tree else {}
     spec = RunSpec(
         method,
         default_benchmark(method),

@@ -96,5 +96,26 @@ def test_methods_show_lists_options_defaults_and_entry_overrides() -> None:
     for key in ("tree.kernel", "tree.svm_max_samples", "qnehvi.q", "rl.mode", "heuristic.window_hours"):
         assert key in result.output
     assert '"rbf" *' in result.output and "set by this registry entry" in result.output
-    bare = CliRunner().invoke(app, ["methods", "show", "random-search"])
-    assert bare.exit_code == 0 and "random-search has no options" in bare.output
+    scheduled = CliRunner().invoke(app, ["methods", "show", "random-search-threshold"])
+    assert scheduled.exit_code == 0 and '"threshold" *' in scheduled.output and "schedule.quantile" in scheduled.output
+
+
+def test_each_lamoo_method_shows_only_the_options_it_reads() -> None:
+    """The LaMOO baselines share CE-NAS's search (`cenas.search.LaMOOSearch`) but none of its allocation: vanilla
+    LaMOO lists its tree, sampler and schedule, one-shot LaMOO its supernet and claims, and neither a policy, a
+    forecaster for a policy, an RL agent or a ready queue."""
+    from harness.methods import method_class
+    from harness.options import option_specs
+
+    keys = {name: {o.key for o in option_specs(method_class(name).Options)} for name in ("cenas", "vanilla-lamoo")}
+    keys["oneshot-lamoo"] = {o.key for o in option_specs(method_class("oneshot-lamoo").Options)}
+    allocation = {"policy", "forecaster", "fixed_train", "queue_capacity", "dominance_scope", "rl.mode"}
+    assert allocation <= keys["cenas"]
+    assert not allocation & (keys["vanilla-lamoo"] | keys["oneshot-lamoo"])
+    assert not any(k.startswith(("heuristic.", "rl.", "supernet.")) for k in keys["vanilla-lamoo"])
+    assert {"tree.kernel", "sampler", "n_init", "schedule.policy"} <= keys["vanilla-lamoo"]
+    assert {"supernet.seconds", "oneshot_quota", "claim_gpus"} <= keys["oneshot-lamoo"]
+    shown = CliRunner().invoke(app, ["methods", "show", "vanilla-lamoo"]).output
+    assert (
+        "tree.kernel" in shown and "│ policy " not in shown and "rl.mode" not in shown and "queue_capacity" not in shown
+    )

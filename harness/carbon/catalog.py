@@ -17,6 +17,56 @@ SOURCES: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class Signal:
+    """What a source's intensity measures: `basis` (production: the zone's generation mix; consumption: the mix its
+    consumers draw, imports flow-traced), `factors` (lifecycle: emission factors over each plant's life cycle;
+    direct: combustion only) and `kind` (average: every source supplying the hour; marginal: the unit that answers
+    an extra kWh)."""
+
+    basis: str
+    factors: str
+    kind: str
+    note: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.basis}-based, {self.factors}, {self.kind}"
+
+
+SIGNALS: dict[str, Signal] = {
+    "sc": Signal(
+        "consumption",
+        "lifecycle",
+        "average",
+        "Electricity Maps data portal, column `Carbon Intensity gCO2eq/kWh (LCA)` (the file also has the direct "
+        "column; Electricity Maps' intensities are consumption-based, flow-traced across interconnectors)",
+    ),
+    "dp": Signal(
+        "consumption",
+        "lifecycle",
+        "average",
+        "Electricity Maps data portal (older vintage), the `(LCA)` column as for sustain-cluster",
+    ),
+    "lwa": Signal(
+        "production",
+        "lifecycle",
+        "average",
+        "computed by Wiesner et al. from ENTSO-E generation per type x IPCC SRREN life-cycle emission factors: the "
+        "zone's own generation, imports not traced",
+    ),
+    "ca": Signal(
+        "consumption",
+        "lifecycle",
+        "average",
+        "co2signal / Electricity Maps API `carbon_intensity_avg` as polled by carbonAdvisor; the API served "
+        "consumption-based life-cycle intensities by default (the file itself does not say)",
+    ),
+}
+"""The signal type of every source's series. No marginal series is available offline: every mirrored source is an
+average intensity, so no board uses marginal emission rates, and none is approximated."""
+
+
 def trace_files(manifest: Manifest) -> list[DataFile]:
     return [f for f in manifest if f.group == "carbon"]
 

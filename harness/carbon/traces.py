@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.carbon.catalog import BUILDER_VERSION, SOURCES, WINDOWS, trace_files
+from harness.carbon.catalog import BUILDER_VERSION, SIGNALS, SOURCES, WINDOWS, Signal, trace_files
 from harness.data.fetch import InputReader, VerifiedFile, cache_dir
 from harness.data.manifest import DataFile, Manifest, load_manifest
 from harness.data.tables import cached_table
@@ -139,6 +139,11 @@ class Trace:
     @property
     def hours(self) -> int:
         return len(self.values)
+
+    @property
+    def signal(self) -> Signal:
+        """What the values measure (basis, emission factors, average or marginal): its source's."""
+        return SIGNALS[self.region.split(":")[0]]
 
     @property
     def times(self) -> pd.DatetimeIndex:

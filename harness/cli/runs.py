@@ -40,7 +40,12 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives a byte-identical record.")] = 0,
     interval: Annotated[float, typer.Option(help="Allocation interval in hours.")] = 1.0,
     accounting: Annotated[
-        str, typer.Option(help="Power profile: default (RTX 3090 watts, PUE 1.58) or reference (CE-NAS code).")
+        str,
+        typer.Option(
+            help="Accounting profile (harness/sim/profiles): default (RTX 3090 watts, idle draw, PUE 1.58), "
+            "operational (busy GPUs only), hyperscale (PUE 1.1), embodied-bloom / embodied-a100 (plus embodied "
+            "carbon per reserved GPU-hour) or reference (the CE-NAS code's). See `harness registries`."
+        ),
     ] = "default",
     option: Annotated[
         list[str] | None,
@@ -115,6 +120,10 @@ def _print_summary(record: Any) -> None:
         ("final hypervolume", f"{s['hv']:.4f} ({100 * s['hv_fraction']:.2f}% of HV_max {s['hv_max']:.4f})"),
         ("log10(HV_max - HV)", "-inf" if log_diff is None else f"{log_diff:.4f}"),
         ("carbon", f"{s['carbon_lbs']:.2f} lbs = {s['carbon_kg']:.3f} kg CO2eq"),
+        (
+            "  by term",
+            ", ".join(f"{t} {s[f'{t}_g'] / 1000:.3f} kg" for t in ("dynamic", "idle", "overhead", "embodied")),
+        ),
         ("energy", f"{s['energy_kwh']:.3f} kWh"),
         (
             "GPU-hours (busy)",

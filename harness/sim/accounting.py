@@ -1,16 +1,36 @@
-"""Power profiles: watts per GPU state (busy by job kind, idle) and PUE, and how initial samples are charged.
+"""Accounting profiles: watts per GPU state (busy by job kind, idle), PUE, embodied carbon, and how initial samples
+are charged. Each profile is a data file (`harness/sim/profiles/NAME.toml`, its sources cited in `source`); a run
+record carries its profile in full.
 
-Energy (kWh) = sum over GPU-seconds of watts x PUE / 3.6e6; carbon (g) = energy x the intensity of the hour in
-which it was drawn (a job spanning an hour boundary is charged at each hour's intensity). Jobs whose benchmark
-measured training energy (EC-NAS) draw energy / duration watts instead, with no PUE added (already measured).
+A run's carbon is the sum of separately recorded terms (every record's summary and interval rows):
+
+    dynamic_g  = sum over busy GPU-seconds of the job's watts x intensity / 3.6e6
+    idle_g     = sum over idle GPU-seconds of idle_w x intensity / 3.6e6       (allocated or not: reserved GPUs)
+    overhead_g = (PUE - 1) x (dynamic + idle) energy x intensity               (the facility: cooling, power delivery)
+    embodied_g = G x reserved seconds x embodied_kg_per_gpu x 1000 / (lifetime_years x 8760 x 3600)
+
+The last is the Green Software Foundation's SCI amortisation M = TE x (TR / EL) x (RR / ToR) with one GPU as the
+resource (TE its embodied carbon, TR the time reserved, EL its expected life); SCI = (E x I + M) per R, with R one
+search. Energy (kWh) is dynamic + idle + overhead; intensity is the trace's value for the hour in which the energy
+was drawn. Jobs whose benchmark measured training energy (EC-NAS) draw energy / duration watts, their dynamic term,
+with no PUE added (already measured). A carbon budget counts every term the profile has.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, fields
+from importlib import resources
 
+from harness.errors import HarnessError
 from harness.registry import Registry
 from harness.sim.jobs import ONESHOT, TRAIN
+
+HOURS_PER_YEAR = 8760.0
+"""Hours of a year of an embodied-carbon lifetime (EL in the SCI formula)."""
+TERMS = ("dynamic", "idle", "overhead", "embodied")
+"""The carbon terms every record separates (`TERM_g` in its summary and interval rows; energy `TERM_kwh` for the
+first three)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +42,8 @@ class PowerProfile:
     pue: float
     charge_init: bool
     source: str
+    embodied_kg_per_gpu: float = 0.0
+    lifetime_years: float = 4.0
 
     def busy_w(self, kind: str) -> float:
         """Facility watts of one GPU busy with a job of `kind` (PUE included)."""
@@ -31,38 +53,40 @@ class PowerProfile:
     def idle_facility_w(self) -> float:
         return self.idle_w * self.pue
 
+    @property
+    def embodied_g_per_gpu_s(self) -> float:
+        """Embodied carbon amortised per reserved GPU-second (g/s): TE / EL."""
+        return self.embodied_kg_per_gpu * 1000.0 / (self.lifetime_years * HOURS_PER_YEAR * 3600.0)
+
+    def overhead_share(self, facility_w: float) -> float:
+        """The facility-overhead watts of `facility_w` watts that include this profile's PUE."""
+        return facility_w * (1.0 - 1.0 / self.pue)
+
+
+def _load(text: str, where: str) -> PowerProfile:
+    try:
+        data = tomllib.loads(text)
+        known = {f.name for f in fields(PowerProfile)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown keys {unknown}")
+        profile = PowerProfile(**data)
+    except (tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
+        raise HarnessError(f"accounting profile {where}: {exc}") from None
+    numbers = (profile.train_w, profile.oneshot_w, profile.idle_w, profile.embodied_kg_per_gpu)
+    if min(numbers) < 0 or profile.pue < 1.0 or profile.lifetime_years <= 0:
+        raise HarnessError(f"accounting profile {where}: watts and embodied carbon >= 0, PUE >= 1, lifetime > 0")
+    return profile
+
 
 PROFILES: Registry[PowerProfile] = Registry("accounting profile", "registries")
-"""Power profiles by name (`--accounting`)."""
-for _profile in (
-    PowerProfile(
-        name="default",
-        train_w=350.0,
-        oneshot_w=350.0,
-        idle_w=18.0,
-        pue=1.58,
-        charge_init=True,
-        source=(
-            "NVIDIA GeForce RTX 3090 (the GPU of CE-NAS's HotCarbon simulation): 350 W total graphics power "
-            "(NVIDIA specification) for training and for supernet evaluation, 18 W idle (single-display idle "
-            "measured in public reviews), PUE 1.58 (Uptime Institute survey average used by Strubell et al., "
-            "ACL 2019). Initial samples are trained and charged like any other job."
-        ),
-    ),
-    PowerProfile(
-        name="reference",
-        train_w=1000.0,
-        oneshot_w=0.0,
-        idle_w=0.0,
-        pue=1.0,
-        charge_init=False,
-        source=(
-            "CE-NAS reference code (cake-lab/CE-NAS cenas_RL.py): carbon = intensity x busy training GPU-hours, "
-            "i.e. an implicit 1 kW per training GPU; one-shot and idle GPUs are free; initial samples are free."
-        ),
-    ),
-):
-    PROFILES.add(_profile.name, _profile.source, value=_profile)
+"""Accounting profiles by name (`--accounting`), read from `harness/sim/profiles/*.toml`."""
+for _file in sorted(resources.files("harness.sim").joinpath("profiles").iterdir(), key=lambda f: f.name):
+    if _file.name.endswith(".toml"):
+        _profile = _load(_file.read_text(encoding="utf-8"), _file.name)
+        if f"{_profile.name}.toml" != _file.name:
+            raise HarnessError(f"accounting profile {_file.name} is named {_profile.name!r}; name the file after it")
+        PROFILES.add(_profile.name, _profile.source, value=_profile)
 
 
 def get_profile(name: str) -> PowerProfile:

@@ -80,6 +80,9 @@ class RunningJob:
     job: Job
     remaining_s: float
     power_w: float
+    """Facility watts (PUE included, where the profile adds it)."""
+    overhead_w: float = 0.0
+    """The facility overhead of `power_w` (PUE - 1 times the GPU's watts); the rest is the dynamic term."""
     gpu: int = -1
     first_start_s: float = 0.0
     segment_start_s: float = 0.0

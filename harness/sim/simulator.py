@@ -22,12 +22,13 @@ from harness.carbon.view import CarbonView
 from harness.config import Budget
 from harness.errors import HarnessError
 from harness.metrics import hypervolume, log_hv_difference
-from harness.sim.accounting import PowerProfile
+from harness.sim.accounting import TERMS, PowerProfile
 from harness.sim.jobs import JOB_KINDS, ONESHOT, RECORDED_KINDS, TRAIN, Allocation, Job, Outcome, RunningJob
 from harness.sim.method import IntervalInfo, Method, MethodContext
 
 _DONE, _BOUNDARY = 0, 1
 _EPS = 1e-9
+ENERGY_TERMS = TERMS[:3]  # embodied carbon draws no energy
 
 
 @dataclass
@@ -36,6 +37,14 @@ class Totals:
     carbon_g: float = 0.0
     busy_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(JOB_KINDS, 0.0))
     idle_s: float = 0.0
+    kwh: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ENERGY_TERMS, 0.0))
+    """Energy by term (dynamic, idle, overhead); they sum to `energy_kwh`."""
+    g: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TERMS, 0.0))
+    """Carbon by term (dynamic, idle, overhead, embodied); they sum to `carbon_g`."""
+
+    def terms(self) -> dict[str, float]:
+        """The record's term columns: `TERM_kwh` for the energy terms, `TERM_g` for every carbon term."""
+        return {f"{k}_kwh": v for k, v in self.kwh.items()} | {f"{k}_g": v for k, v in self.g.items()}
 
     @property
     def busy_gpu_hours(self) -> float:
@@ -99,6 +108,8 @@ class Simulator:
         self.seen_hv = 0.0  # what the method is told: HV at the benchmark's search reference point
         self._one_ref = bool(np.array_equal(benchmark.ref_point, benchmark.search_ref_point))
         self.view = CarbonView(trace, world if world is not None else load_trace(trace.region))
+        self.embodied_rate = n_gpus * profile.embodied_g_per_gpu_s  # g/s of the reserved GPUs, whatever they do
+        self.idle_overhead_w = profile.idle_w * (profile.pue - 1.0)
 
     # ------------------------------------------------------------------------------------------------ public
     def run(self) -> SimResult:
@@ -184,6 +195,8 @@ class Simulator:
             dt = piece_end - self.now
             limit, reason = dt, None
             carbon_rate = total_w * ci / 3.6e6  # g per second
+            if self.embodied_rate:
+                carbon_rate += self.embodied_rate
             if self.budget.carbon_g is not None and carbon_rate > 0:
                 room = (self.budget.carbon_g - self.totals.carbon_g) / carbon_rate
                 if room < limit:
@@ -201,6 +214,7 @@ class Simulator:
         return None
 
     def _charge(self, dt: float, powers: Sequence[float], ci: float) -> None:
+        embodied = self.embodied_rate * dt
         for totals in (self.totals, self.interval_totals):
             for g in range(self.n_gpus):
                 running = self.gpu_job[g]
@@ -209,8 +223,17 @@ class Simulator:
                 totals.carbon_g += energy * ci
                 if running is None:
                     totals.idle_s += dt
+                    term, overhead = "idle", self.idle_overhead_w * dt / 3.6e6
                 else:
                     totals.busy_s[running.job.kind] += dt
+                    term, overhead = "dynamic", running.overhead_w * dt / 3.6e6
+                totals.kwh[term] += energy - overhead
+                totals.g[term] += (energy - overhead) * ci
+                totals.kwh["overhead"] += overhead
+                totals.g["overhead"] += overhead * ci
+            if embodied:
+                totals.carbon_g += embodied
+                totals.g["embodied"] += embodied
         for g in range(self.n_gpus):
             running = self.gpu_job[g]
             if running is not None:
@@ -288,6 +311,7 @@ class Simulator:
             "idle_gpu_h": t.idle_s / 3600.0,
             "energy_kwh": t.energy_kwh,
             "carbon_g": t.carbon_g,
+            **t.terms(),
             "cum_energy_kwh": self.totals.energy_kwh,
             "cum_carbon_g": self.totals.carbon_g,
             "cum_gpu_h": self.totals.busy_gpu_hours,
@@ -364,13 +388,15 @@ class Simulator:
 
     def _fresh(self, job: Job) -> RunningJob:
         seconds = self._seconds(job)
-        power = self.profile.busy_w(TRAIN if job.is_supernet else job.kind)  # supernet training is training
+        kind = TRAIN if job.is_supernet else job.kind  # supernet training is training
+        power = self.profile.busy_w(kind)
+        overhead = power - power / self.profile.pue
         if job.kind == TRAIN:
             measured = self.bench.train_energy_kwh([job.arch])
-            if measured is not None:
-                power = float(measured[0]) * 3.6e6 / seconds
+            if measured is not None:  # measured at the wall: no PUE added, all of it dynamic
+                power, overhead = float(measured[0]) * 3.6e6 / seconds, 0.0
         self.interval_counts[f"started_{job.recorded_kind}"] += 1
-        return RunningJob(job=job, remaining_s=seconds, power_w=power, first_start_s=self.now)
+        return RunningJob(job=job, remaining_s=seconds, power_w=power, overhead_w=overhead, first_start_s=self.now)
 
     def _complete(self, gpu: int, token: int) -> None:
         running = self.gpu_job[gpu]

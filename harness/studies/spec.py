@@ -537,8 +537,14 @@ def _check_resources(study: Study) -> None:
     for bench in study.benchmarks:
         if bench not in known:
             raise HarnessError(f"study {study.name}: unknown benchmark '{bench}' (see `harness benchmarks list`)")
+    signals: dict[str, str] = {}
     for trace in study.traces:
-        load_trace(trace)
+        signals.setdefault(load_trace(trace).signal.label, trace)
+    if len(signals) > 1:
+        mixed = "; ".join(f"{trace}: {label}" for label, trace in signals.items())
+        raise HarnessError(
+            f"study {study.name} mixes carbon signal types ({mixed}); a board compares runs under one kind of signal"
+        )
     get_profile(study.accounting)
     study.cells()[0]  # RunSpec checks interval, GPUs, seeds
 
