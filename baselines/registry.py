@@ -97,16 +97,6 @@ _SCHEDULES = {
         "(CarbonScaler's elastic plan; persistence forecast)",
         PAPERS["carbonscaler"],
     ),
-    "hindsight": (
-        (
-            ("schedule.policy", "threshold"),
-            ("schedule.forecaster", "oracle"),
-            ("schedule.window_hours", 2_000),
-        ),
-        "trains only in hours at or below the median of the true intensity of the next 2,000 hours: the threshold "
-        "schedule with the future known (privileged: a bound, not a baseline)",
-        PAPERS["threshold"],
-    ),
 }
 
 
@@ -124,7 +114,5 @@ def _scheduled(search: str, schedule: str) -> MethodEntry:
 
 RANDOM_SEARCH_THRESHOLD = _scheduled("random-search", "threshold")
 RANDOM_SEARCH_CARBONSCALER = _scheduled("random-search", "carbonscaler")
-RANDOM_SEARCH_HINDSIGHT = _scheduled("random-search", "hindsight")
 VANILLA_LAMOO_THRESHOLD = _scheduled("vanilla-lamoo", "threshold")
 VANILLA_LAMOO_CARBONSCALER = _scheduled("vanilla-lamoo", "carbonscaler")
-VANILLA_LAMOO_HINDSIGHT = _scheduled("vanilla-lamoo", "hindsight")

@@ -353,6 +353,50 @@ def test_the_site_works_offline_in_headless_chromium(site: Path, browser, tmp_pa
     assert requests and all(url.startswith("file://") for url in requests), [u for u in requests if "file:" not in u]
 
 
+def test_the_sensitivity_boards_show_their_rank_correlations_in_headless_chromium(
+    site: Path, browser, tmp_path: Path
+) -> None:
+    """Every accounting-sensitivity board: linked from the index, its correlation table read in Chromium equals the
+    Kendall and Spearman statistics recomputed from the committed studies, its chart and downloads are there."""
+    from scipy import stats
+
+    from harness.studies.sensitivity import SENSITIVITIES, load_sensitivity
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto((site / "index.html").as_uri())
+    linked = page.eval_on_selector_all("#sensitivity ~ section h3 a", "els => els.map(e => e.getAttribute('href'))")
+    boards = {s.study["name"]: s.boards[0] for s in load_studies(RESULTS)}
+    specs = [load_sensitivity(e.load()) for e in SENSITIVITIES.entries().values()]
+    assert sorted(linked) == sorted(f"sensitivity-{spec.name}.html" for spec in specs) and len(specs) == 2
+    for spec in specs:
+        page.goto((site / f"sensitivity-{spec.name}.html").as_uri())
+        rows = page.eval_on_selector_all(
+            "#correlation + table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))"
+        )
+        assert [r[0] for r in rows] == [p for p in spec.studies if p != spec.baseline]
+
+        def ranking(profile: str) -> pd.Series:
+            board = boards[spec.studies[profile]]
+            head = board.levels.stats[board.levels.stats["level"] == board.headline]
+            return head.set_index("method")["rank"].dropna()
+
+        base = ranking(spec.baseline)
+        for row in rows:
+            other = ranking(row[0])
+            common = [m for m in base.index if m in other.index]
+            tau = stats.kendalltau(base[common], other[common]).statistic
+            assert row[1] == str(len(common)) and float(row[2].split(" ")[0]) == pytest.approx(tau, abs=5e-4)
+        width = page.eval_on_selector("#figure-ranks svg", "e => e.getBoundingClientRect().width")
+        assert width > 1000
+        for href in page.eval_on_selector_all("main p a[href^='data/']", "els => els.map(e => e.href)"):
+            assert len(pd.read_csv(Path(href.removeprefix("file://")))) > 0
+        shot = tmp_path / f"{spec.name}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 50_000
+    context.close()
+
+
 def test_summary_downloads_show_no_survivor_means(site: Path) -> None:
     """A level some runs of a method never reached is n/a in the downloads too, as on the page (never a survivor
     mean): the method's row there has n = 0, no values, and says how many runs reached it."""

@@ -29,11 +29,6 @@ class TestRandomSearchCarbonScalerContract(MethodContract):
     budget = "30h"
 
 
-class TestRandomSearchHindsightContract(MethodContract):
-    method = "random-search-hindsight"
-    budget = "30h"
-
-
 class TestVanillaLaMOOThresholdContract(MethodContract):
     method = "vanilla-lamoo-threshold"
     budget = "30h"
@@ -41,11 +36,6 @@ class TestVanillaLaMOOThresholdContract(MethodContract):
 
 class TestVanillaLaMOOCarbonScalerContract(MethodContract):
     method = "vanilla-lamoo-carbonscaler"
-    budget = "30h"
-
-
-class TestVanillaLaMOOHindsightContract(MethodContract):
-    method = "vanilla-lamoo-hindsight"
     budget = "30h"
 
 
@@ -92,7 +82,7 @@ def test_fixed_and_always_ignore_the_carbon(view: CarbonView) -> None:
 
 
 def test_only_an_oracle_forecast_is_privileged_and_a_transformer_is_hashed() -> None:
-    assert create_method("random-search-hindsight").privileged() == (
+    assert create_method("random-search-threshold", {"schedule.forecaster": "oracle"}).privileged() == (
         "oracle forecast: the true future intensity (schedule)",
     )
     assert create_method("random-search-threshold").privileged() == ()

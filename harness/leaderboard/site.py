@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from harness import __version__
+from harness.carbon.catalog import SIGNALS
 from harness.errors import HarnessError, os_error
 from harness.io import file_stem
 from harness.leaderboard.boards import Board, boards_of
@@ -226,13 +227,30 @@ def method_cards(studies: list[StudyPage]) -> dict[str, dict[str, Any]]:
         specs = [
             *page.study.get("methods", []),
             *({"name": s["method"], "label": label, "submission": s} for label, s in submitted.items()),
+            *({"name": "", "label": h["label"], "hindsight": h["of"]} for h in page.study.get("hindsight", [])),
         ]
         for spec in specs:
             label = spec.get("label") or spec["name"]
             boards = [b for b in page.boards if label in b.methods]
             if not boards:
                 continue
-            if "submission" in spec:
+            if "hindsight" in spec:
+                card = cards.setdefault(
+                    label,
+                    {
+                        "method": label,
+                        "name": label,
+                        "file": card_slug(label),
+                        "submission": None,
+                        "description": "A bound chosen in hindsight, not a method: for each board, trace and seed, "
+                        f"the best run by the headline among {', '.join(spec['hindsight'])}.",
+                        "paper": None,
+                        "target": None,
+                        "overrides": {},
+                        "studies": [],
+                    },
+                )
+            elif "submission" in spec:
                 sub = spec["submission"]
                 card = cards.setdefault(
                     label,
@@ -584,6 +602,7 @@ def _render(
                 charts=_charts(board, site, order),
                 downloads=downloads,
                 power=power_sentence(board),
+                signal=board_signal(board),
                 title=f"{board.title} ({page.study['name']})",
                 alpha=ALPHA,
                 privileged={m: w for m, w in board.provenance.get("privileged", {}).items() if m in board.methods},
@@ -593,8 +612,10 @@ def _render(
     for card in cards.values():
         html = env.get_template("method.html").render(common, card=card, title=f"{card['method']} (method)")
         (site / card["file"]).write_text(html, encoding="utf-8")
+    sensitivities = _sensitivity_pages(studies, site, env, common, cards)
     index = env.get_template("index.html").render(
         common,
+        sensitivities=sensitivities,
         studies=studies,
         boards=newest_suite_first,
         levels={s: index_levels(v) for s, v in levels.items()},
@@ -610,6 +631,7 @@ def _render(
         sources=_data_sources(studies),
         benchmarks=_merged(studies, "benchmarks"),
         profiles=_merged(studies, "accounting"),
+        signals=SIGNALS,
         citations=_citations,
         title="Methodology",
         alpha=ALPHA,
@@ -620,6 +642,126 @@ def _render(
     for name in ("site.css", "site.js"):
         shutil.copyfile(Path(__file__).with_name("static") / name, site / name)
     progress("index, method cards, methodology and spot checks")
+
+
+def board_signal(board: Board) -> str:
+    """The carbon signal type of a board's traces (`harness.carbon.catalog.SIGNALS`; a study never mixes them)."""
+    from harness.carbon.traces import load_trace
+
+    return "; ".join(sorted({load_trace(trace).signal.label for trace in board.traces}))
+
+
+def _pct(value: Any) -> str:
+    return f"{100 * float(value):.1f}" if _finite(value) else "–"
+
+
+def _sensitivity_pages(
+    studies: list[StudyPage], site: Path, env: Any, common: dict[str, Any], cards: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every shipped sensitivity board whose studies the site holds (`harness.studies.sensitivity`): its page, CSVs
+    and rank chart; returns what the index lists (name, file, description, correlations)."""
+    from matplotlib.figure import Figure
+
+    from harness.leaderboard.charts import WIDE, save
+    from harness.studies.plots import methods_of, plot_rank_shift
+    from harness.studies.sensitivity import SENSITIVITIES, TARGET, load_sensitivity, sensitivity
+
+    boards = {page.study["name"]: page.boards for page in studies}
+    listed = []
+    for entry in SENSITIVITIES.entries().values():
+        spec = load_sensitivity(entry.load())
+        if not all(name in boards for name in spec.studies.values()):
+            continue  # a results folder without every study of this board
+        for name in spec.studies.values():
+            if len(boards[name]) != 1:
+                raise HarnessError(f"sensitivity {spec.name}: study {name} has {len(boards[name])} boards, not one")
+        chosen = {name: boards[name][0] for name in spec.studies.values()}
+        result = sensitivity(spec, chosen)
+        slug = file_stem(f"sensitivity-{spec.name}")
+        downloads = {k: f"data/{slug}-{k}.csv" for k in ("ranks", "correlations", "carbon")}
+        for key, frame in (("ranks", result.ranks), ("correlations", result.correlations), ("carbon", result.carbon)):
+            _csv(frame, site / downloads[key])
+        ax = Figure(figsize=WIDE, layout="constrained").add_subplot()
+        plot_rank_shift(result.ranks, ax, f"{spec.name}: rank at {result.headline} by accounting profile", False)
+        ranked = result.ranks.dropna(subset=["rank"])
+        order = methods_of(ranked)
+        alt = "Rank of each method under each profile: " + "; ".join(
+            f"{m}: " + ", ".join(f"{r.profile} {int(r.rank)}" for r in ranked[ranked["method"] == m].itertuples())
+            for m in order
+        )
+        chart = save(ax, site / "charts" / slug / "ranks.svg", site, "ranks", alt, order, {}, order)
+        base = result.ranks[result.ranks["profile"] == spec.baseline]["method"].tolist()
+        cell = {(r["profile"], r["method"]): r for r in result.ranks.to_dict("records")}
+        carbon = {(r["profile"], r["method"]): r for r in result.carbon.to_dict("records")}
+        ranks_rows = []
+        for method in base:
+            cells = []
+            for profile in spec.studies:
+                r = cell.get((profile, method), {})
+                shown = interval(r.get("iqm"), r.get("iqm_lo"), r.get("iqm_hi"))
+                rank = "(bound)" if r.get("privileged") else (f"#{int(r['rank'])}" if _finite(r.get("rank")) else "")
+                cells.append({"iqm": shown["value"], "ci": shown["ci"], "rank": rank})
+            ranks_rows.append(
+                {"method": method, "privileged": bool(cell[(spec.baseline, method)]["privileged"]), "cells": cells}
+            )
+        ratio_rows = [
+            {
+                "method": method,
+                "cells": [
+                    {
+                        "ratio": num(carbon[(p, method)]["ratio_to_reference"], 3),
+                        "reached": f"{carbon[(p, method)]['reached']}/{carbon[(p, method)]['runs']}",
+                    }
+                    for p in spec.studies
+                ],
+            }
+            for method in base
+        ]
+        terms = [
+            {
+                "profile": r["profile"],
+                "method": r["method"],
+                "carbon": num(r["carbon_lbs"]),
+                **{t: _pct(r[f"{t}_share"]) for t in ("dynamic", "idle", "overhead", "embodied")},
+            }
+            for r in result.carbon.to_dict("records")
+        ]
+        correlations = [
+            {
+                "profile": r["profile"],
+                "n": r["n"],
+                "tau": num(r["kendall_tau"], 3),
+                "tau_p": num(r["kendall_p"], 2),
+                "rho": num(r["spearman_rho"], 3),
+                "rho_p": num(r["spearman_p"], 2),
+                "leader": r["leader"],
+                "same_leader": r["same_leader"],
+            }
+            for r in result.correlations.to_dict("records")
+            if r["profile"] != spec.baseline
+        ]
+        page = {
+            "name": spec.name,
+            "description": spec.description,
+            "file": f"{slug}.html",
+            "headline": result.headline,
+            "baseline": spec.baseline,
+            "studies": spec.studies,
+            "boards": {p: f"{chosen[name].slug}.html" for p, name in spec.studies.items()},
+            "signal": board_signal(chosen[spec.studies[spec.baseline]]),
+            "reference": spec.reference_method,
+            "target": round(100 * TARGET),
+            "correlations": correlations,
+            "ranks": ranks_rows,
+            "ratios": ratio_rows,
+            "terms": terms,
+            "chart": chart,
+            "downloads": downloads,
+        }
+        html = env.get_template("sensitivity.html").render(common, page=page, cards=cards, title=spec.name)
+        (site / f"{slug}.html").write_text(html, encoding="utf-8")
+        listed.append(page)
+    return listed
 
 
 def _suites(studies: list[StudyPage]) -> list[dict[str, Any]]:
@@ -678,6 +820,7 @@ def load_studies(
 ) -> list[StudyPage]:
     """Every study under `results`, read from its committed form (checked) into boards, with the rows of the
     submission bundles under `submissions` made for its suite (`harness.submissions`)."""
+    from harness.studies.hindsight import with_hindsight
     from harness.submissions import bundles_in, with_submissions
 
     bundles = bundles_in(submissions) if submissions is not None else []
@@ -694,7 +837,7 @@ def load_studies(
         if frames.runs.empty:
             raise HarnessError(f"{folder}: the study has no runs")
         study = json.loads((folder / "study.json").read_text(encoding="utf-8"))["study"]
-        frames = with_submissions(study, frames, bundles)
+        frames = with_hindsight(study, with_submissions(study, frames, bundles))
         pages.append(StudyPage(study, frames.provenance, boards_of(study, frames)))
         progress(f"read {study['name']}")
     return pages

@@ -46,10 +46,16 @@ SUMMARY_COLUMNS = (
     "oneshot_gpu_hours",
     "simulated_hours",
     "n_trained",
+    "carbon_to_90pct_g",
     "carbon_to_95pct_g",
     "carbon_to_99pct_g",
+    "dynamic_g",
+    "idle_g",
+    "overhead_g",
+    "embodied_g",
     "stop_reason",
 )
+"""Per-run summary columns; records written before a column existed (the accounting terms) give NaN there."""
 CURVE_COLUMNS = ("hour", "cum_carbon_g", "hv", "ci", "train_gpus", "oneshot_gpus")
 FRONT_COLUMNS = ("key", "benchmark", "arch", "accuracy", "cost")
 

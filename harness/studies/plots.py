@@ -269,3 +269,26 @@ def _finish(ax: Axes, title: str, legend: bool, loc: Literal["best", "upper righ
     ax.grid(True, which="both", alpha=0.3)
     if legend:
         ax.legend(fontsize=7, frameon=False, loc=loc)
+
+
+def plot_rank_shift(ranks: pd.DataFrame, ax: Axes | None = None, title: str = "", legend: bool = True) -> Axes:
+    """Each ranked method's headline rank under every accounting profile (a line per method across the profiles;
+    rank 1 at the top). `ranks`: `harness.studies.sensitivity.SensitivityResult.ranks`, profiles in board order."""
+    ax = _axes(ax)
+    profiles = list(dict.fromkeys(ranks["profile"]))
+    ranked = ranks.dropna(subset=["rank"])
+    for i, method in enumerate(methods_of(ranked)):
+        g = ranked[ranked["method"] == method].set_index("profile").reindex(profiles)
+        style = method_style(method)
+        x = np.arange(len(profiles))
+        ax.plot(x, g["rank"], color=style.color, linestyle=style.dash, label=method, gid=f"m{i}-line")
+        ax.plot(x, g["rank"], linestyle="none", marker=style.marker, color=style.color, gid=f"m{i}-points")
+    ax.set_xticks(range(len(profiles)), profiles)
+    ax.set_xlabel("accounting profile")
+    ax.set_ylabel("rank at the headline (1 = best)")
+    ax.invert_yaxis()
+    if title:
+        ax.set_title(title, fontsize=10)
+    if legend:
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax

@@ -18,7 +18,7 @@ import gzip
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,9 @@ import numpy as np
 import pandas as pd
 
 from harness.audit import AUDIT_RULES, CREDITED
+from harness.carbon.catalog import SIGNALS
 from harness.errors import HarnessError, os_error
+from harness.sim.accounting import PowerProfile
 from harness.sim.jobs import TRAIN
 
 if TYPE_CHECKING:
@@ -129,8 +131,10 @@ def provenance_from(index: dict[str, Any], records: list[RunRecord], methods_as:
                 "data_files": list(made.data_files),
                 "enumerable": made.enumerable,
             }
-        _one(accounting, p["accounting"]["name"], p["accounting"], "power profile")
-        _one(traces, record.spec["trace"], p["trace"], "trace window")
+        profile = asdict(PowerProfile(**p["accounting"]))  # records older than a profile field: its default
+        _one(accounting, profile["name"], profile, "power profile")
+        trace = {k: v for k, v in p["trace"].items() if k != "signal"}  # the signal: its source's, every record
+        _one(traces, record.spec["trace"], trace | {"signal": asdict(SIGNALS[trace["region"].split(":")[0]])}, "trace")
         for name, digest in p["data_files"].items():
             _one(data_files, name, digest, "data file")
         _one(methods, method, p["method"]["options"], "the options of method")

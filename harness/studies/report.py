@@ -26,6 +26,7 @@ from harness.studies.aggregate import (
     summary_table,
     tidy_frame,
 )
+from harness.studies.hindsight import with_hindsight
 from harness.studies.plots import plot_allocation, plot_anytime
 from harness.studies.published import write_published
 
@@ -160,6 +161,8 @@ def report(folder: Path, out: Path | None = None, plots: bool = True) -> tuple[s
     if runs.empty:
         raise HarnessError(f"{folder}: the study has no runs")
     paths = write_published(frames, out) if (folder / "records").is_dir() else []
+    frames = with_hindsight(study, frames)  # bounds chosen after the runs: shown, never published as runs
+    runs = frames.runs
     tidy = tidy_frame(runs, frames.curves)
     privileged = frozenset(frames.provenance.get("privileged", {}))
     text = markdown(study.get("name", folder.name), study, runs, tidy, privileged)

@@ -78,6 +78,7 @@ _TOP_KEYS = {
     "tree_varies",
     "suite",
     "levels",
+    "hindsight",
 }
 _RUN_KEYS = ("methods", "budgets", "gpus", "accounting", "interval_hours", "reference_method", "shared_options")
 
@@ -167,6 +168,7 @@ class Study:
     tree_varies: tuple[str, ...] = ()  # tree settings the study compares (every other tree.* setting is shared)
     suite: str = "v1"  # the benchmark suite (leaderboards/suites/NAME.toml) the study belongs to
     levels: tuple[str, ...] = ()  # declared carbon levels ("10%" of the carbon budget, "25lbs"); () in suite v1
+    hindsight: tuple[dict[str, Any], ...] = ()  # bounds chosen after the runs: {label, of} (harness.studies.hindsight)
 
     def level_lbs(self, budget: str) -> tuple[float, ...]:
         """The declared levels in lbs CO2eq for one of the study's budgets (its carbon term for percentages)."""
@@ -235,7 +237,8 @@ class Study:
         """Keys written only when set, so the stored index of a study that does not use them stays as it was."""
         tree = {"tree_varies": list(self.tree_varies)} if self.tree_varies else {}
         suite = {"suite": self.suite, "levels": list(self.levels)} if self.suite != "v1" or self.levels else {}
-        return tree | suite
+        hindsight = {"hindsight": [dict(h) for h in self.hindsight]} if self.hindsight else {}
+        return tree | suite | hindsight
 
     def _analysis_fields(self) -> dict[str, Any]:
         """An analysis study's two keys (absent from run studies, whose stored index stays as it was)."""
@@ -316,6 +319,27 @@ def _levels(raw: Mapping[str, Any], budgets: tuple[str, ...], where: str) -> tup
         if carbon is not None and values[-1] > carbon / GRAMS_PER["lbs"] * (1 + 1e-9):
             raise HarnessError(f"{where}: level {levels[-1]!r} is beyond the budget {budget}")
     return levels
+
+
+def _hindsight(raw: Mapping[str, Any], names: list[str], where: str) -> tuple[dict[str, Any], ...]:
+    """The `[[hindsight]]` rows: each a new `label` and at least two of the study's rows (`of`)."""
+    out: list[dict[str, Any]] = []
+    for i, entry in enumerate(_expect(raw.get("hindsight", []), list, f"{where}: hindsight")):
+        _expect(entry, dict, f"{where}: hindsight[{i}]")
+        if sorted(entry) != ["label", "of"]:
+            raise HarnessError(f"{where}: hindsight[{i}] needs exactly 'label' and 'of' (got {sorted(entry)})")
+        label = _expect(entry["label"], str, f"{where}: hindsight[{i}].label")
+        of = _expect(entry["of"], list, f"{where}: hindsight[{i}].of")
+        if not NAME.fullmatch(label) or label in names or label in [h["label"] for h in out]:
+            raise HarnessError(f"{where}: hindsight[{i}].label {label!r} must be a new name ({NAME_RULE})")
+        unknown = [m for m in of if m not in names]
+        if unknown or len(set(of)) < 2 or len(set(of)) != len(of):
+            raise HarnessError(
+                f"{where}: hindsight[{i}].of must name at least two distinct rows of the study"
+                + (f" ({unknown[0]!r} is none)" if unknown else "")
+            )
+        out.append({"label": label, "of": list(of)})
+    return tuple(out)
 
 
 def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
@@ -411,6 +435,7 @@ def parse_study(raw: Mapping[str, Any], name: str, source: str = "") -> Study:
         tree_varies=varies,
         suite=_suite_name(raw.get("suite", "v1"), where),
         levels=_levels(raw, budgets, where),
+        hindsight=_hindsight(raw, names, where),
     )
     _check_resources(study)
     cells = len(study.cells())
