@@ -151,3 +151,33 @@ def test_the_site_renders_the_sensitivity_board(results: Path, tmp_path: Path, m
     assert (tmp_path / "site" / "data" / "sensitivity-tiny-sensitivity-correlations.csv").is_file()
     board = next((tmp_path / "site").glob("tiny-default--*.html")).read_text()
     assert "consumption-based, lifecycle, average" in board  # the board names its carbon signal
+
+
+def test_a_study_never_mixes_carbon_signal_types() -> None:
+    """An Electricity Maps trace (consumption-based) and a Let's Wait Awhile one (production-based) on one board are
+    refused before anything runs; every trace names its signal."""
+    from harness.carbon.traces import load_trace
+
+    assert load_trace("lwa:DE@2020-03-01T00:00").signal.basis == "production"
+    assert load_trace("DE@2021-11-15T00:00").signal.label == "consumption-based, lifecycle, average"
+    raw = tomllib.loads(STUDY.format(accounting="default"))
+    raw["traces"] = ["DE@2021-11-15T00:00", "lwa:DE@2020-03-01T00:00"]
+    del raw["hindsight"]
+    with pytest.raises(HarnessError, match="mixes carbon signal types"):
+        parse_study(raw, "mixed")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('name = "x"\ntrain_w = 350.0\n', "missing"),
+        ('name = "x"\ntrain_w = 1\noneshot_w = 1\nidle_w = 0\npue = 0.9\ncharge_init = true\nsource = "s"\n', "PUE >= 1"),
+        ('name = "x"\nwatts = 3\n', "unknown keys"),
+        ("name = ", "accounting profile bad.toml"),
+    ],
+)
+def test_a_broken_accounting_profile_file_is_one_clear_error(text: str, message: str) -> None:
+    from harness.sim.accounting import parse_profile
+
+    with pytest.raises(HarnessError, match=message):
+        parse_profile(text, "bad.toml")

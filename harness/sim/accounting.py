@@ -63,7 +63,8 @@ class PowerProfile:
         return facility_w * (1.0 - 1.0 / self.pue)
 
 
-def _load(text: str, where: str) -> PowerProfile:
+def parse_profile(text: str, where: str) -> PowerProfile:
+    """A profile from the text of its TOML file (`where` names it in errors); HarnessError, one line, when malformed."""
     try:
         data = tomllib.loads(text)
         known = {f.name for f in fields(PowerProfile)}
@@ -83,7 +84,7 @@ PROFILES: Registry[PowerProfile] = Registry("accounting profile", "registries")
 """Accounting profiles by name (`--accounting`), read from `harness/sim/profiles/*.toml`."""
 for _file in sorted(resources.files("harness.sim").joinpath("profiles").iterdir(), key=lambda f: f.name):
     if _file.name.endswith(".toml"):
-        _profile = _load(_file.read_text(encoding="utf-8"), _file.name)
+        _profile = parse_profile(_file.read_text(encoding="utf-8"), _file.name)
         if f"{_profile.name}.toml" != _file.name:
             raise HarnessError(f"accounting profile {_file.name} is named {_profile.name!r}; name the file after it")
         PROFILES.add(_profile.name, _profile.source, value=_profile)
