@@ -127,10 +127,11 @@ def _carbon_rows(profile: str, runs: pd.DataFrame, reference: str) -> list[dict[
             "carbon_to_target_lbs": medians[method] / GRAMS_PER["lbs"],
             "carbon_lbs": float(total.mean()) / GRAMS_PER["lbs"],
         }
-        for term in TERMS:
+        for term in TERMS:  # a run that emitted nothing (no GPU ever busy, nothing counted idle) has no shares
             column = f"{term}_g"
-            share = group[column].to_numpy(np.float64) / total if column in group else np.full(len(group), np.nan)
-            row[f"{term}_share"] = float(np.mean(share))
+            parts = group[column].to_numpy(np.float64) if column in group else np.full(len(group), np.nan)
+            share = np.divide(parts, total, out=np.full(len(group), np.nan), where=total > 0)
+            row[f"{term}_share"] = float(np.nanmean(share)) if np.isfinite(share).any() else math.nan
         rows.append(row)
     ref = medians.get(reference, math.nan)
     for row in rows:
