@@ -53,6 +53,11 @@ SLOW = (
     "tests/test_faults.py",
     "tests/test_fault_inputs.py",
     "tests/test_leaderboard.py",
+    # small sweeps under two accounting profiles (a module fixture), then hindsight, sensitivity and the site
+    "tests/test_sensitivity.py::test_the_hindsight",
+    "tests/test_sensitivity.py::test_the_sensitivity_board",
+    "tests/test_sensitivity.py::test_a_sensitivity_board_refuses",
+    "tests/test_sensitivity.py::test_the_site_renders",
     "tests/test_submissions.py",
     "tests/test_spotcheck.py",
     "tests/test_quality_gate.py",

@@ -52,8 +52,9 @@ SPOT = "spotchecks.html"
 
 
 def board_pages(site: Path) -> list[str]:
-    pages = ("index.html", "methodology.html", SPOT)
-    return sorted(p.name for p in site.glob("*.html") if p.name not in pages and not p.name.startswith("method-"))
+    """The board pages (`STUDY--BOARD.html`): not the index, methodology, spot checks, method cards or sensitivity
+    boards."""
+    return sorted(p.name for p in site.glob("*--*.html"))
 
 
 # ------------------------------------------------------------------------------------------------- the build
@@ -376,14 +377,14 @@ def test_the_sensitivity_boards_show_their_rank_correlations_in_headless_chromiu
         )
         assert [r[0] for r in rows] == [p for p in spec.studies if p != spec.baseline]
 
-        def ranking(profile: str) -> pd.Series:
-            board = boards[spec.studies[profile]]
+        def ranking(study: str) -> pd.Series:
+            board = boards[study]
             head = board.levels.stats[board.levels.stats["level"] == board.headline]
             return head.set_index("method")["rank"].dropna()
 
-        base = ranking(spec.baseline)
+        base = ranking(spec.studies[spec.baseline])
         for row in rows:
-            other = ranking(row[0])
+            other = ranking(spec.studies[row[0]])
             common = [m for m in base.index if m in other.index]
             tau = stats.kendalltau(base[common], other[common]).statistic
             assert row[1] == str(len(common)) and float(row[2].split(" ")[0]) == pytest.approx(tau, abs=5e-4)
@@ -423,7 +424,8 @@ def test_a_reader_at_1400_px_gets_fitting_tables_method_cards_one_colour_each_an
     page = context.new_page()
     cards = sorted(p.name for p in site.glob("method-*.html"))
     assert cards
-    for name in ["index.html", "methodology.html", SPOT, *board_pages(site), *cards]:
+    sensitivity = sorted(p.name for p in site.glob("sensitivity-*.html") if "--" not in p.name)
+    for name in ["index.html", "methodology.html", SPOT, *board_pages(site), *sensitivity, *cards]:
         page.goto((site / name).as_uri())
         widths = page.eval_on_selector_all("table", "ts => ts.map(t => [t.scrollWidth, t.parentElement.clientWidth])")
         assert all(width <= column for width, column in widths), (name, widths)

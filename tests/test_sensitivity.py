@@ -171,7 +171,10 @@ def test_a_study_never_mixes_carbon_signal_types() -> None:
     ("text", "message"),
     [
         ('name = "x"\ntrain_w = 350.0\n', "missing"),
-        ('name = "x"\ntrain_w = 1\noneshot_w = 1\nidle_w = 0\npue = 0.9\ncharge_init = true\nsource = "s"\n', "PUE >= 1"),
+        (
+            'name = "x"\ntrain_w = 1\noneshot_w = 1\nidle_w = 0\npue = 0.9\ncharge_init = true\nsource = "s"\n',
+            "PUE >= 1",
+        ),
         ('name = "x"\nwatts = 3\n', "unknown keys"),
         ("name = ", "accounting profile bad.toml"),
     ],

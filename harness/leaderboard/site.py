@@ -651,6 +651,11 @@ def board_signal(board: Board) -> str:
     return "; ".join(sorted({load_trace(trace).signal.label for trace in board.traces}))
 
 
+def _p_text(p: Any) -> str:
+    """A p-value as the pages show it: two significant digits, scientific below 0.001."""
+    return f"{float(p):.1e}" if _finite(p) and 0 < float(p) < 1e-3 else num(p, 2)
+
+
 def _pct(value: Any) -> str:
     return f"{100 * float(value):.1f}" if _finite(value) else "–"
 
@@ -730,10 +735,10 @@ def _sensitivity_pages(
             {
                 "profile": r["profile"],
                 "n": r["n"],
-                "tau": num(r["kendall_tau"], 3),
-                "tau_p": num(r["kendall_p"], 2),
-                "rho": num(r["spearman_rho"], 3),
-                "rho_p": num(r["spearman_p"], 2),
+                "tau": f"{r['kendall_tau']:.3f}" if _finite(r["kendall_tau"]) else "n/a",
+                "tau_p": _p_text(r["kendall_p"]),
+                "rho": f"{r['spearman_rho']:.3f}" if _finite(r["spearman_rho"]) else "n/a",
+                "rho_p": _p_text(r["spearman_p"]),
                 "leader": r["leader"],
                 "same_leader": r["same_leader"],
             }
