@@ -366,7 +366,7 @@ def test_kill_9_during_a_run_leaves_its_record_absent_or_complete(session_cache:
 # ------------------------------------------------------------------------------------------------- bad input
 BAD_OPTIONS = [
     ("nsga2", "population=10", "unknown option 'population' for nsga2"),
-    ("random-search", "seed_offset=1", "unknown option 'seed_offset' for random-search; known: none"),
+    ("random-search", "seed_offset=1", "unknown option 'seed_offset' for random-search; known: schedule.policy"),
     ("cenas", "kernel=rbf", "did you mean tree.kernel"),
     ("cenas", "qnehvi_q=3", "did you mean qnehvi.q"),
     ("cenas", "queue_capacity=ten", "bad option queue_capacity='ten' for cenas: expected an integer"),
