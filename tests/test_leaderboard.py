@@ -432,6 +432,7 @@ def test_a_reader_at_1400_px_gets_fitting_tables_method_cards_one_colour_each_an
         assert page.evaluate("document.documentElement.scrollWidth") <= 1400, name
     colours: dict[str, set[str]] = {}
     boards_of_method: dict[str, int] = {}
+    undrawn = 0
     for name in board_pages(site):
         page.goto((site / name).as_uri())
         links = page.eval_on_selector_all(
@@ -453,6 +454,19 @@ def test_a_reader_at_1400_px_gets_fitting_tables_method_cards_one_colour_each_an
                 f'svg.chart [data-method="{method}"] path', "ps => ps.map(p => p.getAttribute('style') || '')"
             )
             assert any(stroke.lower() in style.lower() for style in lines), (name, method, stroke)
+        figures = page.eval_on_selector_all(
+            "figure.chart",
+            """fs => fs.map(f => {
+                const groups = [...f.querySelectorAll('svg.chart g[data-method]')];
+                const drawn = new Set(groups.filter(g => g.children.length).map(g => g.dataset.method));
+                const empty = [...new Set(groups.map(g => g.dataset.method))].filter(m => !drawn.has(m));
+                const keys = [...f.querySelectorAll('fieldset.series input')].map(i => i.value);
+                return [empty, keys, f.querySelector('figcaption').textContent];
+            })""",
+        )
+        for empty, keys, caption in figures:  # a method with nothing on a chart's axes: named, no key
+            assert not set(empty) & set(keys) and all(m in caption for m in empty), (name, empty, caption)
+            undrawn += len(empty)
         points = page.locator('svg[data-chart="anytime"] g[data-method] use[data-tip]:visible')
         point = points.last  # drawn last: on top of every other point
         tip = point.get_attribute("data-tip")
@@ -463,6 +477,7 @@ def test_a_reader_at_1400_px_gets_fitting_tables_method_cards_one_colour_each_an
         page.mouse.move(1, 1)
         assert not tooltip.is_visible()
     assert all(len(c) == 1 for c in colours.values()), colours
+    assert undrawn  # the operational scheduler board's search on no training GPU spends no carbon: not on a log axis
     assert max(boards_of_method.values()) >= 3  # cenas and others are on several boards, in one colour
     page.goto((site / "method-oneshot-lamoo.html").as_uri())
     text = page.inner_text("main")

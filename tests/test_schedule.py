@@ -4,6 +4,7 @@ every scheduled method, and how the oracle bound is declared."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from harness.carbon.forecast import persistence
@@ -105,3 +106,33 @@ def test_a_suspended_search_idles_its_gpus_and_pays_for_it() -> None:
     always = execute(RunSpec("random-search", BENCH, TRACE, parse_budget("48h"), seed=3))
     assert {r["train_gpus"] for r in always.intervals} == {8}
     assert record.summary["n_trained"] < always.summary["n_trained"]
+
+
+def test_a_published_curve_drops_an_idle_tail_and_keeps_every_value() -> None:
+    """CE-NAS sampling on all 8 GPUs under the operational profile fills its queue in the first hour, then can neither
+    train nor spend: its published curve keeps that hour and the run's last, the same HV at every carbon and the same
+    end; a run that works to its end keeps every hour."""
+    from harness.studies.aggregate import CURVE_COLUMNS, hv_at, without_idle_tail
+
+    def curve(method: str, options: dict[str, object]) -> pd.DataFrame:
+        spec = RunSpec(
+            method,
+            f"{BENCH}@floor25",
+            TRACE,
+            parse_budget("72h"),
+            seed=1,
+            accounting="operational",
+            method_options=options,
+        )
+        frame = pd.DataFrame(execute(spec).intervals)
+        return frame.assign(hour=frame["end_h"])[list(CURVE_COLUMNS)]
+
+    idle = curve("random-allocation", {"policy": "fixed", "fixed_train": 0})
+    kept = without_idle_tail(idle)
+    assert len(idle) == 72 and idle["cum_carbon_g"].iloc[0] > 0 and idle["cum_carbon_g"].nunique() == 1
+    assert kept["hour"].tolist() == [1.0, 72.0]
+    pd.testing.assert_frame_equal(kept.iloc[[0, -1]].reset_index(drop=True), idle.iloc[[0, -1]].reset_index(drop=True))
+    grid = np.linspace(0.0, 2 * idle["cum_carbon_g"].iloc[-1], 9)
+    np.testing.assert_array_equal(hv_at(kept, grid), hv_at(idle, grid))
+    working = curve("random-search", {})
+    pd.testing.assert_frame_equal(without_idle_tail(working), working)

@@ -25,13 +25,16 @@ SHOWN = 8
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart of a board page: its SVG file (relative to the site), inline markup, text alternative, methods."""
+    """One chart of a board page: its SVG file (relative to the site), inline markup, text alternative, the methods
+    it draws (best first: `shown` at first) and those it has nothing to draw of (`undrawn`, e.g. a search that spent
+    no carbon has no point on a log carbon axis)."""
 
     src: str
     svg: str
     alt: str
     methods: list[str]
     shown: list[str] = field(default_factory=list)
+    undrawn: list[str] = field(default_factory=list)
 
 
 def save(
@@ -63,26 +66,31 @@ def save(
             legend.remove()  # the page's method selector is the inline chart's legend
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
-    svg, drawn = _inline(buffer.getvalue(), name, methods, tips)
+    svg, drawn, undrawn = _inline(buffer.getvalue(), name, methods, tips)
     ranked = [m for m in order if m in drawn] + [m for m in drawn if m not in order]
-    return Chart(path.relative_to(site).as_posix(), svg, alt, drawn, ranked[:SHOWN])
+    return Chart(path.relative_to(site).as_posix(), svg, alt, drawn, ranked[:SHOWN], undrawn)
 
 
-def _inline(data: bytes, prefix: str, methods: list[str], tips: dict[str, list[str]]) -> tuple[str, list[str]]:
-    """The SVG as inline markup (ids prefixed, method groups marked, hover text on their marked points) and the
-    methods it draws, in `methods` order."""
+def _inline(
+    data: bytes, prefix: str, methods: list[str], tips: dict[str, list[str]]
+) -> tuple[str, list[str], list[str]]:
+    """The SVG as inline markup (ids prefixed, method groups marked, hover text on their marked points), the methods
+    it draws (a group with something in it) and those plotted with nothing to draw, in `methods` order."""
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
     root = ET.fromstring(data)  # noqa: S314 - matplotlib's own output of this build, not outside input
     for metadata in root.findall(f"{{{SVG_NS}}}metadata"):
         root.remove(metadata)  # the file keeps it; inline it would only add namespaces
     found: set[str] = set()
+    plotted: set[str] = set()
     for group in root.iter(f"{{{SVG_NS}}}g"):
         match = re.fullmatch(r"m(\d+)-(\w+)", group.get("id", ""))
         if not match:
             continue
         method = methods[int(match[1])]
-        found.add(method)
+        plotted.add(method)
+        if len(group):
+            found.add(method)
         group.set("data-method", method)
         points = [use for use in group.iter(f"{{{SVG_NS}}}use")]
         for use, tip in zip(points, tips.get(method, []) if match[2] in ("points", "line") else [], strict=False):
@@ -104,4 +112,5 @@ def _inline(data: bytes, prefix: str, methods: list[str], tips: dict[str, list[s
     root.set("class", "chart")
     root.set("role", "img")
     root.set("data-chart", prefix)
-    return ET.tostring(root, encoding="unicode"), [m for m in methods if m in found]
+    drawn = [m for m in dict.fromkeys(methods) if m in found]
+    return ET.tostring(root, encoding="unicode"), drawn, [m for m in dict.fromkeys(methods) if m in plotted - found]

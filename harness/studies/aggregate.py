@@ -57,6 +57,8 @@ SUMMARY_COLUMNS = (
 )
 """Per-run summary columns; records written before a column existed (the accounting terms) give NaN there."""
 CURVE_COLUMNS = ("hour", "cum_carbon_g", "hv", "ci", "train_gpus", "oneshot_gpus")
+STATE_COLUMNS = ("cum_carbon_g", "hv", "train_gpus", "oneshot_gpus")
+"""The curve columns that say what a run did; an hour in which none of them changed did nothing."""
 FRONT_COLUMNS = ("key", "benchmark", "arch", "accuracy", "cost")
 
 
@@ -101,6 +103,20 @@ def verified_record(path: Path, cell: dict[str, Any]) -> Any:
     return record
 
 
+def without_idle_tail(curve: pd.DataFrame) -> pd.DataFrame:
+    """A run's hourly curve (rows in time order) without the hours of its idle tail: after the last hour in which
+    something changed (carbon, HV or the GPUs' split), only the run's last hour is kept, so the curve still ends where
+    the run did. Such a tail is a run that could neither spend nor learn until the trace ended (e.g. a schedule that
+    trains on no GPU under an accounting that charges idle GPUs nothing: 10,000 identical hours); no value of the curve
+    at any carbon changes, and the dropped hours' intensities are the trace's."""
+    state = curve[list(STATE_COLUMNS)].to_numpy(dtype=np.float64)
+    changed = np.flatnonzero((state[1:] != state[:-1]).any(axis=1)) + 1
+    last = int(changed[-1]) if len(changed) else 0
+    if last >= len(curve) - 2:
+        return curve
+    return curve.iloc[np.r_[: last + 1, len(curve) - 1]].reset_index(drop=True)
+
+
 def frames_from_records(folder: Path) -> StudyFrames:
     """The frames of a swept study folder, from its run records (each read once and passed by the conservation audit,
     or HarnessError names the first that is not). A run's front is rebuilt from its paid trainings with the
@@ -130,7 +146,7 @@ def frames_from_records(folder: Path) -> StudyFrames:
         }
         runs.append(ident | {k: record.summary.get(k) for k in SUMMARY_COLUMNS})
         frame = pd.DataFrame(record.intervals)
-        frame = frame.assign(hour=frame["end_h"])[list(CURVE_COLUMNS)]
+        frame = without_idle_tail(frame.assign(hour=frame["end_h"])[list(CURVE_COLUMNS)])
         curves.append(frame.assign(**{k: ident[k] for k in ("key", "method")}))
         fronts += front_rows(cell["key"], record)
         records.append(record)
