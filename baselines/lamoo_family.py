@@ -25,7 +25,7 @@ from harness.metrics import pareto_mask
 from harness.options import group, option
 from harness.sim.jobs import ONESHOT, TRAIN, Allocation, Job, Outcome
 from harness.sim.method import IntervalInfo, MethodContext
-from harness.sim.schedule import Schedule, ScheduleOptions, make_schedule
+from harness.sim.schedule import ScheduledMethod, ScheduleOptions
 
 
 @dataclass(frozen=True)
@@ -58,24 +58,18 @@ class OneShotOptions(LaMOOSearchOptions):
     claim_after: bool = option(True, "once sampling ends, every GPU trains the rest of its estimated front")
 
 
-class VanillaLaMOO(LaMOOSearch):
+class VanillaLaMOO(ScheduledMethod, LaMOOSearch):
     """Every training GPU trains a fresh sample of the current region; the schedule decides how many train."""
 
     Options = LaMOOOptions
     options: LaMOOOptions
 
-    def model_files(self, region: str) -> dict[str, str]:
-        return self.options.schedule.model_files(region)
-
-    def privileged(self) -> tuple[str, ...]:
-        return (*super().privileged(), *self.options.schedule.privileged())
-
     def _setup_search(self, ctx: MethodContext) -> None:
-        self.schedule: Schedule = make_schedule(self.options.schedule, ctx.carbon, ctx.n_gpus, ctx.interval_s)
+        self.start_schedule(ctx)
 
     def on_interval(self, info: IntervalInfo) -> Allocation:
         self.select_region()
-        return {TRAIN: self.schedule.train_gpus(info.now_s)}
+        return super().on_interval(info)
 
     def next_job(self, gpu: int, kind: str, now_s: float) -> Job | None:
         drawn = self.sample()

@@ -67,6 +67,11 @@ SIGNALS: dict[str, Signal] = {
 average intensity, so no board uses marginal emission rates, and none is approximated."""
 
 
+def signal_of(region: str) -> Signal:
+    """The signal type of a trace region's series (`SOURCE:ZONE`): its source's."""
+    return SIGNALS[region.split(":")[0]]
+
+
 def trace_files(manifest: Manifest) -> list[DataFile]:
     return [f for f in manifest if f.group == "carbon"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.carbon.catalog import BUILDER_VERSION, SIGNALS, SOURCES, WINDOWS, Signal, trace_files
+from harness.carbon.catalog import BUILDER_VERSION, SOURCES, WINDOWS, Signal, signal_of, trace_files
 from harness.data.fetch import InputReader, VerifiedFile, cache_dir
 from harness.data.manifest import DataFile, Manifest, load_manifest
 from harness.data.tables import cached_table
@@ -143,7 +143,7 @@ class Trace:
     @property
     def signal(self) -> Signal:
         """What the values measure (basis, emission factors, average or marginal): its source's."""
-        return SIGNALS[self.region.split(":")[0]]
+        return signal_of(self.region)
 
     @property
     def times(self) -> pd.DatetimeIndex:

@@ -114,6 +114,8 @@ def _parse_options(items: list[str]) -> dict[str, str]:
 
 
 def _print_summary(record: Any) -> None:
+    from harness.sim.accounting import TERMS
+
     s = record.summary
     log_diff = s["log_hv_diff"]
     rows = [
@@ -122,7 +124,7 @@ def _print_summary(record: Any) -> None:
         ("carbon", f"{s['carbon_lbs']:.2f} lbs = {s['carbon_kg']:.3f} kg CO2eq"),
         (
             "  by term",
-            ", ".join(f"{t} {s[f'{t}_g'] / 1000:.3f} kg" for t in ("dynamic", "idle", "overhead", "embodied")),
+            ", ".join(f"{t} {s[f'{t}_g'] / 1000:.3f} kg" for t in TERMS),
         ),
         ("energy", f"{s['energy_kwh']:.3f} kWh"),
         (

@@ -29,6 +29,7 @@ from harness.io import file_stem
 from harness.leaderboard.boards import Board, boards_of
 from harness.leaderboard.charts import Chart
 from harness.plotting import method_style
+from harness.sim.accounting import TERMS
 from harness.studies.published import read_published, study_folders
 
 SITE_SCHEMA = "cenas-bench/site/1"
@@ -727,7 +728,7 @@ def _sensitivity_pages(
                 "profile": r["profile"],
                 "method": r["method"],
                 "carbon": num(r["carbon_lbs"]),
-                **{t: _pct(r[f"{t}_share"]) for t in ("dynamic", "idle", "overhead", "embodied")},
+                **{t: _pct(r[f"{t}_share"]) for t in TERMS},
             }
             for r in result.carbon.to_dict("records")
         ]

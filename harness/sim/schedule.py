@@ -34,6 +34,8 @@ from harness.carbon.forecast import Forecaster, make_forecaster
 from harness.carbon.view import CarbonView
 from harness.options import option
 from harness.registry import Registry
+from harness.sim.jobs import TRAIN, Allocation
+from harness.sim.method import IntervalInfo, Method, MethodContext
 
 PAPERS = {
     "threshold": "P. Wiesner et al. Let's Wait Awhile: How Temporal Workload Shifting Can Reduce Carbon Emissions "
@@ -168,3 +170,24 @@ for _cls in (Always, Fixed, Threshold, CarbonScaler):
 def make_schedule(options: ScheduleOptions, view: CarbonView, n_gpus: int, interval_s: float = 3600.0) -> Schedule:
     """The schedule `options.policy` names over the run's carbon view, deciding every `interval_s` seconds."""
     return SCHEDULES.get(options.policy)(options, view, n_gpus, interval_s)
+
+
+class ScheduledMethod(Method):
+    """A method whose training GPUs a schedule decides every interval (the others idle): its `Options` declare
+    `schedule: ScheduleOptions = group(ScheduleOptions, ...)`, its setup calls `start_schedule(ctx)`; what the
+    schedule knows beyond forecasts and the models it reads join the method's own (`privileged`, `model_files`)."""
+
+    schedule: Schedule
+
+    def start_schedule(self, ctx: MethodContext) -> None:
+        """Build the run's schedule over its carbon view."""
+        self.schedule = make_schedule(self.options.schedule, ctx.carbon, ctx.n_gpus, ctx.interval_s)
+
+    def on_interval(self, info: IntervalInfo) -> Allocation:
+        return {TRAIN: self.schedule.train_gpus(info.now_s)}
+
+    def model_files(self, region: str) -> dict[str, str]:
+        return super().model_files(region) | self.options.schedule.model_files(region)
+
+    def privileged(self) -> tuple[str, ...]:
+        return (*super().privileged(), *self.options.schedule.privileged())

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from harness.audit import AUDIT_RULES, CREDITED
-from harness.carbon.catalog import SIGNALS
+from harness.carbon.catalog import signal_of
 from harness.errors import HarnessError, os_error
 from harness.sim.accounting import PowerProfile
 from harness.sim.jobs import TRAIN
@@ -134,7 +134,7 @@ def provenance_from(index: dict[str, Any], records: list[RunRecord], methods_as:
         profile = asdict(PowerProfile(**p["accounting"]))  # records older than a profile field: its default
         _one(accounting, profile["name"], profile, "power profile")
         trace = {k: v for k, v in p["trace"].items() if k != "signal"}  # the signal: its source's, every record
-        _one(traces, record.spec["trace"], trace | {"signal": asdict(SIGNALS[trace["region"].split(":")[0]])}, "trace")
+        _one(traces, record.spec["trace"], trace | {"signal": asdict(signal_of(trace["region"]))}, "trace")
         for name, digest in p["data_files"].items():
             _one(data_files, name, digest, "data file")
         _one(methods, method, p["method"]["options"], "the options of method")
