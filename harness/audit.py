@@ -84,7 +84,7 @@ class _Auditor:
         self.end_s = float(self.summary["simulated_hours"]) * 3600.0
         self.report = AuditReport(jobs=len(record.evaluations))
         self.rows = record.evaluations
-        self.legacy = not self.rows or "segments" not in self.rows[0]
+        self.legacy = bool(self.rows) and "segments" not in self.rows[0]  # no jobs: every GPU idle, still checked
         self.ci = np.asarray(trace.values, dtype=np.float64)
 
     def fail(self, message: str) -> None:

@@ -229,6 +229,29 @@ def test_an_edited_profile_in_a_record_is_not_the_registered_one(embodied_record
     assert any("not the registered one" in v for v in audit_record(tampered).violations)
 
 
+def test_a_run_that_started_no_job_is_audited_in_full() -> None:
+    """A search on 0 training GPUs starts no job: its carbon is all idle draw, recomputed from the trace like any
+    other run's (not waved through as a record too old to have segments); a wrong idle term is caught."""
+    spec = RunSpec(
+        "random-search",
+        DEFAULT_BENCHMARK,
+        "hotcarbon-1",
+        parse_budget("6h"),
+        method_options={"schedule.policy": "fixed", "schedule.train_gpus": 0},
+    )
+    record = execute(spec)
+    assert not record.evaluations and record.summary["idle_g"] > 0
+    report = audit_record(record)
+    assert report.clean and not report.notes
+    tampered = copy.deepcopy(record)
+    tampered.summary["idle_g"] *= 1.01
+    tampered.summary["carbon_g"] *= 1.01
+    tampered.intervals[2]["idle_kwh"] *= 1.01
+    violations = audit_record(tampered).violations
+    assert any(v.startswith("run: idle_g") for v in violations)
+    assert any(v.startswith("interval 2: idle_kwh") for v in violations)
+
+
 def test_records_written_before_the_terms_audit_on_their_totals(embodied_record: RunRecord) -> None:
     """A default-profile record without the term columns (as committed before they existed) is audited on its
     totals, with a note; the same record with a wrong total still fails."""
